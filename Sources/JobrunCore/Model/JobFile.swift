@@ -1,0 +1,23 @@
+import JobrunYAML
+
+/// A validated jobs file: the top-level settings and every task, defaults applied.
+public struct JobFile: Sendable {
+    /// Format version (always 1).
+    public var version: Int
+    /// Worker pool size.
+    public var workers: Int
+    /// Zone for cron schedules and local timestamps.
+    public var zone: Zone
+    /// Report path from the file, if given.
+    public var report: String?
+    /// Grace period for running jobs on SIGINT/SIGTERM.
+    public var shutdownGrace: Duration
+    /// Tasks in file order.
+    public var tasks: [TaskSpec]
+
+    /// The task named `name`.
+    public func task(named name: String) -> TaskSpec? { tasks.first { $0.name == name } }
+}
+
+/// Key-value pairs that keep the order they were written in (environment variables, headers).
+public typealias OrderedPairs = [(key: String, value: String)]

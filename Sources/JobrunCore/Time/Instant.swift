@@ -1,0 +1,52 @@
+/// A point in time as Unix milliseconds; what schedules and reports are computed in.
+public struct Instant: Sendable, Hashable, Comparable, CustomStringConvertible {
+    /// Milliseconds since 1970-01-01T00:00:00Z.
+    public var milliseconds: Int64
+
+    /// Creates an instant from Unix milliseconds.
+    public init(milliseconds: Int64) { self.milliseconds = milliseconds }
+
+    /// Creates an instant from whole Unix seconds.
+    public init(seconds: Int64) { self.milliseconds = seconds * 1000 }
+
+    /// Whole Unix seconds, rounded down.
+    public var seconds: Int64 { milliseconds.floorDiv(1000) }
+
+    public static func < (a: Instant, b: Instant) -> Bool { a.milliseconds < b.milliseconds }
+
+    public static func + (a: Instant, d: Duration) -> Instant {
+        Instant(milliseconds: a.milliseconds + d.milliseconds)
+    }
+
+    public static func - (a: Instant, b: Instant) -> Duration {
+        .milliseconds(a.milliseconds - b.milliseconds)
+    }
+
+    /// RFC 3339 in UTC with milliseconds, e.g. `2026-12-01T02:00:00.000Z`.
+    public var description: String { rfc3339 }
+
+    /// RFC 3339 in UTC with milliseconds.
+    public var rfc3339: String {
+        let c = CivilDateTime(localSeconds: seconds)
+        let ms = Int(milliseconds - seconds * 1000)
+        let frac = ms < 10 ? "00\(ms)" : ms < 100 ? "0\(ms)" : "\(ms)"
+        return c.description.replacingFirstSpace(with: "T") + ".\(frac)Z"
+    }
+}
+
+extension Duration {
+    /// Whole milliseconds, rounded down.
+    public var milliseconds: Int64 {
+        let (s, a) = components
+        return s * 1000 + a / 1_000_000_000_000_000
+    }
+}
+
+extension String {
+    func replacingFirstSpace(with r: Character) -> String {
+        guard let i = firstIndex(of: " ") else { return self }
+        var s = self
+        s.replaceSubrange(i...i, with: String(r))
+        return s
+    }
+}

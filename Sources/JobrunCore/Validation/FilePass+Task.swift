@@ -1,0 +1,345 @@
+import JobrunYAML
+
+extension FilePass {
+    /// Reads one task; nil when it has errors.
+    /// Reads one task; its source is nil when the task is not a mapping, its spec nil when it has errors.
+    mutating func readTask(_ node: Node, index i: Int, defaults: TaskFields, fileEnv: OrderedPairs) -> TaskSource? {
+        let path = "tasks[\(i)]"
+        let before = reader.diagnostics.count
+        let elsewhere = Dictionary(uniqueKeysWithValues: ["workers", "timezone", "report", "shutdown_grace", "defaults", "tasks", "version"]
+            .map { ($0, "at the top level of the file") })
+        guard let v = reader.mapping(node, path, allowed: JobFileValidator.taskKeys, context: "a task", elsewhere: elsewhere) else {
+            return nil
+        }
+        func p(_ key: String) -> String { "\(path).\(key)" }
+
+        var source = TaskSource(index: i, nameLocation: node.location, after: [])
+        var name = ""
+        if let n = v["name"] {
+            source.nameLocation = n.value.location
+            if let s = reader.string(n.value, p("name")) {
+                if s.count > 128 {
+                    reader.error(.badName("has \(s.count) characters; use at most 128"), n.value, p("name"))
+                } else if s.unicodeScalars.contains(where: { $0.value < 0x20 || (0x7f...0x9f).contains($0.value) }) {
+                    reader.error(.controlCharacters("a task name"), n.value, p("name"))
+                } else {
+                    name = s
+                    source.name = s
+                }
+            }
+        } else {
+            reader.error(.missing("name", why: "every task needs a unique name"), node, p("name"))
+        }
+
+        let type = v["type"].flatMap { reader.choice($0.value, p("type"), TaskType.self) } ?? .command
+        let typeWasValid = v["type"] == nil || reader.diagnostics.last?.path != p("type")
+        let fields = TaskFields.read(v, path, into: &reader).over(defaults)
+
+        var command: Command?
+        var http: HTTPRequest?
+        var email: EmailMessage?
+        var output: String?
+        if typeWasValid {
+            for (key, owner) in [("command", TaskType.command), ("output", .command), ("http", .http), ("email", .email)]
+            where owner != type {
+                if let pair = v[key] {
+                    reader.error(.wrongType(key, taskType: type.rawValue, needs: owner.rawValue), pair.key, p(key))
+                }
+            }
+            switch type {
+            case .command:
+                if let c = v["command"] {
+                    command = readCommand(c.value, p("command"))
+                } else {
+                    reader.error(.missing("command", why: "a task of type command runs `command:` (a string for the shell, or a list)"), node, p("command"))
+                }
+                output = v["output"].flatMap { reader.string($0.value, p("output"), singleLine: true) }
+            case .http:
+                if let h = v["http"] {
+                    http = readHTTP(h.value, p("http"))
+                } else {
+                    reader.error(.missing("http", why: "a task of type http needs `http: {url: …}`"), node, p("http"))
+                }
+            case .email:
+                if let e = v["email"] {
+                    email = readEmail(e.value, p("email"))
+                } else {
+                    reader.error(.missing("email", why: "a task of type email needs `email: {to: [...], subject: …}`"), node, p("email"))
+                }
+            }
+        }
+
+        var schedule = Schedule.now
+        if let s = v["schedule"] {
+            if let text = scheduleText(s.value, p("schedule")) {
+                source.schedule = Located(value: text, location: s.value.location)
+                schedule = readSchedule(text, s.value, p("schedule"), source: &source) ?? .now
+            }
+        }
+        var repeatInterval: Duration?
+        if let r = v["repeat"] {
+            source.repeatLocation = r.value.location
+            repeatInterval = reader.duration(r.value, p("repeat"), positive: true)
+            if schedule.repeats, let text = source.schedule?.value {
+                reader.error(.repeatWithCron(text), r.value, p("repeat"))
+            }
+        }
+        var count: Int?
+        if let c = v["count"] {
+            source.countLocation = c.value.location
+            count = reader.int(c.value, p("count"), range: 1...Int.max)
+        }
+        var until: Until?
+        if let u = v["until"], let text = reader.string(u.value, p("until"), singleLine: true) {
+            until = readUntil(text, u.value, p("until"), source: &source)
+        }
+        let jitter = v["jitter"].flatMap { reader.duration($0.value, p("jitter")) } ?? .zero
+        let enabled = v["enabled"].flatMap { reader.bool($0.value, p("enabled")) } ?? true
+        let tags = v["tags"].flatMap { reader.strings($0.value, p("tags")) }?.map(\.value) ?? []
+        if let a = v["after"], let names = reader.strings(a.value, p("after")) {
+            source.after = names
+        }
+        source.timeoutLocation = fields.timeout?.location
+        source.retriesLocation = fields.retries?.location
+
+        guard reader.diagnostics.count == before || !reader.diagnostics[before...].contains(where: { $0.severity == .error }) else {
+            return source
+        }
+        let retry = RetryPolicy(
+            retries: fields.retries?.value ?? 0,
+            delay: fields.retryDelay?.value ?? .seconds(1),
+            backoff: fields.backoff?.value ?? .exponential,
+            maxDelay: fields.maxRetryDelay?.value ?? .seconds(300))
+        let task = TaskSpec(
+            name: name, index: i, location: node.location, type: type, command: command,
+            shell: fields.shell?.value ?? "/bin/sh", output: output, http: http, email: email,
+            schedule: schedule, repeatInterval: repeatInterval,
+            count: count ?? (repeatInterval == nil && !schedule.repeats ? 1 : nil),
+            until: until, priority: fields.priority?.value ?? 50, timeout: fields.timeout?.value,
+            killGrace: fields.killGrace?.value ?? .seconds(5), retry: retry, jitter: jitter,
+            overlap: fields.overlap?.value ?? .skip, after: source.after.map(\.value), enabled: enabled,
+            tags: tags, env: fileEnv + (defaults.env ?? []) + (fields.env ?? []),
+            workingDirectory: fields.workingDirectory?.value)
+        source.task = task
+        return source
+    }
+
+    private mutating func readCommand(_ node: Node, _ path: String) -> Command? {
+        if node.items != nil {
+            return reader.strings(node, path, nonEmpty: true).map { .argv($0.map(\.value)) }
+        }
+        if node.pairs != nil {
+            reader.error(.expected("a string or a list of strings", found: NodeReader.describe(node)), node, path)
+            return nil
+        }
+        guard let s = reader.string(node, path) else { return nil }
+        if s.trimmingSpaces().isEmpty {
+            reader.error(.emptyString, node, path)
+            return nil
+        }
+        return .shell(s)
+    }
+
+    private mutating func scheduleText(_ node: Node, _ path: String) -> String? {
+        if case .int(let n)? = node.scalar?.resolved {
+            reader.error(.badSchedule("\(n)"), node, path)
+            return nil
+        }
+        return reader.string(node, path, singleLine: true)
+    }
+
+    private mutating func readSchedule(_ text: String, _ node: Node, _ path: String, source: inout TaskSource) -> Schedule? {
+        let t = text.trimmingSpaces()
+        if t == "now" { return .now }
+        if t.hasPrefix("+") {
+            guard let d = ValueSyntax.duration(String(t.dropFirst())) else {
+                reader.error(.badDuration(String(t.dropFirst())), node, path)
+                return nil
+            }
+            return .offset(d)
+        }
+        if t.lowercased().hasPrefix("@every") {
+            let rest = String(t.dropFirst(6)).trimmingSpaces()
+            guard let d = ValueSyntax.duration(rest) else {
+                reader.error(.badDuration(rest), node, path)
+                return nil
+            }
+            guard d > .zero else {
+                reader.error(.mustBePositive(rest), node, path)
+                return nil
+            }
+            return .every(d)
+        }
+        if let ts = ValueSyntax.timestamp(t) {
+            return .at(instant(ts, text: t, node.location, path, source: &source))
+        }
+        if looksLikeTimestamp(t) {
+            reader.error(.badTimestamp(t), node, path)
+            return nil
+        }
+        guard t.hasPrefix("@") || t.contains(" ") || t.contains("\t") else {
+            reader.error(.badSchedule(t), node, path)
+            return nil
+        }
+        do {
+            let cron = try CronExpression(t)
+            if !cron.canFire {
+                reader.warning(.cronNeverFires(t), at: node.location, path)
+            }
+            return .cron(cron)
+        } catch {
+            reader.error(.badCron(t, error), node, path)
+            return nil
+        }
+    }
+
+    private func looksLikeTimestamp(_ t: String) -> Bool {
+        let u = Array(t.utf8)
+        return u.count >= 8 && u[0...3].allSatisfy { $0 >= 48 && $0 <= 57 } && u[4] == 45
+    }
+
+    private mutating func readUntil(_ text: String, _ node: Node, _ path: String, source: inout TaskSource) -> Until? {
+        let t = text.trimmingSpaces()
+        if t.hasPrefix("+") {
+            guard let d = ValueSyntax.duration(String(t.dropFirst())) else {
+                reader.error(.badUntil(t), node, path)
+                return nil
+            }
+            return .offset(d)
+        }
+        guard let ts = ValueSyntax.timestamp(t) else {
+            reader.error(looksLikeTimestamp(t) ? .badTimestamp(t) : .badUntil(t), node, path)
+            return nil
+        }
+        return .at(instant(ts, text: t, node.location, path, source: &source))
+    }
+
+    /// The instant of a timestamp; local ones are read in the file's zone.
+    private func instant(_ ts: ValueSyntax.Timestamp, text: String, _ at: SourceLocation, _ path: String, source: inout TaskSource) -> Instant {
+        switch ts {
+        case .instant(let i): return i
+        case .local(let civil, let ms):
+            source.localTimes.append((path, text, civil, at))
+            return Instant(milliseconds: zone.instant(local: civil.localSeconds) * 1000 + Int64(ms))
+        }
+    }
+
+    private mutating func readHTTP(_ node: Node, _ path: String) -> HTTPRequest? {
+        guard let v = reader.mapping(node, path, allowed: JobFileValidator.httpKeys, context: "http") else { return nil }
+        func p(_ k: String) -> String { "\(path).\(k)" }
+        var url: String?
+        if let u = v["url"] {
+            if let s = reader.string(u.value, p("url"), singleLine: true) {
+                if HTTPRequest.isValidURL(s) { url = s } else { reader.error(.badURL(s), u.value, p("url")) }
+            }
+        } else {
+            reader.error(.missing("url", why: "the request needs `url: http://…` or `https://…`"), node, p("url"))
+        }
+        var method = "POST"
+        if let m = v["method"], let s = reader.string(m.value, p("method")) {
+            if JobFileValidator.methods.contains(s.uppercased()) {
+                method = s.uppercased()
+            } else {
+                reader.error(.badEnum(s, allowed: JobFileValidator.methods, suggestion: Suggestion.closest(to: s.uppercased(), in: JobFileValidator.methods)), m.value, p("method"))
+            }
+        }
+        let headers = v["headers"].flatMap { reader.stringMap($0.value, p("headers")) } ?? []
+        let body = v["body"].flatMap { reader.string($0.value, p("body"), allowEmpty: true) }
+        _ = v["timeout"].flatMap { reader.duration($0.value, p("timeout"), positive: true) }
+        var expect: [ClosedRange<Int>] = []
+        if let e = v["expect_status"] {
+            let items = e.value.items ?? [e.value]
+            for (j, item) in items.enumerated() {
+                let itemPath = e.value.items == nil ? p("expect_status") : "\(p("expect_status"))[\(j)]"
+                if let r = HTTPRequest.statusRange(item.scalar?.text ?? ""), item.scalar != nil {
+                    expect.append(r)
+                } else {
+                    reader.error(.badStatus(item.scalar?.text ?? NodeReader.describe(item)), item, itemPath)
+                }
+            }
+        }
+        guard let url else { return nil }
+        return HTTPRequest(url: url, method: method, headers: headers, body: body, expectStatus: expect)
+    }
+
+    private mutating func readEmail(_ node: Node, _ path: String) -> EmailMessage? {
+        guard let v = reader.mapping(node, path, allowed: JobFileValidator.emailKeys, context: "email") else { return nil }
+        func p(_ k: String) -> String { "\(path).\(k)" }
+        func addresses(_ key: String, required: Bool) -> [String]? {
+            guard let pair = v[key] else {
+                if required { reader.error(.missing(key, why: "a message needs at least one recipient"), node, p(key)) }
+                return required ? nil : []
+            }
+            let list: [Located<String>]?
+            if pair.value.items == nil, pair.value.scalar != nil {
+                list = reader.string(pair.value, p(key)).map { [Located(value: $0, location: pair.value.location)] }
+            } else {
+                list = reader.strings(pair.value, p(key), nonEmpty: required)
+            }
+            guard let list else { return nil }
+            var ok = true
+            for (j, a) in list.enumerated() where !EmailMessage.isValidAddress(a.value) {
+                reader.error(.badAddress(a.value), at: a.location, pair.value.items == nil ? p(key) : "\(p(key))[\(j)]")
+                ok = false
+            }
+            return ok ? list.map(\.value) : nil
+        }
+        let to = addresses("to", required: true)
+        let cc = addresses("cc", required: false) ?? []
+        var from: String?
+        if let f = v["from"], let s = reader.string(f.value, p("from"), singleLine: true) {
+            if EmailMessage.isValidAddress(s) { from = s } else { reader.error(.badAddress(s), f.value, p("from")) }
+        }
+        let subject = v["subject"].flatMap { reader.string($0.value, p("subject"), allowEmpty: true, singleLine: true) } ?? ""
+        let body = v["body"].flatMap { reader.string($0.value, p("body"), allowEmpty: true) } ?? ""
+        let sendmail = v["sendmail"].flatMap { reader.string($0.value, p("sendmail"), singleLine: true) }
+        guard let to else { return nil }
+        return EmailMessage(to: to, cc: cc, from: from, subject: subject, body: body, sendmail: sendmail)
+    }
+}
+
+extension Schedule {
+    /// Whether the schedule itself repeats (cron and `@every`).
+    public var repeats: Bool {
+        switch self {
+        case .cron, .every: true
+        default: false
+        }
+    }
+}
+
+extension HTTPRequest {
+    static func isValidURL(_ s: String) -> Bool {
+        let lower = s.lowercased()
+        let rest: Substring
+        if lower.hasPrefix("http://") { rest = s.dropFirst(7) } else if lower.hasPrefix("https://") { rest = s.dropFirst(8) } else { return false }
+        let host = rest.prefix { $0 != "/" && $0 != "?" && $0 != "#" }
+        return !host.isEmpty && !host.hasPrefix(":") && !s.contains(where: { $0 == " " || $0.isNewline })
+    }
+
+    /// `200`, or `"200-299"`, as a range of statuses.
+    static func statusRange(_ text: String) -> ClosedRange<Int>? {
+        let parts = text.trimmingSpaces().split(separator: "-", omittingEmptySubsequences: false)
+        guard parts.count == 1 || parts.count == 2 else { return nil }
+        let nums = parts.compactMap { p -> Int? in
+            guard p.count == 3, p.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
+            return Int(p)
+        }
+        guard nums.count == parts.count, nums.allSatisfy({ (100...599).contains($0) }), nums.first! <= nums.last! else { return nil }
+        return nums.first!...nums.last!
+    }
+}
+
+extension EmailMessage {
+    /// `user@host` or `Display Name <user@host>`, with no line breaks.
+    static func isValidAddress(_ s: String) -> Bool {
+        if s.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7f }) { return false }
+        var addr = Substring(s.trimmingSpaces())
+        if addr.hasSuffix(">"), let open = addr.lastIndex(of: "<") {
+            addr = addr[addr.index(after: open)..<addr.index(before: addr.endIndex)]
+        }
+        let parts = addr.split(separator: "@", omittingEmptySubsequences: false)
+        guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else { return false }
+        return !addr.contains(where: { " <>,;\"".contains($0) }) && !parts[1].hasPrefix(".") && !parts[1].hasSuffix(".")
+    }
+}

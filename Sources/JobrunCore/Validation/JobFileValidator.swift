@@ -1,0 +1,163 @@
+import JobrunYAML
+
+/// The result of reading a jobs file: the model when it has no errors, and every diagnostic.
+public struct Validated: Sendable {
+    /// The model; nil when any error was found.
+    public let file: JobFile?
+    /// All diagnostics, sorted by position.
+    public let diagnostics: [Diagnostic]
+}
+
+/// Turns YAML text into a ``JobFile``, checking everything SPEC §2, §3 and §8 ask for and
+/// reporting every problem at once.
+public struct JobFileValidator {
+    /// The environment the file is read in (for the default time zone).
+    public var environment: [String: String]
+    /// Hard limits for the YAML reader.
+    public var limits: YAMLLimits
+
+    /// Creates a validator.
+    public init(environment: [String: String] = [:], limits: YAMLLimits = .standard) {
+        self.environment = environment
+        self.limits = limits
+    }
+
+    static let topKeys = ["version", "workers", "timezone", "report", "shutdown_grace", "env", "defaults", "tasks"]
+    static let taskKeys = [
+        "name", "type", "command", "shell", "output", "http", "email", "schedule", "repeat", "count",
+        "until", "priority", "timeout", "kill_grace", "retries", "retry_delay", "backoff",
+        "max_retry_delay", "jitter", "overlap", "after", "enabled", "tags", "env", "working_dir",
+    ]
+    static let httpKeys = ["url", "method", "headers", "body", "expect_status", "timeout"]
+    static let emailKeys = ["to", "cc", "from", "subject", "body", "sendmail"]
+    static let methods = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+
+    /// Validates YAML bytes.
+    public func validate(_ bytes: [UInt8]) -> Validated {
+        if bytes.allSatisfy({ $0 == 32 || $0 == 9 || $0 == 10 || $0 == 13 }) {
+            return Validated(file: nil, diagnostics: [Diagnostic(.error, .emptyFile, at: .start, path: "")])
+        }
+        let document = YAMLComposer.compose(bytes, limits: limits)
+        var reader = NodeReader()
+        for p in document.problems {
+            reader.diagnostics.append(Diagnostic(.error, .yaml(p.message), at: p.location, path: p.path))
+        }
+        var file: JobFile?
+        let fatal = document.problems.contains { $0.kind != .duplicateKey && $0.kind != .badMerge }
+        if let root = document.root, !fatal {
+            if root.scalar?.resolved == .null {
+                reader.error(.emptyFile, at: .start, "")
+            } else {
+                var pass = FilePass(reader: reader, environment: environment)
+                file = pass.read(root)
+                reader = pass.reader
+            }
+        } else if document.root == nil && !fatal {
+            reader.error(.emptyFile, at: .start, "")
+        }
+        let diagnostics = reader.diagnostics.sorted()
+        return Validated(file: diagnostics.contains { $0.severity == .error } ? nil : file, diagnostics: diagnostics)
+    }
+}
+
+/// One pass over a composed document.
+struct FilePass {
+    var reader: NodeReader
+    let environment: [String: String]
+    var zone = Zone.utc
+
+    init(reader: NodeReader, environment: [String: String]) {
+        self.reader = reader
+        self.environment = environment
+    }
+
+    mutating func read(_ root: Node) -> JobFile? {
+        let elsewhere = Dictionary(uniqueKeysWithValues: JobFileValidator.taskKeys
+            .filter { !JobFileValidator.topKeys.contains($0) }
+            .map { ($0, "in a task under `tasks:` (or in `defaults:`)") })
+        guard let top = reader.mapping(root, "", allowed: JobFileValidator.topKeys, context: "the top level",
+                                       elsewhere: elsewhere)
+        else { return nil }
+
+        if let v = top["version"]?.value {
+            if case .int(1)? = v.scalar?.resolved {} else {
+                reader.error(v.scalar.map { .badVersion($0.text) } ?? .expected("1", found: NodeReader.describe(v)), v, "version")
+            }
+        }
+        let workers = top["workers"].flatMap { reader.int($0.value, "workers", range: 1...1024) } ?? 3
+        readZone(top["timezone"])
+        let report = top["report"].flatMap { reader.string($0.value, "report", singleLine: true) }
+        let grace = top["shutdown_grace"].flatMap { reader.duration($0.value, "shutdown_grace") } ?? .seconds(10)
+        let env = top["env"].flatMap { reader.stringMap($0.value, "env") } ?? []
+
+        var defaults = TaskFields()
+        if let d = top["defaults"] {
+            let taskOnly = Dictionary(uniqueKeysWithValues: JobFileValidator.taskKeys
+                .filter { !TaskFields.keys.contains($0) }.map { ($0, "in each task; `defaults:` takes only \(TaskFields.keys.joined(separator: ", "))") })
+            if let values = reader.mapping(d.value, "defaults", allowed: TaskFields.keys, context: "defaults", elsewhere: taskOnly) {
+                defaults = TaskFields.read(values, "defaults", into: &reader)
+            }
+        }
+
+        guard let tasksPair = top["tasks"] else {
+            reader.error(.missing("tasks", why: "a jobs file lists its tasks under `tasks:`"), root, "tasks")
+            return nil
+        }
+        guard let items = tasksPair.value.items else {
+            reader.error(.expected("a list of tasks", found: NodeReader.describe(tasksPair.value)), tasksPair.value, "tasks")
+            return nil
+        }
+        if items.isEmpty {
+            reader.error(.emptyTasks, tasksPair.value, "tasks")
+            return nil
+        }
+        var sources: [TaskSource] = []
+        sources.reserveCapacity(items.count)
+        for (i, item) in items.enumerated() {
+            if let source = readTask(item, index: i, defaults: defaults, fileEnv: env) {
+                sources.append(source)
+            }
+        }
+        var semantics = Semantics(sources: sources, zone: zone, reader: reader)
+        semantics.check()
+        reader = semantics.reader
+        let tasks = sources.compactMap(\.task)
+        guard tasks.count == items.count else { return nil }
+        return JobFile(version: 1, workers: workers, zone: zone, report: report, shutdownGrace: grace, tasks: tasks)
+    }
+
+    private mutating func readZone(_ pair: Pair?) {
+        if let pair {
+            guard let name = reader.string(pair.value, "timezone", singleLine: true) else { return }
+            if let z = Zone(identifier: name) {
+                zone = z
+            } else {
+                reader.error(.badZone(name, suggestion: Zone.suggestion(for: name)), pair.value, "timezone")
+            }
+            return
+        }
+        guard var tz = environment["TZ"], !tz.isEmpty else { return }
+        if tz.hasPrefix(":") { tz.removeFirst() }
+        if tz.hasPrefix("/usr/share/zoneinfo/") { tz.removeFirst("/usr/share/zoneinfo/".count) }
+        if let z = Zone(identifier: tz) {
+            zone = z
+        } else {
+            reader.warning(.badEnvZone(tz), at: .start, "timezone")
+        }
+    }
+}
+
+/// Where the parts of a task that later checks point at were written.
+struct TaskSource {
+    var index: Int
+    var name: String?
+    var task: TaskSpec?
+    var nameLocation: SourceLocation
+    var after: [Located<String>]
+    var schedule: Located<String>?
+    var repeatLocation: SourceLocation?
+    var countLocation: SourceLocation?
+    var timeoutLocation: SourceLocation?
+    var retriesLocation: SourceLocation?
+    var localTimes: [(path: String, text: String, civil: CivilDateTime, location: SourceLocation)] = []
+}

@@ -1,0 +1,152 @@
+/// Every message jobrun's validator can give, in one place.
+public struct Message: Sendable, Hashable {
+    /// The sentence shown to the user.
+    public let text: String
+
+    init(_ text: String) { self.text = text }
+
+    private static func quoted(_ s: String) -> String {
+        var out = "\""
+        for ch in s.unicodeScalars.prefix(80) {
+            switch ch {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\t": out += "\\t"
+            default: out += ch.value < 0x20 || ch.value == 0x7f ? "\\u{\(String(ch.value, radix: 16))}" : String(ch)
+            }
+        }
+        return out + (s.unicodeScalars.count > 80 ? "…\"" : "\"")
+    }
+
+    private static func suggestion(_ s: String?) -> String {
+        s.map { "; did you mean \"\($0)\"?" } ?? ""
+    }
+
+    // MARK: YAML and file
+
+    static func yaml(_ text: String) -> Message { Message(text) }
+    static let emptyFile = Message("the file is empty; a jobs file needs at least `tasks:` with one task (see examples/)")
+    static let rootNotMapping = Message("the top level must be a mapping with `tasks:` (and optionally version, workers, timezone, …)")
+    static func cannotRead(_ reason: String) -> Message { Message("cannot read the file: \(reason)") }
+    static func fileTooLarge(_ size: Int, limit: Int) -> Message {
+        Message("the file is \(size >> 20) MiB; jobrun reads jobs files of at most \(limit >> 20) MiB — split it")
+    }
+
+    // MARK: keys
+
+    static func unknownKey(_ key: String, in context: String, suggestion: String?, allowed: [String]) -> Message {
+        if let suggestion { return Message("unknown key \(quoted(key)) in \(context)\(Self.suggestion(suggestion))") }
+        return Message("unknown key \(quoted(key)) in \(context); allowed keys: \(allowed.joined(separator: ", "))")
+    }
+    static func keyBelongsElsewhere(_ key: String, place: String) -> Message {
+        Message("\(quoted(key)) is not allowed here; it belongs \(place)")
+    }
+    static let keyNotString = Message("keys must be plain strings")
+    static func missing(_ key: String, why: String) -> Message { Message("missing required key `\(key)`: \(why)") }
+
+    // MARK: types
+
+    static func expected(_ what: String, found: String) -> Message { Message("expected \(what), found \(found)") }
+    static func notInteger(_ text: String) -> Message { Message("\(quoted(text)) is not a whole number") }
+    static func outOfRange(_ value: Int, _ range: ClosedRange<Int>) -> Message {
+        Message("\(value) is out of range; use \(range.lowerBound)–\(range.upperBound)")
+    }
+    static func tooSmall(_ value: Int, minimum: Int) -> Message { Message("\(value) is too small; use \(minimum) or more") }
+    static func badEnum(_ text: String, allowed: [String], suggestion: String?) -> Message {
+        Message("\(quoted(text)) is not one of \(allowed.joined(separator: ", "))\(Self.suggestion(suggestion))")
+    }
+    static func badDuration(_ text: String) -> Message {
+        Message("\(quoted(text)) is not a duration (examples: 250ms, 30s, 5m, 1h30m, 2d, or 300 for seconds)")
+    }
+    static let negativeDuration = Message("a duration cannot be negative (examples: 30s, 5m, 1h30m)")
+    static func mustBePositive(_ text: String) -> Message { Message("\(quoted(text)) must be longer than 0") }
+    static func badTimestamp(_ text: String) -> Message {
+        Message("\(quoted(text)) is not a timestamp (examples: 2026-12-01T02:00:00Z, 2026-12-01T02:00:00+01:00, or 2026-12-01T02:00:00 in `timezone`)")
+    }
+    static func badUntil(_ text: String) -> Message {
+        Message("\(quoted(text)) is neither a timestamp nor an offset (examples: 2026-12-01T02:00:00Z, +10m)")
+    }
+    static func badSchedule(_ text: String) -> Message {
+        Message("\(quoted(text)) is not a schedule (examples: now, +10s, 2026-12-01T02:00:00Z, \"*/15 * * * *\", @daily, @every 5m)")
+    }
+    static func badCron(_ text: String, _ error: CronError) -> Message {
+        let why: String = switch error {
+        case .fieldCount(let n):
+            "it has \(n) field\(n == 1 ? "" : "s"); cron takes 5 (minute hour day-of-month month day-of-week) or 6 (with leading seconds)"
+        case .unknownMacro(let m): "\(m) is not a macro; use @hourly, @daily, @weekly, @monthly, @yearly or @every <duration>"
+        case .badValue(let f, let t): "the \(f.name) field has \(quoted(t)), which is not a number\(f == .month ? " or month name (jan–dec)" : f == .dayOfWeek ? " or day name (sun–sat)" : "")"
+        case .outOfRange(let f, let v): "the \(f.name) field has \(v), outside \(f.range.lowerBound)–\(f.range.upperBound)"
+        case .badStep(let f, let t): "the \(f.name) field has \(quoted(t)); a step is a whole number of 1 or more (e.g. */15)"
+        case .reversedRange(let f, let t): "the \(f.name) field has the range \(quoted(t)), whose start is after its end"
+        case .unsupported(let f, let t): "the \(f.name) field has \(quoted(t)); L, W, # and ? are not Debian cron syntax"
+        }
+        return Message("\(quoted(text)) is not a valid cron expression: \(why)")
+    }
+    static func badZone(_ text: String, suggestion: String?) -> Message {
+        Message("\(quoted(text)) is not an IANA time zone (examples: UTC, Europe/Berlin, America/New_York)\(Self.suggestion(suggestion))")
+    }
+    static func badEnvZone(_ text: String) -> Message {
+        Message("the TZ environment variable (\(quoted(text))) is not an IANA time zone; using UTC — set `timezone:` in the file")
+    }
+    static func badVersion(_ text: String) -> Message {
+        Message("version \(text) is not supported; this jobrun reads version 1")
+    }
+    static let emptyString = Message("must not be empty")
+    static let emptyList = Message("must not be an empty list")
+    static let emptyTasks = Message("there are no tasks; add at least one under `tasks:`")
+    static func badName(_ why: String) -> Message { Message("a task name \(why)") }
+    static func badURL(_ text: String) -> Message {
+        Message("\(quoted(text)) is not an http:// or https:// URL with a host (e.g. https://example.com/hook)")
+    }
+    static func badStatus(_ text: String) -> Message {
+        Message("\(quoted(text)) is not an HTTP status or range (examples: 200, 204, \"200-299\")")
+    }
+    static func badAddress(_ text: String) -> Message {
+        Message("\(quoted(text)) is not an email address (e.g. ops@example.com or \"Ops <ops@example.com>\")")
+    }
+    static func controlCharacters(_ what: String) -> Message { Message("\(what) must not contain control characters or line breaks") }
+
+    // MARK: per type
+
+    static func wrongType(_ key: String, taskType: String, needs: String) -> Message {
+        Message("`\(key)` is for tasks of type \(needs); this task is type \(taskType)")
+    }
+
+    // MARK: semantics
+
+    static func duplicateName(_ name: String, firstLine: Int) -> Message {
+        Message("the task name \(quoted(name)) is already used on line \(firstLine); names must be unique")
+    }
+    static func unknownAfter(_ name: String, suggestion: String?) -> Message {
+        Message("no task is named \(quoted(name))\(Self.suggestion(suggestion))")
+    }
+    static func afterSelf(_ name: String) -> Message { Message("task \(quoted(name)) cannot wait for itself") }
+    static func cycle(_ names: [String]) -> Message {
+        Message("`after` forms a cycle: \(names.map { quoted($0) }.joined(separator: " → ")); none of these tasks could ever start")
+    }
+    static func repeatWithCron(_ schedule: String) -> Message {
+        Message("`repeat` cannot be combined with the schedule \(quoted(schedule)), which already repeats; remove `repeat` or use a one-time schedule")
+    }
+
+    // MARK: warnings
+
+    static func cronNeverFires(_ text: String) -> Message {
+        Message("\(quoted(text)) never fires: no month has that day; the task will never run")
+    }
+    static func timeoutExceedsInterval(timeout: String, interval: String) -> Message {
+        Message("timeout \(timeout) is longer than the interval \(interval) with `overlap: skip`; runs that come due while one is still running will be skipped")
+    }
+    static func retriesExceedInterval(retries: Int, wait: String, interval: String) -> Message {
+        Message("\(retries) retries wait \(wait) in all, longer than the interval \(interval); retries cannot finish before the next run is due")
+    }
+    static func localTimeInGap(_ text: String, zone: String, runsAt: String) -> Message {
+        Message("\(quoted(text)) does not exist in \(zone) (the clocks skip it for daylight saving time); it is read as \(runsAt)")
+    }
+    static func countWithoutRepeat(_ count: Int) -> Message {
+        Message("count: \(count) has no effect without `repeat` or a cron/@every schedule; the task runs once")
+    }
+    static func afterUnbounded(_ name: String) -> Message {
+        Message("\(quoted(name)) repeats without end (no count or until), so this task waits for it forever unless --for is given")
+    }
+}

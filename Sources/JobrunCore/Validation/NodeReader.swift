@@ -1,0 +1,232 @@
+import JobrunYAML
+
+/// A value with the position it was written at.
+struct Located<Value: Sendable>: Sendable {
+    var value: Value
+    var location: SourceLocation
+}
+
+/// Reads typed values out of YAML nodes, recording a diagnostic for each one that does
+/// not fit and returning nil for it.
+struct NodeReader {
+    var diagnostics: [Diagnostic] = []
+
+    mutating func error(_ message: Message, _ node: Node, _ path: String) {
+        diagnostics.append(Diagnostic(.error, message, at: node.location, path: path))
+    }
+
+    mutating func error(_ message: Message, at location: SourceLocation, _ path: String) {
+        diagnostics.append(Diagnostic(.error, message, at: location, path: path))
+    }
+
+    mutating func warning(_ message: Message, at location: SourceLocation, _ path: String) {
+        diagnostics.append(Diagnostic(.warning, message, at: location, path: path))
+    }
+
+    static func describe(_ node: Node) -> String {
+        switch node.kind {
+        case .mapping: return "a mapping"
+        case .sequence: return "a list"
+        case .scalar(let s):
+            switch s.resolved {
+            case .null: return "nothing (null)"
+            case .bool(let b): return "the boolean \(b)"
+            case .int(let i): return "the number \(i)"
+            case .float: return "the number \(s.text)"
+            case .string(let t): return t.count > 40 ? "a string" : "the string \"\(t)\""
+            }
+        }
+    }
+
+    /// Checks a mapping's keys against `allowed`; returns its values by key.
+    mutating func mapping(
+        _ node: Node, _ path: String, allowed: [String], context: String,
+        elsewhere: [String: String] = [:]
+    ) -> [String: Pair]? {
+        guard let pairs = node.pairs else {
+            error(.expected("a mapping of \(context) keys", found: Self.describe(node)), node, path)
+            return nil
+        }
+        var values: [String: Pair] = [:]
+        for pair in pairs {
+            guard let key = pair.key.scalar?.text else {
+                error(.keyNotString, pair.key, path)
+                continue
+            }
+            let keyPath = Self.join(path, key)
+            if allowed.contains(key) {
+                values[key] = pair
+            } else if let place = elsewhere[key] {
+                error(.keyBelongsElsewhere(key, place: place), pair.key, keyPath)
+            } else {
+                error(.unknownKey(key, in: context, suggestion: Suggestion.closest(to: key, in: allowed), allowed: allowed),
+                      pair.key, keyPath)
+            }
+        }
+        return values
+    }
+
+    static func join(_ path: String, _ key: String) -> String { path.isEmpty ? key : path + "." + key }
+
+    mutating func string(_ node: Node, _ path: String, allowEmpty: Bool = false, singleLine: Bool = false) -> String? {
+        guard let s = node.scalar else {
+            error(.expected("a string", found: Self.describe(node)), node, path)
+            return nil
+        }
+        switch s.resolved {
+        case .null, .bool:
+            error(.expected("a string", found: Self.describe(node)), node, path)
+            return nil
+        default:
+            if !allowEmpty && s.text.isEmpty {
+                error(.emptyString, node, path)
+                return nil
+            }
+            if singleLine && s.text.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7f }) {
+                error(.controlCharacters("this value"), node, path)
+                return nil
+            }
+            return s.text
+        }
+    }
+
+    mutating func int(_ node: Node, _ path: String, range: ClosedRange<Int>) -> Int? {
+        guard let s = node.scalar else {
+            error(.expected("a whole number", found: Self.describe(node)), node, path)
+            return nil
+        }
+        switch s.resolved {
+        case .int(let v):
+            guard range.contains(v) else {
+                error(range.upperBound == Int.max ? .tooSmall(v, minimum: range.lowerBound) : .outOfRange(v, range), node, path)
+                return nil
+            }
+            return v
+        case .float: error(.notInteger(s.text), node, path)
+        default: error(.expected("a whole number", found: Self.describe(node)), node, path)
+        }
+        return nil
+    }
+
+    mutating func bool(_ node: Node, _ path: String) -> Bool? {
+        if case .bool(let b)? = node.scalar?.resolved { return b }
+        error(.expected("true or false", found: Self.describe(node)), node, path)
+        return nil
+    }
+
+    mutating func duration(_ node: Node, _ path: String, positive: Bool = false) -> Duration? {
+        guard let s = node.scalar else {
+            error(.expected("a duration (e.g. 30s, 5m, 1h30m)", found: Self.describe(node)), node, path)
+            return nil
+        }
+        let d: Duration?
+        switch s.resolved {
+        case .int(let i): d = i < 0 ? nil : ValueSyntax.duration(seconds: Double(i))
+        case .float(let f): d = f < 0 ? nil : ValueSyntax.duration(seconds: f)
+        case .string(let t):
+            if t.hasPrefix("-") {
+                error(.negativeDuration, node, path)
+                return nil
+            }
+            d = ValueSyntax.duration(t)
+        default:
+            error(.expected("a duration (e.g. 30s, 5m, 1h30m)", found: Self.describe(node)), node, path)
+            return nil
+        }
+        guard let d else {
+            error(s.text.hasPrefix("-") ? .negativeDuration : .badDuration(s.text), node, path)
+            return nil
+        }
+        if positive && d == .zero {
+            error(.mustBePositive(s.text), node, path)
+            return nil
+        }
+        return d
+    }
+
+    mutating func choice<E: RawRepresentable & CaseIterable>(_ node: Node, _ path: String, _: E.Type) -> E?
+    where E.RawValue == String {
+        guard let text = string(node, path) else { return nil }
+        if let e = E(rawValue: text) { return e }
+        let allowed = E.allCases.map(\.rawValue)
+        error(.badEnum(text, allowed: allowed, suggestion: Suggestion.closest(to: text, in: allowed)), node, path)
+        return nil
+    }
+
+    /// A list of strings; numbers are taken as their text.
+    mutating func strings(_ node: Node, _ path: String, nonEmpty: Bool = false) -> [Located<String>]? {
+        guard let items = node.items else {
+            error(.expected("a list of strings", found: Self.describe(node)), node, path)
+            return nil
+        }
+        if nonEmpty && items.isEmpty {
+            error(.emptyList, node, path)
+            return nil
+        }
+        var out: [Located<String>] = []
+        var ok = true
+        for (i, item) in items.enumerated() {
+            if let s = string(item, "\(path)[\(i)]") {
+                out.append(Located(value: s, location: item.location))
+            } else {
+                ok = false
+            }
+        }
+        return ok ? out : nil
+    }
+
+    /// A mapping of names to string values (environment, headers).
+    mutating func stringMap(_ node: Node, _ path: String) -> OrderedPairs? {
+        guard let pairs = node.pairs else {
+            error(.expected("a mapping of names to strings", found: Self.describe(node)), node, path)
+            return nil
+        }
+        var out: OrderedPairs = []
+        for pair in pairs {
+            guard let key = pair.key.scalar?.text, !key.isEmpty else {
+                error(.keyNotString, pair.key, path)
+                continue
+            }
+            let valuePath = Self.join(path, key)
+            guard let s = pair.value.scalar, s.resolved != .null else {
+                error(.expected("a string (quote it: \"\")", found: Self.describe(pair.value)), pair.value, valuePath)
+                continue
+            }
+            out.append((key: key, value: s.text))
+        }
+        return out
+    }
+}
+
+/// "Did you mean": the closest candidate within a small edit distance.
+enum Suggestion {
+    static func closest(to word: String, in candidates: [String]) -> String? {
+        let lower = word.lowercased()
+        var best: (String, Int)?
+        for c in candidates {
+            let d = distance(lower, c.lowercased())
+            if d <= max(1, min(3, c.count / 3)), best == nil || d < best!.1 { best = (c, d) }
+        }
+        return best?.0
+    }
+
+    /// Levenshtein distance with adjacent transpositions counted as one edit.
+    static func distance(_ a: String, _ b: String) -> Int {
+        let x = Array(a.unicodeScalars), y = Array(b.unicodeScalars)
+        if x.isEmpty { return y.count }
+        if y.isEmpty { return x.count }
+        var d = [[Int]](repeating: [Int](repeating: 0, count: y.count + 1), count: x.count + 1)
+        for i in 0...x.count { d[i][0] = i }
+        for j in 0...y.count { d[0][j] = j }
+        for i in 1...x.count {
+            for j in 1...y.count {
+                let cost = x[i - 1] == y[j - 1] ? 0 : 1
+                d[i][j] = Swift.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost)
+                if i > 1, j > 1, x[i - 1] == y[j - 2], x[i - 2] == y[j - 1] {
+                    d[i][j] = Swift.min(d[i][j], d[i - 2][j - 2] + 1)
+                }
+            }
+        }
+        return d[x.count][y.count]
+    }
+}

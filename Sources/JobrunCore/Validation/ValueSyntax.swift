@@ -1,0 +1,127 @@
+/// The textual forms of durations and timestamps in a jobs file.
+public enum ValueSyntax {
+    /// Longest duration accepted: 100 years, far beyond any schedule and safe from overflow.
+    static let maxDurationSeconds: Double = 100 * 366 * 86_400
+
+    /// Parses `250ms`, `30s`, `5m`, `1h30m`, `2d`, `1.5s` or a bare number of seconds.
+    public static func duration(_ text: String) -> Duration? {
+        let t = text.trimmingSpaces()
+        guard !t.isEmpty else { return nil }
+        if let seconds = decimal(Substring(t)) { return clamp(seconds) }
+        var total = 0.0
+        var rest = Substring(t)
+        var seenUnits: Set<String> = []
+        while !rest.isEmpty {
+            let numberEnd = rest.firstIndex { !($0.isASCII && ($0.isNumber || $0 == ".")) } ?? rest.endIndex
+            guard numberEnd != rest.startIndex, let value = decimal(rest[..<numberEnd]) else { return nil }
+            rest = rest[numberEnd...]
+            let unitEnd = rest.firstIndex { !($0.isASCII && $0.isLetter) } ?? rest.endIndex
+            let unit = String(rest[..<unitEnd])
+            rest = rest[unitEnd...]
+            let scale: Double
+            switch unit {
+            case "ms": scale = 0.001
+            case "s": scale = 1
+            case "m": scale = 60
+            case "h": scale = 3600
+            case "d": scale = 86_400
+            default: return nil
+            }
+            guard seenUnits.insert(unit).inserted else { return nil }
+            total += value * scale
+        }
+        return clamp(total)
+    }
+
+    /// A duration from a YAML number of seconds.
+    public static func duration(seconds: Double) -> Duration? {
+        guard seconds.isFinite, seconds >= 0 else { return nil }
+        return clamp(seconds)
+    }
+
+    private static func clamp(_ seconds: Double) -> Duration? {
+        guard seconds <= maxDurationSeconds else { return nil }
+        return .milliseconds(Int64((seconds * 1000).rounded()))
+    }
+
+    private static func decimal(_ s: Substring) -> Double? {
+        guard let first = s.first, first.isNumber,
+              s.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == ".") }),
+              s.filter({ $0 == "." }).count <= 1, s.last != "."
+        else { return nil }
+        return Double(s)
+    }
+
+    /// Formats a duration the way a jobs file writes it: `1h30m`, `250ms`, `0s`.
+    public static func format(_ d: Duration) -> String {
+        var ms = d.milliseconds
+        if ms == 0 { return "0s" }
+        var out = ""
+        for (unit, size) in [("d", Int64(86_400_000)), ("h", 3_600_000), ("m", 60_000), ("s", 1000), ("ms", 1)] where ms >= size {
+            out += "\(ms / size)\(unit)"
+            ms %= size
+        }
+        return out
+    }
+
+    /// A timestamp as written: an instant when it carries an offset, else a wall-clock time.
+    public enum Timestamp: Sendable, Equatable {
+        case instant(Instant)
+        case local(CivilDateTime, milliseconds: Int)
+    }
+
+    /// Parses RFC 3339 (`2026-12-01T02:00:00Z`, `…+01:00`, fractions) or a local
+    /// `2026-12-01T02:00[:00]` / `2026-12-01 02:00:00` / `2026-12-01`.
+    public static func timestamp(_ text: String) -> Timestamp? {
+        let b = Array(text.trimmingSpaces().utf8)
+        var i = 0
+        func digits(_ n: Int) -> Int? {
+            guard i + n <= b.count else { return nil }
+            var v = 0
+            for k in i..<(i + n) {
+                guard b[k] >= 48, b[k] <= 57 else { return nil }
+                v = v * 10 + Int(b[k] - 48)
+            }
+            i += n
+            return v
+        }
+        func eat(_ c: UInt8) -> Bool {
+            guard i < b.count, b[i] == c else { return false }
+            i += 1
+            return true
+        }
+        guard let y = digits(4), eat(45), let mo = digits(2), eat(45), let d = digits(2) else { return nil }
+        var civil = CivilDateTime(year: y, month: mo, day: d)
+        var ms = 0
+        if i < b.count {
+            guard eat(84) || eat(116) || eat(32), let h = digits(2), eat(58), let mi = digits(2) else { return nil }
+            (civil.hour, civil.minute) = (h, mi)
+            if eat(58) {
+                guard let s = digits(2) else { return nil }
+                civil.second = s
+                if eat(46) || eat(44) {
+                    let start = i
+                    while i < b.count, b[i] >= 48, b[i] <= 57 { i += 1 }
+                    guard i > start else { return nil }
+                    let frac = b[start..<min(i, start + 3)].reduce(0) { $0 * 10 + Int($1 - 48) }
+                    ms = frac * [100, 10, 1][min(i, start + 3) - start - 1]
+                }
+            }
+        }
+        guard civil.isValid else { return nil }
+        if i == b.count { return .local(civil, milliseconds: ms) }
+        var offset = 0
+        if eat(90) || eat(122) {
+            offset = 0
+        } else {
+            let sign: Int
+            if eat(43) { sign = 1 } else if eat(45) { sign = -1 } else { return nil }
+            guard let oh = digits(2) else { return nil }
+            _ = eat(58)
+            guard let om = digits(2), oh <= 23, om <= 59 else { return nil }
+            offset = sign * (oh * 3600 + om * 60)
+        }
+        guard i == b.count else { return nil }
+        return .instant(Instant(milliseconds: (civil.localSeconds - Int64(offset)) * 1000 + Int64(ms)))
+    }
+}

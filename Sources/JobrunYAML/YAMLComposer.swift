@@ -1,0 +1,243 @@
+import CLibYAML
+
+/// Composes one YAML document into a ``Node`` tree with libyaml's event parser. The only
+/// code that touches libyaml.
+public enum YAMLComposer {
+    /// Parses `bytes` as UTF-8 YAML holding a single document.
+    public static func compose(_ bytes: [UInt8], limits: YAMLLimits = .standard) -> YAMLDocument {
+        if bytes.count > limits.maxBytes {
+            return YAMLDocument(root: nil, problems: [YAMLProblem(
+                .limit,
+                "the file is \(bytes.count / (1 << 20)) MiB; jobrun reads jobs files of at most \(limits.maxBytes >> 20) MiB — split it",
+                at: .start)])
+        }
+        if let nul = bytes.prefix(8192).firstIndex(of: 0) {
+            return YAMLDocument(root: nil, problems: [YAMLProblem(
+                .encoding,
+                "this is a binary file, not YAML text (a NUL byte at offset \(nul)); give jobrun a UTF-8 YAML file",
+                at: .start)])
+        }
+        var composer = Composition(limits: limits)
+        bytes.withUnsafeBufferPointer { composer.run($0) }
+        return YAMLDocument(root: composer.root, problems: composer.problems)
+    }
+}
+
+/// The state of one composition: a stack of open collections over libyaml's events.
+private struct Composition {
+    let limits: YAMLLimits
+    var root: Node?
+    var problems: [YAMLProblem] = []
+    private var stack: [Frame] = []
+    private var anchors: [String: Node] = [:]
+    private var writtenNodes = 0
+    private var aliasExpansion = 0
+    private var documents = 0
+
+    init(limits: YAMLLimits) { self.limits = limits }
+
+    private struct Frame {
+        var isMapping: Bool
+        var location: SourceLocation
+        var anchor: String?
+        var items: [Node] = []
+        var pairs: [Pair] = []
+        var pendingKey: Node?
+        var keys: Set<String> = []
+        var merges: [Node] = []
+    }
+
+    mutating func run(_ input: UnsafeBufferPointer<UInt8>) {
+        let parser = UnsafeMutablePointer<yaml_parser_t>.allocate(capacity: 1)
+        defer { parser.deallocate() }
+        guard yaml_parser_initialize(parser) == 1 else {
+            problems.append(YAMLProblem(.limit, "out of memory while starting the YAML parser", at: .start))
+            return
+        }
+        defer { yaml_parser_delete(parser) }
+        yaml_parser_set_input_string(parser, input.baseAddress ?? UnsafePointer(bitPattern: 1), input.count)
+        var event = yaml_event_t()
+        while true {
+            guard yaml_parser_parse(parser, &event) == 1 else {
+                problems.append(Self.parserProblem(parser.pointee))
+                return
+            }
+            let done = handle(event)
+            yaml_event_delete(&event)
+            if done { return }
+        }
+    }
+
+    private static func parserProblem(_ p: yaml_parser_t) -> YAMLProblem {
+        let problem = p.problem.map { String(cString: $0) } ?? "unknown YAML error"
+        var message = problem
+        if let context = p.context {
+            message += " (\(String(cString: context)) at line \(p.context_mark.line + 1), column \(p.context_mark.column + 1))"
+        }
+        let kind: YAMLProblem.Kind = p.error == YAML_READER_ERROR ? .encoding : .syntax
+        if p.error == YAML_READER_ERROR {
+            // Reader errors carry a byte offset, not a line; the problem_mark is unset.
+            message = "\(problem) at byte \(p.problem_offset); the file must be UTF-8 text"
+            return YAMLProblem(kind, message, at: SourceLocation(line: p.mark.line + 1, column: p.mark.column + 1))
+        }
+        return YAMLProblem(kind, message, at: SourceLocation(line: p.problem_mark.line + 1, column: p.problem_mark.column + 1))
+    }
+
+    private static func string(_ pointer: UnsafeMutablePointer<yaml_char_t>?, _ length: Int) -> String {
+        guard let pointer else { return "" }
+        return String(decoding: UnsafeBufferPointer(start: pointer, count: length), as: UTF8.self)
+    }
+
+    private static func string(_ pointer: UnsafeMutablePointer<yaml_char_t>?) -> String? {
+        guard let pointer else { return nil }
+        return String(cString: UnsafeRawPointer(pointer).assumingMemoryBound(to: CChar.self))
+    }
+
+    /// Handles one event; returns true when composition is over.
+    private mutating func handle(_ event: yaml_event_t) -> Bool {
+        let at = SourceLocation(line: event.start_mark.line + 1, column: event.start_mark.column + 1)
+        switch event.type {
+        case YAML_STREAM_END_EVENT:
+            return true
+        case YAML_DOCUMENT_START_EVENT:
+            documents += 1
+            if documents > 1 {
+                problems.append(YAMLProblem(
+                    .secondDocument,
+                    "a second YAML document begins here; a jobs file holds one document — remove this `---` and what follows, or move it to its own file",
+                    at: at))
+                return true
+            }
+        case YAML_SCALAR_EVENT:
+            let s = event.data.scalar
+            let style: Scalar.Style = switch s.style {
+            case YAML_SINGLE_QUOTED_SCALAR_STYLE: .singleQuoted
+            case YAML_DOUBLE_QUOTED_SCALAR_STYLE: .doubleQuoted
+            case YAML_LITERAL_SCALAR_STYLE: .literal
+            case YAML_FOLDED_SCALAR_STYLE: .folded
+            default: .plain
+            }
+            let tag = Self.string(s.tag).map(Self.expandTag)
+            let node = Node(.scalar(Scalar(Self.string(s.value, s.length), style: style, tag: tag)), at: at)
+            return add(node, anchor: Self.string(s.anchor), written: true)
+        case YAML_ALIAS_EVENT:
+            let name = Self.string(event.data.alias.anchor) ?? ""
+            guard let target = anchors[name] else {
+                // libyaml reports undefined aliases itself only in its loader; the parser leaves it to us.
+                problems.append(YAMLProblem(.syntax, "the alias *\(name) names no anchor defined before it; define `&\(name)` first", at: at))
+                return true
+            }
+            aliasExpansion += target.weight
+            if aliasExpansion > limits.maxAliasExpansion {
+                problems.append(YAMLProblem(
+                    .limit,
+                    "aliases expand to more than \(limits.maxAliasExpansion) nodes (an alias bomb?); jobrun stops here — use fewer nested aliases",
+                    at: at))
+                return true
+            }
+            return add(target, anchor: nil, written: false)
+        case YAML_SEQUENCE_START_EVENT, YAML_MAPPING_START_EVENT:
+            if stack.count >= limits.maxDepth {
+                problems.append(YAMLProblem(
+                    .limit,
+                    "the YAML nests deeper than \(limits.maxDepth) levels; jobrun stops here — a jobs file needs only a few",
+                    at: at))
+                return true
+            }
+            let isMapping = event.type == YAML_MAPPING_START_EVENT
+            let anchor = isMapping ? Self.string(event.data.mapping_start.anchor) : Self.string(event.data.sequence_start.anchor)
+            stack.append(Frame(isMapping: isMapping, location: at, anchor: anchor))
+        case YAML_SEQUENCE_END_EVENT:
+            let frame = stack.removeLast()
+            return add(Node(.sequence(frame.items), at: frame.location), anchor: frame.anchor, written: true)
+        case YAML_MAPPING_END_EVENT:
+            let frame = stack.removeLast()
+            return add(Node(.mapping(merged(frame)), at: frame.location), anchor: frame.anchor, written: true)
+        default:
+            break
+        }
+        return false
+    }
+
+    private static func expandTag(_ tag: String) -> String {
+        tag.hasPrefix("!!") ? "tag:yaml.org,2002:" + tag.dropFirst(2) : tag
+    }
+
+    /// Adds a finished node to its parent (or makes it the root).
+    private mutating func add(_ node: Node, anchor: String?, written: Bool) -> Bool {
+        if written { writtenNodes += 1 }
+        if let anchor { anchors[anchor] = node }
+        guard !stack.isEmpty else {
+            root = node
+            return false
+        }
+        let top = stack.count - 1
+        if !stack[top].isMapping {
+            stack[top].items.append(node)
+            return false
+        }
+        guard let key = stack[top].pendingKey else {
+            stack[top].pendingKey = node
+            return false
+        }
+        stack[top].pendingKey = nil
+        if let keyScalar = key.scalar, keyScalar.text == "<<", keyScalar.style == .plain {
+            stack[top].merges.append(node)
+            return false
+        }
+        let name = key.scalar?.text
+        if let name {
+            if stack[top].keys.contains(name) {
+                problems.append(YAMLProblem(
+                    .duplicateKey,
+                    "duplicate key \"\(name)\"; YAML keeps only one — remove one of them",
+                    at: key.location, path: path(appending: name)))
+                return false
+            }
+            stack[top].keys.insert(name)
+        }
+        stack[top].pairs.append(Pair(key: key, value: node))
+        return false
+    }
+
+    /// The dotted path of the collection being filled, plus `key`.
+    private func path(appending key: String) -> String {
+        var out = ""
+        for frame in stack.dropLast() {
+            if frame.isMapping {
+                let k = frame.pendingKey?.scalar?.text ?? "?"
+                out += out.isEmpty ? k : "." + k
+            } else {
+                out += "[\(frame.items.count)]"
+            }
+        }
+        return out.isEmpty ? key : out + "." + key
+    }
+
+    /// Applies merge keys: keys written in the mapping win, then earlier merged maps win.
+    private mutating func merged(_ frame: Frame) -> [Pair] {
+        guard !frame.merges.isEmpty else { return frame.pairs }
+        var pairs = frame.pairs
+        var keys = frame.keys
+        for source in frame.merges {
+            let maps: [Node]
+            switch source.kind {
+            case .mapping: maps = [source]
+            case .sequence(let items) where items.allSatisfy({ $0.pairs != nil }): maps = items
+            default:
+                problems.append(YAMLProblem(
+                    .badMerge,
+                    "the merge key `<<` takes a mapping or a list of mappings (e.g. `<<: *defaults`)",
+                    at: source.location, path: path(appending: "<<")))
+                continue
+            }
+            for map in maps {
+                for pair in map.pairs ?? [] {
+                    guard let name = pair.key.scalar?.text else { continue }
+                    if keys.insert(name).inserted { pairs.append(pair) }
+                }
+            }
+        }
+        return pairs
+    }
+}

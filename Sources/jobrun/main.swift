@@ -1,0 +1,14 @@
+import ArgumentParser
+
+// Argument errors exit 2 (SPEC §1), not argument-parser's 64; everything else maps through ExitCode.
+do {
+    var command = try Jobrun.parseAsRoot()
+    try command.run()
+} catch {
+    let code = Jobrun.exitCode(for: error)
+    if code.rawValue == 64 {
+        Console().err(Jobrun.fullMessage(for: error))
+        Jobrun.exit(withError: JobrunExit.invalid)
+    }
+    Jobrun.exit(withError: error)
+}
