@@ -151,8 +151,9 @@ private struct Composition {
             let frame = stack.removeLast()
             return add(Node(.sequence(frame.items), at: frame.location), anchor: frame.anchor, written: true)
         case YAML_MAPPING_END_EVENT:
+            let pairs = merged(stack[stack.count - 1])
             let frame = stack.removeLast()
-            return add(Node(.mapping(merged(frame)), at: frame.location), anchor: frame.anchor, written: true)
+            return add(Node(.mapping(pairs), at: frame.location), anchor: frame.anchor, written: true)
         default:
             break
         }

@@ -136,6 +136,14 @@ public struct RetryPolicy: Sendable, Equatable {
     /// Cap on the delay.
     public var maxDelay: Duration
 
+    /// Creates a policy.
+    public init(retries: Int, delay: Duration, backoff: Backoff, maxDelay: Duration) {
+        self.retries = retries
+        self.delay = delay
+        self.backoff = backoff
+        self.maxDelay = maxDelay
+    }
+
     /// The wait before retry number `n` (1-based).
     public func delay(beforeRetry n: Int) -> Duration {
         guard backoff == .exponential, n > 1 else { return min(delay, maxDelay) }

@@ -33,7 +33,8 @@ extension FilePass {
 
         let type = v["type"].flatMap { reader.choice($0.value, p("type"), TaskType.self) } ?? .command
         let typeWasValid = v["type"] == nil || reader.diagnostics.last?.path != p("type")
-        let fields = TaskFields.read(v, path, into: &reader).over(defaults)
+        let own = TaskFields.read(v, path, into: &reader)
+        let fields = own.over(defaults)
 
         var command: Command?
         var http: HTTPRequest?
@@ -99,7 +100,8 @@ extension FilePass {
         if let a = v["after"], let names = reader.strings(a.value, p("after")) {
             source.after = names
         }
-        source.timeoutLocation = fields.timeout?.location
+        // A timeout from `defaults:` is a safety net, not a statement about this task's interval.
+        source.timeoutLocation = own.timeout?.location
         source.retriesLocation = fields.retries?.location
 
         guard reader.diagnostics.count == before || !reader.diagnostics[before...].contains(where: { $0.severity == .error }) else {
