@@ -37,7 +37,7 @@ let package = Package(
             dependencies: ["JobrunCore"],
             resources: [.copy("Fixtures")]
         ),
-        .testTarget(name: "JobrunCLITests", dependencies: ["jobrun"]),
+        .testTarget(name: "JobrunCLITests", dependencies: ["jobrun"], exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v6]
 )

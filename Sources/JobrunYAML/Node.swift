@@ -72,11 +72,16 @@ public struct Scalar: Sendable, Hashable {
     public let text: String
     /// How it was written.
     public let style: Style
-    /// An explicit tag such as `tag:yaml.org,2002:str`, when one was given.
-    public let tag: String?
+    /// The explicit tag, when one was given.
+    public let tag: Tag
+
+    /// An explicit tag on a scalar; only `!!str` changes how jobrun reads it.
+    public enum Tag: Sendable, Hashable {
+        case none, string, other
+    }
 
     /// Creates a scalar.
-    public init(_ text: String, style: Style = .plain, tag: String? = nil) {
+    public init(_ text: String, style: Style = .plain, tag: Tag = .none) {
         self.text = text
         self.style = style
         self.tag = tag

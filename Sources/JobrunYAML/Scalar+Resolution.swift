@@ -8,34 +8,60 @@ public enum ResolvedScalar: Sendable, Equatable {
 }
 
 extension Scalar {
-    private static let strTag = "tag:yaml.org,2002:str"
-
     /// The scalar's value under the YAML 1.2 core schema: quoted, block and `!!str`
     /// scalars are strings; plain ones may be null, booleans, integers or floats.
     public var resolved: ResolvedScalar {
-        if tag == Self.strTag || style != .plain { return .string(text) }
-        switch text {
-        case "", "~", "null", "Null", "NULL": return .null
-        case "true", "True", "TRUE": return .bool(true)
-        case "false", "False", "FALSE": return .bool(false)
+        if tag == .string || style != .plain { return .string(text) }
+        var utf8 = text.utf8
+        guard let first = utf8.first else { return .null }
+        switch first {
+        case UInt8(ascii: "~"), UInt8(ascii: "n"), UInt8(ascii: "N"):
+            if ["~", "null", "Null", "NULL"].contains(text) { return .null }
+        case UInt8(ascii: "t"), UInt8(ascii: "T"):
+            if ["true", "True", "TRUE"].contains(text) { return .bool(true) }
+        case UInt8(ascii: "f"), UInt8(ascii: "F"):
+            if ["false", "False", "FALSE"].contains(text) { return .bool(false) }
+        case UInt8(ascii: "-"), UInt8(ascii: "+"), UInt8(ascii: "."), UInt8(ascii: "0")...UInt8(ascii: "9"):
+            if let i = Self.integer(&utf8) { return .int(i) }
+            if let d = Self.float(text) { return .float(d) }
         default: break
         }
-        guard let first = text.utf8.first,
-              first == UInt8(ascii: "-") || first == UInt8(ascii: "+") || first == UInt8(ascii: ".")
-                || (first >= UInt8(ascii: "0") && first <= UInt8(ascii: "9"))
-        else { return .string(text) }
-        if let i = Self.integer(text) { return .int(i) }
-        if let d = Self.float(text) { return .float(d) }
         return .string(text)
     }
 
-    private static func integer(_ text: String) -> Int? {
-        if text.hasPrefix("0x"), let v = Int(text.dropFirst(2), radix: 16) { return v }
-        if text.hasPrefix("0o"), let v = Int(text.dropFirst(2), radix: 8) { return v }
-        var digits = Substring(text)
-        if digits.first == "+" { digits = digits.dropFirst() }
-        guard !digits.isEmpty, digits.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == "-") }) else { return nil }
-        return Int(digits)
+    private static func integer(_ utf8: inout String.UTF8View) -> Int? {
+        var value = 0
+        var negative = false
+        var digits = 0
+        var radix = 10
+        var index = utf8.startIndex
+        if utf8[index] == UInt8(ascii: "-") || utf8[index] == UInt8(ascii: "+") {
+            negative = utf8[index] == UInt8(ascii: "-")
+            index = utf8.index(after: index)
+        } else if utf8.count > 2, utf8[index] == UInt8(ascii: "0") {
+            let next = utf8[utf8.index(after: index)]
+            if next == UInt8(ascii: "x") { radix = 16 } else if next == UInt8(ascii: "o") { radix = 8 }
+            if radix != 10 { index = utf8.index(index, offsetBy: 2) }
+        }
+        while index != utf8.endIndex {
+            let b = utf8[index]
+            let d: Int
+            switch b {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): d = Int(b - UInt8(ascii: "0"))
+            case UInt8(ascii: "a")...UInt8(ascii: "f") where radix == 16: d = Int(b - UInt8(ascii: "a")) + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F") where radix == 16: d = Int(b - UInt8(ascii: "A")) + 10
+            default: return nil
+            }
+            guard d < radix else { return nil }
+            let (m, o1) = value.multipliedReportingOverflow(by: radix)
+            let (v, o2) = m.addingReportingOverflow(d)
+            guard !o1, !o2 else { return nil }
+            value = v
+            digits += 1
+            index = utf8.index(after: index)
+        }
+        guard digits > 0 else { return nil }
+        return negative ? -value : value
     }
 
     private static func float(_ text: String) -> Double? {
@@ -45,9 +71,14 @@ extension Scalar {
         case ".nan", ".NaN", ".NAN": return .nan
         default: break
         }
-        guard text.allSatisfy({ $0.isASCII && ($0.isNumber || "+-.eE".contains($0)) }),
-              text.contains(where: \.isNumber)
-        else { return nil }
-        return Double(text)
+        var sawDigit = false
+        for b in text.utf8 {
+            switch b {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): sawDigit = true
+            case UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "e"), UInt8(ascii: "E"): break
+            default: return nil
+            }
+        }
+        return sawDigit ? Double(text) : nil
     }
 }

@@ -28,7 +28,10 @@ private struct Composition {
     let limits: YAMLLimits
     var root: Node?
     var problems: [YAMLProblem] = []
+    /// Open collections, innermost last. Frames past `depth` are kept for their buffers:
+    /// reusing them saves growing a fresh array for every mapping of a large file.
     private var stack: [Frame] = []
+    private var depth = 0
     private var anchors: [String: Node] = [:]
     private var writtenNodes = 0
     private var aliasExpansion = 0
@@ -43,8 +46,25 @@ private struct Composition {
         var items: [Node] = []
         var pairs: [Pair] = []
         var pendingKey: Node?
-        var keys: Set<String> = []
+        /// Key names, kept as a set only once a mapping is large enough for it to pay.
+        var keys: Set<String>?
         var merges: [Node] = []
+
+        mutating func reset(isMapping: Bool, location: SourceLocation, anchor: String?) {
+            self.isMapping = isMapping
+            self.location = location
+            self.anchor = anchor
+            items.removeAll(keepingCapacity: true)
+            pairs.removeAll(keepingCapacity: true)
+            merges.removeAll(keepingCapacity: true)
+            pendingKey = nil
+            keys = nil
+        }
+
+        func containsKey(_ name: String) -> Bool {
+            if let keys { return keys.contains(name) }
+            return pairs.contains { $0.key.scalar?.text == name }
+        }
     }
 
     mutating func run(_ input: UnsafeBufferPointer<UInt8>) {
@@ -117,7 +137,11 @@ private struct Composition {
             case YAML_FOLDED_SCALAR_STYLE: .folded
             default: .plain
             }
-            let tag = Self.string(s.tag).map(Self.expandTag)
+            let tag: Scalar.Tag = switch Self.string(s.tag) {
+            case nil: .none
+            case "tag:yaml.org,2002:str", "!!str": .string
+            default: .other
+            }
             let node = Node(.scalar(Scalar(Self.string(s.value, s.length), style: style, tag: tag)), at: at)
             return add(node, anchor: Self.string(s.anchor), written: true)
         case YAML_ALIAS_EVENT:
@@ -137,7 +161,7 @@ private struct Composition {
             }
             return add(target, anchor: nil, written: false)
         case YAML_SEQUENCE_START_EVENT, YAML_MAPPING_START_EVENT:
-            if stack.count >= limits.maxDepth {
+            if depth >= limits.maxDepth {
                 problems.append(YAMLProblem(
                     .limit,
                     "the YAML nests deeper than \(limits.maxDepth) levels; jobrun stops here — a jobs file needs only a few",
@@ -146,33 +170,32 @@ private struct Composition {
             }
             let isMapping = event.type == YAML_MAPPING_START_EVENT
             let anchor = isMapping ? Self.string(event.data.mapping_start.anchor) : Self.string(event.data.sequence_start.anchor)
-            stack.append(Frame(isMapping: isMapping, location: at, anchor: anchor))
+            if depth == stack.count { stack.append(Frame(isMapping: isMapping, location: at)) }
+            stack[depth].reset(isMapping: isMapping, location: at, anchor: anchor)
+            depth += 1
         case YAML_SEQUENCE_END_EVENT:
-            let frame = stack.removeLast()
-            return add(Node(.sequence(frame.items), at: frame.location), anchor: frame.anchor, written: true)
+            depth -= 1
+            let items = Array(stack[depth].items[...])
+            return add(Node(.sequence(items), at: stack[depth].location), anchor: stack[depth].anchor, written: true)
         case YAML_MAPPING_END_EVENT:
-            let pairs = merged(stack[stack.count - 1])
-            let frame = stack.removeLast()
-            return add(Node(.mapping(pairs), at: frame.location), anchor: frame.anchor, written: true)
+            let pairs = merged(stack[depth - 1])
+            depth -= 1
+            return add(Node(.mapping(pairs), at: stack[depth].location), anchor: stack[depth].anchor, written: true)
         default:
             break
         }
         return false
     }
 
-    private static func expandTag(_ tag: String) -> String {
-        tag.hasPrefix("!!") ? "tag:yaml.org,2002:" + tag.dropFirst(2) : tag
-    }
-
     /// Adds a finished node to its parent (or makes it the root).
     private mutating func add(_ node: Node, anchor: String?, written: Bool) -> Bool {
         if written { writtenNodes += 1 }
         if let anchor { anchors[anchor] = node }
-        guard !stack.isEmpty else {
+        guard depth > 0 else {
             root = node
             return false
         }
-        let top = stack.count - 1
+        let top = depth - 1
         if !stack[top].isMapping {
             stack[top].items.append(node)
             return false
@@ -188,14 +211,17 @@ private struct Composition {
         }
         let name = key.scalar?.text
         if let name {
-            if stack[top].keys.contains(name) {
+            if stack[top].containsKey(name) {
                 problems.append(YAMLProblem(
                     .duplicateKey,
                     "duplicate key \"\(name)\"; YAML keeps only one — remove one of them",
                     at: key.location, path: path(appending: name)))
                 return false
             }
-            stack[top].keys.insert(name)
+            stack[top].keys?.insert(name)
+            if stack[top].keys == nil, stack[top].pairs.count >= 16 {
+                stack[top].keys = Set(stack[top].pairs.compactMap { $0.key.scalar?.text } + [name])
+            }
         }
         stack[top].pairs.append(Pair(key: key, value: node))
         return false
@@ -204,7 +230,7 @@ private struct Composition {
     /// The dotted path of the collection being filled, plus `key`.
     private func path(appending key: String) -> String {
         var out = ""
-        for frame in stack.dropLast() {
+        for frame in stack[..<(depth - 1)] {
             if frame.isMapping {
                 let k = frame.pendingKey?.scalar?.text ?? "?"
                 out += out.isEmpty ? k : "." + k
@@ -217,9 +243,9 @@ private struct Composition {
 
     /// Applies merge keys: keys written in the mapping win, then earlier merged maps win.
     private mutating func merged(_ frame: Frame) -> [Pair] {
-        guard !frame.merges.isEmpty else { return frame.pairs }
+        guard !frame.merges.isEmpty else { return Array(frame.pairs[...]) }
         var pairs = frame.pairs
-        var keys = frame.keys
+        var keys = Set(frame.pairs.compactMap { $0.key.scalar?.text })
         for source in frame.merges {
             let maps: [Node]
             switch source.kind {

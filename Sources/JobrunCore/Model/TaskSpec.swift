@@ -17,9 +17,28 @@ public struct TaskSpec: Sendable {
     /// Where stdout goes, replaced atomically on success.
     public var output: String?
     /// The request of an `http` task.
-    public var http: HTTPRequest?
+    public var http: HTTPRequest? {
+        get { if case .http(let h) = message { h } else { nil } }
+        set {
+            if let newValue { message = .http(newValue) } else if http != nil { message = .none }
+        }
+    }
     /// The message of an `email` task.
-    public var email: EmailMessage?
+    public var email: EmailMessage? {
+        get { if case .email(let e) = message { e } else { nil } }
+        set {
+            if let newValue { message = .email(newValue) } else if email != nil { message = .none }
+        }
+    }
+    /// What an http or email task sends, boxed: most tasks are commands, and a large file
+    /// holds many tasks.
+    var message: Message = .none
+
+    indirect enum Message: Sendable {
+        case none
+        case http(HTTPRequest)
+        case email(EmailMessage)
+    }
     /// When the first run is due.
     public var schedule: Schedule
     /// Fixed-rate interval between due times.
@@ -105,8 +124,8 @@ public enum Schedule: Sendable, Equatable {
     case offset(Duration)
     /// At this instant (Unix milliseconds); a past instant runs at start.
     case at(Instant)
-    /// At each matching time of a cron expression.
-    case cron(CronExpression)
+    /// At each matching time of a cron expression (boxed, and shared by tasks with the same expression).
+    indirect case cron(CronExpression)
     /// One interval after start, then every interval.
     case every(Duration)
 }

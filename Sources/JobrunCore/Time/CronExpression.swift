@@ -155,6 +155,7 @@ public enum CronField: Int, Sendable, CaseIterable {
 
 extension String {
     func trimmingSpaces() -> String {
+        guard let f = utf8.first, let l = utf8.last, f == 32 || f == 9 || l == 32 || l == 9 else { return self }
         var s = Substring(self)
         while let f = s.first, f == " " || f == "\t" { s.removeFirst() }
         while let l = s.last, l == " " || l == "\t" { s.removeLast() }

@@ -1,26 +1,21 @@
 import JobrunYAML
 
 extension FilePass {
-    /// Reads one task; nil when it has errors.
-    /// Reads one task; its source is nil when the task is not a mapping, its spec nil when it has errors.
-    mutating func readTask(_ node: Node, index i: Int, defaults: TaskFields, fileEnv: OrderedPairs) -> TaskSource? {
-        let path = "tasks[\(i)]"
+    /// Reads one task: nil when it is not a mapping; the spec is nil when the task has errors.
+    mutating func readTask(_ node: Node, index i: Int, defaults: TaskFields, fileEnv: OrderedPairs) -> (TaskSource, TaskSpec?)? {
         let before = reader.diagnostics.count
-        let elsewhere = Dictionary(uniqueKeysWithValues: ["workers", "timezone", "report", "shutdown_grace", "defaults", "tasks", "version"]
-            .map { ($0, "at the top level of the file") })
-        guard let v = reader.mapping(node, path, allowed: JobFileValidator.taskKeys, context: "a task", elsewhere: elsewhere) else {
-            return nil
-        }
-        func p(_ key: String) -> String { "\(path).\(key)" }
+        guard let v = reader.mapping(node, "tasks[\(i)]", keys: JobFileValidator.taskTable) else { return nil }
+        func p(_ key: String) -> String { "tasks[\(i)].\(key)" }
 
         var source = TaskSource(index: i, nameLocation: node.location, after: [])
         var name = ""
         if let n = v["name"] {
             source.nameLocation = n.value.location
             if let s = reader.string(n.value, p("name")) {
-                if s.count > 128 {
+                if s.utf8.count > 128 && s.count > 128 {
                     reader.error(.badName("has \(s.count) characters; use at most 128"), n.value, p("name"))
-                } else if s.unicodeScalars.contains(where: { $0.value < 0x20 || (0x7f...0x9f).contains($0.value) }) {
+                } else if s.utf8.contains(where: { $0 < 0x20 || $0 >= 0x7f })
+                            && s.unicodeScalars.contains(where: { $0.value < 0x20 || (0x7f...0x9f).contains($0.value) }) {
                     reader.error(.controlCharacters("a task name"), n.value, p("name"))
                 } else {
                     name = s
@@ -31,9 +26,10 @@ extension FilePass {
             reader.error(.missing("name", why: "every task needs a unique name"), node, p("name"))
         }
 
+        let beforeType = reader.diagnostics.count
         let type = v["type"].flatMap { reader.choice($0.value, p("type"), TaskType.self) } ?? .command
-        let typeWasValid = v["type"] == nil || reader.diagnostics.last?.path != p("type")
-        let own = TaskFields.read(v, path, into: &reader)
+        let typeWasValid = reader.diagnostics.count == beforeType
+        let own = TaskFields.read(v, "tasks[\(i)]", into: &reader)
         let fields = own.over(defaults)
 
         var command: Command?
@@ -105,16 +101,16 @@ extension FilePass {
         source.retriesLocation = fields.retries?.location
 
         guard reader.diagnostics.count == before || !reader.diagnostics[before...].contains(where: { $0.severity == .error }) else {
-            return source
+            return (source, nil)
         }
         let retry = RetryPolicy(
             retries: fields.retries?.value ?? 0,
             delay: fields.retryDelay?.value ?? .seconds(1),
             backoff: fields.backoff?.value ?? .exponential,
             maxDelay: fields.maxRetryDelay?.value ?? .seconds(300))
-        let task = TaskSpec(
+        var task = TaskSpec(
             name: name, index: i, location: node.location, type: type, command: command,
-            shell: fields.shell?.value ?? "/bin/sh", output: output, http: http, email: email,
+            shell: fields.shell?.value ?? "/bin/sh", output: output,
             schedule: schedule, repeatInterval: repeatInterval,
             count: count ?? (repeatInterval == nil && !schedule.repeats ? 1 : nil),
             until: until, priority: fields.priority?.value ?? 50, timeout: fields.timeout?.value,
@@ -122,8 +118,9 @@ extension FilePass {
             overlap: fields.overlap?.value ?? .skip, after: source.after.map(\.value), enabled: enabled,
             tags: tags, env: fileEnv + (defaults.env ?? []) + (fields.env ?? []),
             workingDirectory: fields.workingDirectory?.value)
-        source.task = task
-        return source
+        task.http = http
+        task.email = email
+        return (source, task)
     }
 
     private mutating func readCommand(_ node: Node, _ path: String) -> Command? {
@@ -183,11 +180,15 @@ extension FilePass {
             reader.error(.badSchedule(t), node, path)
             return nil
         }
-        do {
+        do throws(CronError) {
+            // Large files repeat the same few expressions; parse each once.
+            if let cached = cronCache[t] { return cached }
             let cron = try CronExpression(t)
             if !cron.canFire {
                 reader.warning(.cronNeverFires(t), at: node.location, path)
+                return .cron(cron)
             }
+            cronCache[t] = .cron(cron)
             return .cron(cron)
         } catch {
             reader.error(.badCron(t, error), node, path)
@@ -227,7 +228,7 @@ extension FilePass {
     }
 
     private mutating func readHTTP(_ node: Node, _ path: String) -> HTTPRequest? {
-        guard let v = reader.mapping(node, path, allowed: JobFileValidator.httpKeys, context: "http") else { return nil }
+        guard let v = reader.mapping(node, path, keys: JobFileValidator.httpTable) else { return nil }
         func p(_ k: String) -> String { "\(path).\(k)" }
         var url: String?
         if let u = v["url"] {
@@ -265,7 +266,7 @@ extension FilePass {
     }
 
     private mutating func readEmail(_ node: Node, _ path: String) -> EmailMessage? {
-        guard let v = reader.mapping(node, path, allowed: JobFileValidator.emailKeys, context: "email") else { return nil }
+        guard let v = reader.mapping(node, path, keys: JobFileValidator.emailTable) else { return nil }
         func p(_ k: String) -> String { "\(path).\(k)" }
         func addresses(_ key: String, required: Bool) -> [String]? {
             guard let pair = v[key] else {
@@ -312,11 +313,14 @@ extension Schedule {
 
 extension HTTPRequest {
     static func isValidURL(_ s: String) -> Bool {
-        let lower = s.lowercased()
-        let rest: Substring
-        if lower.hasPrefix("http://") { rest = s.dropFirst(7) } else if lower.hasPrefix("https://") { rest = s.dropFirst(8) } else { return false }
-        let host = rest.prefix { $0 != "/" && $0 != "?" && $0 != "#" }
-        return !host.isEmpty && !host.hasPrefix(":") && !s.contains(where: { $0 == " " || $0.isNewline })
+        let b = Array(s.utf8)
+        func hasPrefix(_ p: String) -> Bool {
+            b.count >= p.utf8.count && zip(b, p.utf8).allSatisfy { $0 | 0x20 == $1 }
+        }
+        let start = hasPrefix("https://") ? 8 : hasPrefix("http://") ? 7 : -1
+        guard start > 0, !b.contains(where: { $0 <= 32 || $0 == 127 }) else { return false }
+        let host = b[start...].prefix { $0 != UInt8(ascii: "/") && $0 != UInt8(ascii: "?") && $0 != UInt8(ascii: "#") }
+        return !host.isEmpty && host.first != UInt8(ascii: ":")
     }
 
     /// `200`, or `"200-299"`, as a range of statuses.
@@ -324,7 +328,7 @@ extension HTTPRequest {
         let parts = text.trimmingSpaces().split(separator: "-", omittingEmptySubsequences: false)
         guard parts.count == 1 || parts.count == 2 else { return nil }
         let nums = parts.compactMap { p -> Int? in
-            guard p.count == 3, p.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
+            guard p.utf8.count == 3, p.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }) else { return nil }
             return Int(p)
         }
         guard nums.count == parts.count, nums.allSatisfy({ (100...599).contains($0) }), nums.first! <= nums.last! else { return nil }
@@ -335,13 +339,17 @@ extension HTTPRequest {
 extension EmailMessage {
     /// `user@host` or `Display Name <user@host>`, with no line breaks.
     static func isValidAddress(_ s: String) -> Bool {
-        if s.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7f }) { return false }
-        var addr = Substring(s.trimmingSpaces())
-        if addr.hasSuffix(">"), let open = addr.lastIndex(of: "<") {
-            addr = addr[addr.index(after: open)..<addr.index(before: addr.endIndex)]
+        var b = Array(s.utf8)[...]
+        if b.contains(where: { $0 < 0x20 || $0 == 0x7f }) { return false }
+        while b.first == 32 { b = b.dropFirst() }
+        while b.last == 32 { b = b.dropLast() }
+        if b.last == UInt8(ascii: ">"), let open = b.lastIndex(of: UInt8(ascii: "<")) {
+            b = b[(open + 1)..<(b.endIndex - 1)]
         }
-        let parts = addr.split(separator: "@", omittingEmptySubsequences: false)
-        guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else { return false }
-        return !addr.contains(where: { " <>,;\"".contains($0) }) && !parts[1].hasPrefix(".") && !parts[1].hasSuffix(".")
+        guard let at = b.firstIndex(of: UInt8(ascii: "@")), at > b.startIndex, at < b.endIndex - 1 else { return false }
+        let domain = b[(at + 1)...]
+        let forbidden: [UInt8] = Array(" <>,;\"@".utf8)
+        return !b[..<at].contains(where: forbidden.contains) && !domain.contains(where: forbidden.contains)
+            && domain.first != UInt8(ascii: ".") && domain.last != UInt8(ascii: ".")
     }
 }

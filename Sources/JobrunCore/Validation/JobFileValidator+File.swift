@@ -21,18 +21,37 @@ extension JobFileValidator {
         if st.st_size > limit {
             return .failure(Diagnostic(.error, .fileTooLarge(Int(st.st_size), limit: limit), at: .start, path: ""))
         }
-        guard let fh = FileHandle(forReadingAtPath: path) else {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
             return .failure(Diagnostic(.error, .cannotRead(String(cString: strerror(errno))), at: .start, path: ""))
         }
-        defer { try? fh.close() }
-        do {
-            let data = try fh.read(upToCount: limit + 1) ?? Data()
-            if data.count > limit {
-                return .failure(Diagnostic(.error, .fileTooLarge(data.count, limit: limit), at: .start, path: ""))
+        defer { close(fd) }
+        // Read straight into the buffer the parser uses; stop one byte past the limit, so a
+        // file that grew since stat() is still refused.
+        var failure: Int32 = 0
+        var bytes = [UInt8](unsafeUninitializedCapacity: Int(st.st_size) + 1) { buffer, count in
+            count = 0
+            while count < buffer.count {
+                let n = Foundation.read(fd, buffer.baseAddress! + count, buffer.count - count)
+                if n < 0 && errno == EINTR { continue }
+                if n < 0 { failure = errno; return }
+                if n == 0 { return }
+                count += n
             }
-            return .success([UInt8](data))
-        } catch {
-            return .failure(Diagnostic(.error, .cannotRead("\(error)"), at: .start, path: ""))
         }
+        if failure != 0 {
+            return .failure(Diagnostic(.error, .cannotRead(String(cString: strerror(failure))), at: .start, path: ""))
+        }
+        while bytes.count > Int(st.st_size), bytes.count <= limit {
+            // The file grew while being read: take the rest, up to the limit.
+            var chunk = [UInt8](repeating: 0, count: 1 << 16)
+            let n = Foundation.read(fd, &chunk, chunk.count)
+            if n <= 0 { break }
+            bytes += chunk[..<n]
+        }
+        if bytes.count > limit {
+            return .failure(Diagnostic(.error, .fileTooLarge(bytes.count, limit: limit), at: .start, path: ""))
+        }
+        return .success(bytes)
     }
 }

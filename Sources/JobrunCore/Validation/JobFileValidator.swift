@@ -28,8 +28,15 @@ public struct JobFileValidator {
         "until", "priority", "timeout", "kill_grace", "retries", "retry_delay", "backoff",
         "max_retry_delay", "jitter", "overlap", "after", "enabled", "tags", "env", "working_dir",
     ]
-    static let httpKeys = ["url", "method", "headers", "body", "expect_status", "timeout"]
-    static let emailKeys = ["to", "cc", "from", "subject", "body", "sendmail"]
+    static let topTable = KeyTable(topKeys, context: "the top level", elsewhere: Dictionary(
+        uniqueKeysWithValues: taskKeys.filter { !topKeys.contains($0) }.map { ($0, "in a task under `tasks:` (or in `defaults:`)") }))
+    static let defaultsTable = KeyTable(TaskFields.keys, context: "defaults", elsewhere: Dictionary(
+        uniqueKeysWithValues: taskKeys.filter { !TaskFields.keys.contains($0) }
+            .map { ($0, "in each task; `defaults:` takes only \(TaskFields.keys.joined(separator: ", "))") }))
+    static let taskTable = KeyTable(taskKeys, context: "a task", elsewhere: Dictionary(
+        uniqueKeysWithValues: topKeys.filter { !taskKeys.contains($0) }.map { ($0, "at the top level of the file") }))
+    static let httpTable = KeyTable(["url", "method", "headers", "body", "expect_status", "timeout"], context: "http")
+    static let emailTable = KeyTable(["to", "cc", "from", "subject", "body", "sendmail"], context: "email")
     static let methods = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
     /// Validates YAML bytes.
@@ -65,6 +72,8 @@ struct FilePass {
     var reader: NodeReader
     let environment: [String: String]
     var zone = Zone.utc
+    /// Large files repeat the same few cron expressions: parse each once, share the result.
+    var cronCache: [String: Schedule] = [:]
 
     init(reader: NodeReader, environment: [String: String]) {
         self.reader = reader
@@ -72,12 +81,7 @@ struct FilePass {
     }
 
     mutating func read(_ root: Node) -> JobFile? {
-        let elsewhere = Dictionary(uniqueKeysWithValues: JobFileValidator.taskKeys
-            .filter { !JobFileValidator.topKeys.contains($0) }
-            .map { ($0, "in a task under `tasks:` (or in `defaults:`)") })
-        guard let top = reader.mapping(root, "", allowed: JobFileValidator.topKeys, context: "the top level",
-                                       elsewhere: elsewhere)
-        else { return nil }
+        guard let top = reader.mapping(root, "", keys: JobFileValidator.topTable) else { return nil }
 
         if let v = top["version"]?.value {
             if case .int(1)? = v.scalar?.resolved {} else {
@@ -92,9 +96,7 @@ struct FilePass {
 
         var defaults = TaskFields()
         if let d = top["defaults"] {
-            let taskOnly = Dictionary(uniqueKeysWithValues: JobFileValidator.taskKeys
-                .filter { !TaskFields.keys.contains($0) }.map { ($0, "in each task; `defaults:` takes only \(TaskFields.keys.joined(separator: ", "))") })
-            if let values = reader.mapping(d.value, "defaults", allowed: TaskFields.keys, context: "defaults", elsewhere: taskOnly) {
+            if let values = reader.mapping(d.value, "defaults", keys: JobFileValidator.defaultsTable) {
                 defaults = TaskFields.read(values, "defaults", into: &reader)
             }
         }
@@ -112,16 +114,21 @@ struct FilePass {
             return nil
         }
         var sources: [TaskSource] = []
+        var tasks: [TaskSpec] = []
         sources.reserveCapacity(items.count)
+        tasks.reserveCapacity(items.count)
         for (i, item) in items.enumerated() {
-            if let source = readTask(item, index: i, defaults: defaults, fileEnv: env) {
+            if let (source, spec) = readTask(item, index: i, defaults: defaults, fileEnv: env) {
                 sources.append(source)
+                if let spec {
+                    sources[sources.count - 1].task = tasks.count
+                    tasks.append(spec)
+                }
             }
         }
-        var semantics = Semantics(sources: sources, zone: zone, reader: reader)
+        var semantics = Semantics(sources: sources, tasks: tasks, zone: zone, reader: reader)
         semantics.check()
         reader = semantics.reader
-        let tasks = sources.compactMap(\.task)
         guard tasks.count == items.count else { return nil }
         return JobFile(version: 1, workers: workers, zone: zone, report: report, shutdownGrace: grace, tasks: tasks)
     }
@@ -151,7 +158,8 @@ struct FilePass {
 struct TaskSource {
     var index: Int
     var name: String?
-    var task: TaskSpec?
+    /// Position of the task's spec in the list of specs, when it read without errors.
+    var task: Int?
     var nameLocation: SourceLocation
     var after: [Located<String>]
     var schedule: Located<String>?

@@ -11,8 +11,8 @@ struct Located<Value: Sendable>: Sendable {
 struct NodeReader {
     var diagnostics: [Diagnostic] = []
 
-    mutating func error(_ message: Message, _ node: Node, _ path: String) {
-        diagnostics.append(Diagnostic(.error, message, at: node.location, path: path))
+    mutating func error(_ message: Message, _ node: Node, _ path: @autoclosure () -> String) {
+        diagnostics.append(Diagnostic(.error, message, at: node.location, path: path()))
     }
 
     mutating func error(_ message: Message, at location: SourceLocation, _ path: String) {
@@ -38,85 +38,80 @@ struct NodeReader {
         }
     }
 
-    /// Checks a mapping's keys against `allowed`; returns its values by key.
-    mutating func mapping(
-        _ node: Node, _ path: String, allowed: [String], context: String,
-        elsewhere: [String: String] = [:]
-    ) -> [String: Pair]? {
+    /// Checks a mapping's keys against a table; returns its values by key.
+    mutating func mapping(_ node: Node, _ path: @autoclosure () -> String, keys table: KeyTable) -> Fields? {
         guard let pairs = node.pairs else {
-            error(.expected("a mapping of \(context) keys", found: Self.describe(node)), node, path)
+            error(.expected("a mapping of \(table.context) keys", found: Self.describe(node)), node, path())
             return nil
         }
-        var values: [String: Pair] = [:]
         for pair in pairs {
             guard let key = pair.key.scalar?.text else {
-                error(.keyNotString, pair.key, path)
+                error(.keyNotString, pair.key, path())
                 continue
             }
-            let keyPath = Self.join(path, key)
-            if allowed.contains(key) {
-                values[key] = pair
-            } else if let place = elsewhere[key] {
-                error(.keyBelongsElsewhere(key, place: place), pair.key, keyPath)
+            if table.index[key] != nil {
+                continue
+            } else if let place = table.elsewhere[key] {
+                error(.keyBelongsElsewhere(key, place: place), pair.key, Self.join(path(), key))
             } else {
-                error(.unknownKey(key, in: context, suggestion: Suggestion.closest(to: key, in: allowed), allowed: allowed),
-                      pair.key, keyPath)
+                error(.unknownKey(key, in: table.context, suggestion: Suggestion.closest(to: key, in: table.names), allowed: table.names),
+                      pair.key, Self.join(path(), key))
             }
         }
-        return values
+        return Fields(table: table, pairs: pairs)
     }
 
     static func join(_ path: String, _ key: String) -> String { path.isEmpty ? key : path + "." + key }
 
-    mutating func string(_ node: Node, _ path: String, allowEmpty: Bool = false, singleLine: Bool = false) -> String? {
+    mutating func string(_ node: Node, _ path: @autoclosure () -> String, allowEmpty: Bool = false, singleLine: Bool = false) -> String? {
         guard let s = node.scalar else {
-            error(.expected("a string", found: Self.describe(node)), node, path)
+            error(.expected("a string", found: Self.describe(node)), node, path())
             return nil
         }
         switch s.resolved {
         case .null, .bool:
-            error(.expected("a string", found: Self.describe(node)), node, path)
+            error(.expected("a string", found: Self.describe(node)), node, path())
             return nil
         default:
             if !allowEmpty && s.text.isEmpty {
-                error(.emptyString, node, path)
+                error(.emptyString, node, path())
                 return nil
             }
             if singleLine && s.text.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7f }) {
-                error(.controlCharacters("this value"), node, path)
+                error(.controlCharacters("this value"), node, path())
                 return nil
             }
             return s.text
         }
     }
 
-    mutating func int(_ node: Node, _ path: String, range: ClosedRange<Int>) -> Int? {
+    mutating func int(_ node: Node, _ path: @autoclosure () -> String, range: ClosedRange<Int>) -> Int? {
         guard let s = node.scalar else {
-            error(.expected("a whole number", found: Self.describe(node)), node, path)
+            error(.expected("a whole number", found: Self.describe(node)), node, path())
             return nil
         }
         switch s.resolved {
         case .int(let v):
             guard range.contains(v) else {
-                error(range.upperBound == Int.max ? .tooSmall(v, minimum: range.lowerBound) : .outOfRange(v, range), node, path)
+                error(range.upperBound == Int.max ? .tooSmall(v, minimum: range.lowerBound) : .outOfRange(v, range), node, path())
                 return nil
             }
             return v
-        case .float: error(.notInteger(s.text), node, path)
-        default: error(.expected("a whole number", found: Self.describe(node)), node, path)
+        case .float: error(.notInteger(s.text), node, path())
+        default: error(.expected("a whole number", found: Self.describe(node)), node, path())
         }
         return nil
     }
 
-    mutating func bool(_ node: Node, _ path: String) -> Bool? {
+    mutating func bool(_ node: Node, _ path: @autoclosure () -> String) -> Bool? {
         if case .bool(let b)? = node.scalar?.resolved { return b }
-        error(.expected("true or false", found: Self.describe(node)), node, path)
+        error(.expected("true or false", found: Self.describe(node)), node, path())
         return nil
     }
 
-    mutating func duration(_ node: Node, _ path: String, positive: Bool = false) -> Duration? {
+    mutating func duration(_ node: Node, _ path: @autoclosure () -> String, positive: Bool = false) -> Duration? {
         guard let s = node.scalar else {
-            error(.expected("a duration (e.g. 30s, 5m, 1h30m)", found: Self.describe(node)), node, path)
+            error(.expected("a duration (e.g. 30s, 5m, 1h30m)", found: Self.describe(node)), node, path())
             return nil
         }
         let d: Duration?
@@ -125,48 +120,48 @@ struct NodeReader {
         case .float(let f): d = f < 0 ? nil : ValueSyntax.duration(seconds: f)
         case .string(let t):
             if t.hasPrefix("-") {
-                error(.negativeDuration, node, path)
+                error(.negativeDuration, node, path())
                 return nil
             }
             d = ValueSyntax.duration(t)
         default:
-            error(.expected("a duration (e.g. 30s, 5m, 1h30m)", found: Self.describe(node)), node, path)
+            error(.expected("a duration (e.g. 30s, 5m, 1h30m)", found: Self.describe(node)), node, path())
             return nil
         }
         guard let d else {
-            error(s.text.hasPrefix("-") ? .negativeDuration : .badDuration(s.text), node, path)
+            error(s.text.hasPrefix("-") ? .negativeDuration : .badDuration(s.text), node, path())
             return nil
         }
         if positive && d == .zero {
-            error(.mustBePositive(s.text), node, path)
+            error(.mustBePositive(s.text), node, path())
             return nil
         }
         return d
     }
 
-    mutating func choice<E: RawRepresentable & CaseIterable>(_ node: Node, _ path: String, _: E.Type) -> E?
+    mutating func choice<E: RawRepresentable & CaseIterable>(_ node: Node, _ path: @autoclosure () -> String, _: E.Type) -> E?
     where E.RawValue == String {
-        guard let text = string(node, path) else { return nil }
+        guard let text = string(node, path()) else { return nil }
         if let e = E(rawValue: text) { return e }
         let allowed = E.allCases.map(\.rawValue)
-        error(.badEnum(text, allowed: allowed, suggestion: Suggestion.closest(to: text, in: allowed)), node, path)
+        error(.badEnum(text, allowed: allowed, suggestion: Suggestion.closest(to: text, in: allowed)), node, path())
         return nil
     }
 
     /// A list of strings; numbers are taken as their text.
-    mutating func strings(_ node: Node, _ path: String, nonEmpty: Bool = false) -> [Located<String>]? {
+    mutating func strings(_ node: Node, _ path: @autoclosure () -> String, nonEmpty: Bool = false) -> [Located<String>]? {
         guard let items = node.items else {
-            error(.expected("a list of strings", found: Self.describe(node)), node, path)
+            error(.expected("a list of strings", found: Self.describe(node)), node, path())
             return nil
         }
         if nonEmpty && items.isEmpty {
-            error(.emptyList, node, path)
+            error(.emptyList, node, path())
             return nil
         }
         var out: [Located<String>] = []
         var ok = true
         for (i, item) in items.enumerated() {
-            if let s = string(item, "\(path)[\(i)]") {
+            if let s = string(item, "\(path())[\(i)]") {
                 out.append(Located(value: s, location: item.location))
             } else {
                 ok = false
@@ -176,25 +171,58 @@ struct NodeReader {
     }
 
     /// A mapping of names to string values (environment, headers).
-    mutating func stringMap(_ node: Node, _ path: String) -> OrderedPairs? {
+    mutating func stringMap(_ node: Node, _ path: @autoclosure () -> String) -> OrderedPairs? {
         guard let pairs = node.pairs else {
-            error(.expected("a mapping of names to strings", found: Self.describe(node)), node, path)
+            error(.expected("a mapping of names to strings", found: Self.describe(node)), node, path())
             return nil
         }
         var out: OrderedPairs = []
         for pair in pairs {
             guard let key = pair.key.scalar?.text, !key.isEmpty else {
-                error(.keyNotString, pair.key, path)
+                error(.keyNotString, pair.key, path())
                 continue
             }
-            let valuePath = Self.join(path, key)
             guard let s = pair.value.scalar, s.resolved != .null else {
-                error(.expected("a string (quote it: \"\")", found: Self.describe(pair.value)), pair.value, valuePath)
+                error(.expected("a string (quote it: \"\")", found: Self.describe(pair.value)), pair.value, Self.join(path(), key))
                 continue
             }
             out.append((key: key, value: s.text))
         }
         return out
+    }
+}
+
+/// The keys one kind of mapping accepts, with where misplaced keys belong.
+final class KeyTable: Sendable {
+    /// Allowed keys in the order messages list them.
+    let names: [String]
+    let index: [String: Int]
+    /// What the mapping is, for messages ("a task", "defaults").
+    let context: String
+    /// Keys that are not allowed here but are elsewhere, with where they belong.
+    let elsewhere: [String: String]
+
+    init(_ names: [String], context: String, elsewhere: [String: String] = [:]) {
+        self.names = names
+        self.index = Dictionary(uniqueKeysWithValues: names.enumerated().map { ($1, $0) })
+        self.context = context
+        self.elsewhere = elsewhere
+    }
+}
+
+/// The pairs of a checked mapping, found by key.
+struct Fields {
+    let table: KeyTable
+    let pairs: [Pair]
+
+    /// The pair for an allowed key. A linear scan: mappings hold a handful of keys, and
+    /// comparing short strings is cheaper than hashing them.
+    subscript(_ key: String) -> Pair? {
+        assert(table.index[key] != nil, "\(key) is not a key of \(table.context)")
+        for i in pairs.indices {
+            if case .scalar(let s) = pairs[i].key.kind, s.text == key { return pairs[i] }
+        }
+        return nil
     }
 }
 

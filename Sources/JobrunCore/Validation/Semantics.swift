@@ -4,68 +4,72 @@ import JobrunYAML
 /// of SPEC §8 about files that are legal but surely not meant.
 struct Semantics {
     let sources: [TaskSource]
+    /// The tasks that read without errors; `TaskSource.task` points into it.
+    let tasks: [TaskSpec]
     let zone: Zone
     var reader: NodeReader
 
-    init(sources: [TaskSource], zone: Zone, reader: NodeReader) {
+    init(sources: [TaskSource], tasks: [TaskSpec], zone: Zone, reader: NodeReader) {
         self.sources = sources
+        self.tasks = tasks
         self.zone = zone
         self.reader = reader
     }
 
     mutating func check() {
-        var byName: [String: TaskSource] = [:]
-        for s in sources {
+        // Position in `sources` of the first task with each name.
+        var byName: [String: Int] = [:]
+        byName.reserveCapacity(sources.count)
+        for (k, s) in sources.enumerated() {
             guard let name = s.name else { continue }
             if let first = byName[name] {
-                reader.error(.duplicateName(name, firstLine: first.nameLocation.line), at: s.nameLocation, "tasks[\(s.index)].name")
+                reader.error(.duplicateName(name, firstLine: sources[first].nameLocation.line), at: s.nameLocation, "tasks[\(s.index)].name")
             } else {
-                byName[name] = s
+                byName[name] = k
             }
         }
-        let names = sources.compactMap(\.name)
-        for s in sources {
+        // The `after` graph over positions in `sources`, as flat arrays: the edges of task k
+        // are edges[edgeStart[k]..<edgeStart[k + 1]], each with the index of its `after` item.
+        var edgeStart = [Int](repeating: 0, count: sources.count + 1)
+        var edges: [(to: Int, item: Int)] = []
+        for (k, s) in sources.enumerated() {
             for (j, a) in s.after.enumerated() {
-                let path = "tasks[\(s.index)].after[\(j)]"
                 if a.value == s.name {
-                    reader.error(.afterSelf(a.value), at: a.location, path)
+                    reader.error(.afterSelf(a.value), at: a.location, "tasks[\(s.index)].after[\(j)]")
                 } else if let dep = byName[a.value] {
-                    if let t = dep.task, t.enabled, t.isUnbounded {
-                        reader.warning(.afterUnbounded(a.value), at: a.location, path)
+                    edges.append((dep, j))
+                    if let t = sources[dep].task.map({ tasks[$0] }), t.enabled, t.isUnbounded {
+                        reader.warning(.afterUnbounded(a.value), at: a.location, "tasks[\(s.index)].after[\(j)]")
                     }
                 } else {
-                    reader.error(.unknownAfter(a.value, suggestion: Suggestion.closest(to: a.value, in: names)), at: a.location, path)
+                    let suggestion = Suggestion.closest(to: a.value, in: sources.compactMap(\.name))
+                    reader.error(.unknownAfter(a.value, suggestion: suggestion), at: a.location, "tasks[\(s.index)].after[\(j)]")
                 }
             }
+            edgeStart[k + 1] = edges.count
         }
-        findCycles(byName)
-        for s in sources { warnings(s) }
+        if !edges.isEmpty { findCycles(edgeStart: edgeStart, edges: edges) }
+        for s in sources { warnings(s, s.task.map { tasks[$0] }) }
     }
 
     /// One error per cycle, at the `after` item of its earliest task that leads around it.
-    private mutating func findCycles(_ byName: [String: TaskSource]) {
-        // Iterative Tarjan over the first task of each name.
-        let nodes = sources.filter { s in s.name.map { byName[$0]?.index == s.index } ?? false }
-        var indexOf: [String: Int] = [:]
-        for (k, s) in nodes.enumerated() { indexOf[s.name!] = k }
-        let edges: [[(to: Int, item: Int)]] = nodes.map { s in
-            s.after.enumerated().compactMap { j, a in
-                guard a.value != s.name, let t = indexOf[a.value] else { return nil }
-                return (t, j)
-            }
-        }
-        var order = [Int](repeating: -1, count: nodes.count), low = order
-        var onStack = [Bool](repeating: false, count: nodes.count)
+    private mutating func findCycles(edgeStart: [Int], edges: [(to: Int, item: Int)]) {
+        // Iterative Tarjan; node numbers are positions in `sources`, so file order.
+        let count = sources.count
+        func out(_ v: Int) -> ArraySlice<(to: Int, item: Int)> { edges[edgeStart[v]..<edgeStart[v + 1]] }
+        var order = [Int](repeating: -1, count: count), low = order
+        var onStack = [Bool](repeating: false, count: count)
         var stack: [Int] = [], counter = 0
         var components: [[Int]] = []
-        for root in nodes.indices where order[root] < 0 {
-            var work: [(node: Int, edge: Int)] = [(root, 0)]
+        var work: [(node: Int, edge: Int)] = []
+        for root in 0..<count where order[root] < 0 && edgeStart[root] < edgeStart[root + 1] {
+            work.append((root, 0))
             order[root] = counter; low[root] = counter; counter += 1
             stack.append(root); onStack[root] = true
             while let (v, e) = work.last {
-                if e < edges[v].count {
+                if edgeStart[v] + e < edgeStart[v + 1] {
                     work[work.count - 1].edge += 1
-                    let w = edges[v][e].to
+                    let w = edges[edgeStart[v] + e].to
                     if order[w] < 0 {
                         order[w] = counter; low[w] = counter; counter += 1
                         stack.append(w); onStack[w] = true
@@ -76,7 +80,11 @@ struct Semantics {
                 } else {
                     work.removeLast()
                     if let parent = work.last { low[parent.node] = min(low[parent.node], low[v]) }
-                    if low[v] == order[v] {
+                    if low[v] == order[v] && stack.last == v {
+                        // A task on no cycle: the common case, without allocating.
+                        stack.removeLast()
+                        onStack[v] = false
+                    } else if low[v] == order[v] {
                         var component: [Int] = []
                         while true {
                             let w = stack.removeLast()
@@ -91,13 +99,13 @@ struct Semantics {
         }
         for component in components {
             let members = Set(component)
-            let first = component.min { nodes[$0].index < nodes[$1].index }!
+            let first = component.min()!
             // Shortest way back to `first` inside the component, by breadth-first search.
             var previous: [Int: (from: Int, item: Int)] = [:]
             var queue = [first], head = 0
             search: while head < queue.count {
                 let v = queue[head]; head += 1
-                for (w, item) in edges[v] where members.contains(w) {
+                for (w, item) in out(v) where members.contains(w) {
                     if w == first {
                         previous[-1] = (v, item)
                         break search
@@ -113,14 +121,14 @@ struct Semantics {
                 step = previous[step.from]!
             }
             cycle.reverse()
-            let firstItem = cycle.count > 1 ? edges[first].first { $0.to == cycle[1] }!.item : step.item
-            let source = nodes[first]
-            let names = (cycle + [first]).map { nodes[$0].name! }
+            let firstItem = cycle.count > 1 ? out(first).first { $0.to == cycle[1] }!.item : step.item
+            let source = sources[first]
+            let names = (cycle + [first]).map { sources[$0].name! }
             reader.error(.cycle(names), at: source.after[firstItem].location, "tasks[\(source.index)].after[\(firstItem)]")
         }
     }
 
-    private mutating func warnings(_ s: TaskSource) {
+    private mutating func warnings(_ s: TaskSource, _ task: TaskSpec?) {
         for local in s.localTimes {
             if case .skipped(let before, _) = zone.resolve(local: local.civil.localSeconds) {
                 reader.warning(.localTimeInGap(local.text, zone: zone.identifier,
@@ -128,7 +136,7 @@ struct Semantics {
                                at: local.location, local.path)
             }
         }
-        guard let t = s.task else { return }
+        guard let t = task else { return }
         let path = "tasks[\(s.index)]"
         if !t.recurs, let c = t.count, c > 1, let at = s.countLocation {
             reader.warning(.countWithoutRepeat(c), at: at, path + ".count")

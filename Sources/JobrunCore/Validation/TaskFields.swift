@@ -22,23 +22,23 @@ struct TaskFields {
     ]
 
     /// Reads the shared fields out of a checked mapping.
-    static func read(_ values: [String: Pair], _ path: String, into reader: inout NodeReader) -> TaskFields {
+    static func read(_ values: Fields, _ path: String, into reader: inout NodeReader) -> TaskFields {
         var f = TaskFields()
-        func at<T>(_ key: String, _ read: (Node, String) -> T?) -> Located<T>? {
-            guard let pair = values[key], let v = read(pair.value, NodeReader.join(path, key)) else { return nil }
-            return Located(value: v, location: pair.value.location)
+        func p(_ key: String) -> String { NodeReader.join(path, key) }
+        func at<T>(_ key: String, _ value: T?) -> Located<T>? {
+            value.map { Located(value: $0, location: values[key]!.value.location) }
         }
-        f.timeout = at("timeout") { reader.duration($0, $1, positive: true) }
-        f.killGrace = at("kill_grace") { reader.duration($0, $1) }
-        f.retries = at("retries") { reader.int($0, $1, range: 0...100) }
-        f.retryDelay = at("retry_delay") { reader.duration($0, $1) }
-        f.backoff = at("backoff") { reader.choice($0, $1, Backoff.self) }
-        f.maxRetryDelay = at("max_retry_delay") { reader.duration($0, $1) }
-        f.priority = at("priority") { reader.int($0, $1, range: 0...100) }
-        f.overlap = at("overlap") { reader.choice($0, $1, OverlapPolicy.self) }
-        f.env = values["env"].flatMap { reader.stringMap($0.value, NodeReader.join(path, "env")) }
-        f.workingDirectory = at("working_dir") { reader.string($0, $1, singleLine: true) }
-        f.shell = at("shell") { reader.string($0, $1, singleLine: true) }
+        if let v = values["timeout"]?.value { f.timeout = at("timeout", reader.duration(v, p("timeout"), positive: true)) }
+        if let v = values["kill_grace"]?.value { f.killGrace = at("kill_grace", reader.duration(v, p("kill_grace"))) }
+        if let v = values["retries"]?.value { f.retries = at("retries", reader.int(v, p("retries"), range: 0...100)) }
+        if let v = values["retry_delay"]?.value { f.retryDelay = at("retry_delay", reader.duration(v, p("retry_delay"))) }
+        if let v = values["backoff"]?.value { f.backoff = at("backoff", reader.choice(v, p("backoff"), Backoff.self)) }
+        if let v = values["max_retry_delay"]?.value { f.maxRetryDelay = at("max_retry_delay", reader.duration(v, p("max_retry_delay"))) }
+        if let v = values["priority"]?.value { f.priority = at("priority", reader.int(v, p("priority"), range: 0...100)) }
+        if let v = values["overlap"]?.value { f.overlap = at("overlap", reader.choice(v, p("overlap"), OverlapPolicy.self)) }
+        if let v = values["env"]?.value { f.env = reader.stringMap(v, p("env")) }
+        if let v = values["working_dir"]?.value { f.workingDirectory = at("working_dir", reader.string(v, p("working_dir"), singleLine: true)) }
+        if let v = values["shell"]?.value { f.shell = at("shell", reader.string(v, p("shell"), singleLine: true)) }
         return f
     }
 

@@ -5,32 +5,39 @@ public enum ValueSyntax {
 
     /// Parses `250ms`, `30s`, `5m`, `1h30m`, `2d`, `1.5s` or a bare number of seconds.
     public static func duration(_ text: String) -> Duration? {
-        let t = text.trimmingSpaces()
-        guard !t.isEmpty else { return nil }
-        if let seconds = decimal(Substring(t)) { return clamp(seconds) }
+        let t = Array(text.utf8)
+        var i = 0, end = t.count
+        while i < end, t[i] == 32 || t[i] == 9 { i += 1 }
+        while end > i, t[end - 1] == 32 || t[end - 1] == 9 { end -= 1 }
+        guard i < end else { return nil }
+        if let seconds = decimal(t[i..<end]) { return clamp(seconds) }
         var total = 0.0
-        var rest = Substring(t)
-        var seenUnits: Set<String> = []
-        while !rest.isEmpty {
-            let numberEnd = rest.firstIndex { !($0.isASCII && ($0.isNumber || $0 == ".")) } ?? rest.endIndex
-            guard numberEnd != rest.startIndex, let value = decimal(rest[..<numberEnd]) else { return nil }
-            rest = rest[numberEnd...]
-            let unitEnd = rest.firstIndex { !($0.isASCII && $0.isLetter) } ?? rest.endIndex
-            let unit = String(rest[..<unitEnd])
-            rest = rest[unitEnd...]
-            let scale: Double
-            switch unit {
-            case "ms": scale = 0.001
-            case "s": scale = 1
-            case "m": scale = 60
-            case "h": scale = 3600
-            case "d": scale = 86_400
-            default: return nil
-            }
-            guard seenUnits.insert(unit).inserted else { return nil }
+        var seen: UInt8 = 0
+        while i < end {
+            let start = i
+            while i < end, (t[i] >= 48 && t[i] <= 57) || t[i] == 46 { i += 1 }
+            guard i > start, let value = decimal(t[start..<i]) else { return nil }
+            let unitStart = i
+            while i < end, (t[i] >= 97 && t[i] <= 122) || (t[i] >= 65 && t[i] <= 90) { i += 1 }
+            guard let (scale, bit) = unit(t[unitStart..<i]) else { return nil }
+            guard seen & bit == 0 else { return nil }
+            seen |= bit
             total += value * scale
         }
         return clamp(total)
+    }
+
+    /// Seconds per unit, and a bit that marks the unit as used.
+    private static func unit(_ u: ArraySlice<UInt8>) -> (Double, UInt8)? {
+        if u.elementsEqual("ms".utf8) { return (0.001, 1) }
+        guard u.count == 1 else { return nil }
+        switch u.first {
+        case UInt8(ascii: "s"): return (1, 2)
+        case UInt8(ascii: "m"): return (60, 4)
+        case UInt8(ascii: "h"): return (3600, 8)
+        case UInt8(ascii: "d"): return (86_400, 16)
+        default: return nil
+        }
     }
 
     /// A duration from a YAML number of seconds.
@@ -44,12 +51,21 @@ public enum ValueSyntax {
         return .milliseconds(Int64((seconds * 1000).rounded()))
     }
 
-    private static func decimal(_ s: Substring) -> Double? {
-        guard let first = s.first, first.isNumber,
-              s.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == ".") }),
-              s.filter({ $0 == "." }).count <= 1, s.last != "."
-        else { return nil }
-        return Double(s)
+    /// A non-negative decimal number (`300`, `1.5`) from ASCII bytes.
+    private static func decimal(_ s: ArraySlice<UInt8>) -> Double? {
+        guard let first = s.first, first >= 48, first <= 57, s.last != 46 else { return nil }
+        var whole = 0.0, fraction = 0.0, scale = 1.0, dots = 0
+        for b in s {
+            if b == 46 {
+                dots += 1
+                guard dots == 1 else { return nil }
+            } else if b >= 48 && b <= 57 {
+                if dots == 0 { whole = whole * 10 + Double(b - 48) } else { scale /= 10; fraction += Double(b - 48) * scale }
+            } else {
+                return nil
+            }
+        }
+        return whole + fraction
     }
 
     /// Formats a duration the way a jobs file writes it: `1h30m`, `250ms`, `0s`.
