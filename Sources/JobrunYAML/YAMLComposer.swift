@@ -61,9 +61,39 @@ private struct Composition {
             keys = nil
         }
 
-        func containsKey(_ name: String) -> Bool {
-            if let keys { return keys.contains(name) }
-            return pairs.contains { $0.key.scalar?.text == name }
+        enum Outcome { case added, duplicate(Node, String) }
+
+        /// Takes the next finished child: an item, a key, or the value for the pending key.
+        mutating func accept(_ node: Node) -> Outcome {
+            guard isMapping else {
+                items.append(node)
+                return .added
+            }
+            guard let key = pendingKey else {
+                pendingKey = node
+                return .added
+            }
+            pendingKey = nil
+            guard case .scalar(let keyScalar) = key.kind else {
+                pairs.append(Pair(key: key, value: node))
+                return .added
+            }
+            let name = keyScalar.text
+            if name == "<<", keyScalar.style == .plain {
+                merges.append(node)
+                return .added
+            }
+            if let keys {
+                if keys.contains(name) { return .duplicate(key, name) }
+                self.keys!.insert(name)
+            } else {
+                for i in pairs.indices {
+                    if case .scalar(let s) = pairs[i].key.kind, s.text == name { return .duplicate(key, name) }
+                }
+                if pairs.count >= 16 { keys = Set(pairs.compactMap { $0.key.scalar?.text } + [name]) }
+            }
+            pairs.append(Pair(key: key, value: node))
+            return .added
         }
     }
 
@@ -195,35 +225,14 @@ private struct Composition {
             root = node
             return false
         }
-        let top = depth - 1
-        if !stack[top].isMapping {
-            stack[top].items.append(node)
-            return false
+        switch stack[depth - 1].accept(node) {
+        case .added: break
+        case .duplicate(let key, let name):
+            problems.append(YAMLProblem(
+                .duplicateKey,
+                "duplicate key \"\(name)\"; YAML keeps only one — remove one of them",
+                at: key.location, path: path(appending: name)))
         }
-        guard let key = stack[top].pendingKey else {
-            stack[top].pendingKey = node
-            return false
-        }
-        stack[top].pendingKey = nil
-        if let keyScalar = key.scalar, keyScalar.text == "<<", keyScalar.style == .plain {
-            stack[top].merges.append(node)
-            return false
-        }
-        let name = key.scalar?.text
-        if let name {
-            if stack[top].containsKey(name) {
-                problems.append(YAMLProblem(
-                    .duplicateKey,
-                    "duplicate key \"\(name)\"; YAML keeps only one — remove one of them",
-                    at: key.location, path: path(appending: name)))
-                return false
-            }
-            stack[top].keys?.insert(name)
-            if stack[top].keys == nil, stack[top].pairs.count >= 16 {
-                stack[top].keys = Set(stack[top].pairs.compactMap { $0.key.scalar?.text } + [name])
-            }
-        }
-        stack[top].pairs.append(Pair(key: key, value: node))
         return false
     }
 

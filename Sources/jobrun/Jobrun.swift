@@ -55,8 +55,9 @@ struct Jobrun: ParsableCommand {
         let environment = ProcessInfo.processInfo.environment
         var console = Console()
         if validateOnly {
-            let ok = ValidateAction(files: files, format: format, strict: strict, environment: environment).run(&console)
-            throw ok ? JobrunExit.success : JobrunExit.invalid
+            let (ok, last) = ValidateAction(files: files, format: format, strict: strict, environment: environment).run(&console)
+            // Exit with the result still alive: tearing down a large file's tree is wasted work.
+            withExtendedLifetime(last) { Self.exit(withError: ok ? JobrunExit.success : JobrunExit.invalid) }
         }
         let file = files[0]
         guard let (validated, ok) = ValidateAction(files: [file], format: .text, strict: strict, environment: environment)

@@ -10,20 +10,23 @@ struct ValidateAction {
 
     private var github: Bool { environment["GITHUB_ACTIONS"] == "true" }
 
-    /// Validates every file; true when all pass.
-    func run(_ console: inout Console) -> Bool {
+    /// Validates every file; true when all pass. Also returns the last result, which the
+    /// caller may keep alive until it exits.
+    func run(_ console: inout Console) -> (ok: Bool, last: Validated?) {
         var ok = true
         var json: [String] = []
+        var last: Validated?
         for file in files {
+            last = nil
             guard let (validated, fileOK) = load(file, console: &console, quietWhenValid: false, collectJSON: &json) else {
                 ok = false
                 continue
             }
-            _ = validated
+            last = validated
             ok = ok && fileOK
         }
         if format == .json { console.out("[" + json.joined(separator: ",\n") + "]") }
-        return ok
+        return (ok, last)
     }
 
     /// Reads and validates one file, printing its diagnostics; nil when it cannot be read.

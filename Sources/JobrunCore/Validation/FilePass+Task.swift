@@ -9,7 +9,7 @@ extension FilePass {
 
         var source = TaskSource(index: i, nameLocation: node.location, after: [])
         var name = ""
-        if let n = v["name"] {
+        if let n = v[.name] {
             source.nameLocation = n.value.location
             if let s = reader.string(n.value, p("name")) {
                 if s.utf8.count > 128 && s.count > 128 {
@@ -27,7 +27,7 @@ extension FilePass {
         }
 
         let beforeType = reader.diagnostics.count
-        let type = v["type"].flatMap { reader.choice($0.value, p("type"), TaskType.self) } ?? .command
+        let type = v[.type].flatMap { reader.choice($0.value, p("type"), TaskType.self) } ?? .command
         let typeWasValid = reader.diagnostics.count == beforeType
         let own = TaskFields.read(v, "tasks[\(i)]", into: &reader)
         let fields = own.over(defaults)
@@ -37,28 +37,28 @@ extension FilePass {
         var email: EmailMessage?
         var output: String?
         if typeWasValid {
-            for (key, owner) in [("command", TaskType.command), ("output", .command), ("http", .http), ("email", .email)]
+            for (key, owner) in [(Key.command, TaskType.command), (.output, .command), (.http, .http), (.email, .email)]
             where owner != type {
                 if let pair = v[key] {
-                    reader.error(.wrongType(key, taskType: type.rawValue, needs: owner.rawValue), pair.key, p(key))
+                    reader.error(.wrongType(key.name, taskType: type.rawValue, needs: owner.rawValue), pair.key, p(key.name))
                 }
             }
             switch type {
             case .command:
-                if let c = v["command"] {
+                if let c = v[.command] {
                     command = readCommand(c.value, p("command"))
                 } else {
                     reader.error(.missing("command", why: "a task of type command runs `command:` (a string for the shell, or a list)"), node, p("command"))
                 }
-                output = v["output"].flatMap { reader.string($0.value, p("output"), singleLine: true) }
+                output = v[.output].flatMap { reader.string($0.value, p("output"), singleLine: true) }
             case .http:
-                if let h = v["http"] {
+                if let h = v[.http] {
                     http = readHTTP(h.value, p("http"))
                 } else {
                     reader.error(.missing("http", why: "a task of type http needs `http: {url: …}`"), node, p("http"))
                 }
             case .email:
-                if let e = v["email"] {
+                if let e = v[.email] {
                     email = readEmail(e.value, p("email"))
                 } else {
                     reader.error(.missing("email", why: "a task of type email needs `email: {to: [...], subject: …}`"), node, p("email"))
@@ -67,14 +67,14 @@ extension FilePass {
         }
 
         var schedule = Schedule.now
-        if let s = v["schedule"] {
+        if let s = v[.schedule] {
             if let text = scheduleText(s.value, p("schedule")) {
                 source.schedule = Located(value: text, location: s.value.location)
                 schedule = readSchedule(text, s.value, p("schedule"), source: &source) ?? .now
             }
         }
         var repeatInterval: Duration?
-        if let r = v["repeat"] {
+        if let r = v[.repeat] {
             source.repeatLocation = r.value.location
             repeatInterval = reader.duration(r.value, p("repeat"), positive: true)
             if schedule.repeats, let text = source.schedule?.value {
@@ -82,18 +82,18 @@ extension FilePass {
             }
         }
         var count: Int?
-        if let c = v["count"] {
+        if let c = v[.count] {
             source.countLocation = c.value.location
             count = reader.int(c.value, p("count"), range: 1...Int.max)
         }
         var until: Until?
-        if let u = v["until"], let text = reader.string(u.value, p("until"), singleLine: true) {
+        if let u = v[.until], let text = reader.string(u.value, p("until"), singleLine: true) {
             until = readUntil(text, u.value, p("until"), source: &source)
         }
-        let jitter = v["jitter"].flatMap { reader.duration($0.value, p("jitter")) } ?? .zero
-        let enabled = v["enabled"].flatMap { reader.bool($0.value, p("enabled")) } ?? true
-        let tags = v["tags"].flatMap { reader.strings($0.value, p("tags")) }?.map(\.value) ?? []
-        if let a = v["after"], let names = reader.strings(a.value, p("after")) {
+        let jitter = v[.jitter].flatMap { reader.duration($0.value, p("jitter")) } ?? .zero
+        let enabled = v[.enabled].flatMap { reader.bool($0.value, p("enabled")) } ?? true
+        let tags = v[.tags].flatMap { reader.strings($0.value, p("tags")) }?.map(\.value) ?? []
+        if let a = v[.after], let names = reader.strings(a.value, p("after")) {
             source.after = names
         }
         // A timeout from `defaults:` is a safety net, not a statement about this task's interval.
@@ -123,61 +123,61 @@ extension FilePass {
         return (source, task)
     }
 
-    private mutating func readCommand(_ node: Node, _ path: String) -> Command? {
+    private mutating func readCommand(_ node: Node, _ path: @autoclosure () -> String) -> Command? {
         if node.items != nil {
-            return reader.strings(node, path, nonEmpty: true).map { .argv($0.map(\.value)) }
+            return reader.strings(node, path(), nonEmpty: true).map { .argv($0.map(\.value)) }
         }
         if node.pairs != nil {
-            reader.error(.expected("a string or a list of strings", found: NodeReader.describe(node)), node, path)
+            reader.error(.expected("a string or a list of strings", found: NodeReader.describe(node)), node, path())
             return nil
         }
-        guard let s = reader.string(node, path) else { return nil }
+        guard let s = reader.string(node, path()) else { return nil }
         if s.trimmingSpaces().isEmpty {
-            reader.error(.emptyString, node, path)
+            reader.error(.emptyString, node, path())
             return nil
         }
         return .shell(s)
     }
 
-    private mutating func scheduleText(_ node: Node, _ path: String) -> String? {
+    private mutating func scheduleText(_ node: Node, _ path: @autoclosure () -> String) -> String? {
         if case .int(let n)? = node.scalar?.resolved {
-            reader.error(.badSchedule("\(n)"), node, path)
+            reader.error(.badSchedule("\(n)"), node, path())
             return nil
         }
-        return reader.string(node, path, singleLine: true)
+        return reader.string(node, path(), singleLine: true)
     }
 
-    private mutating func readSchedule(_ text: String, _ node: Node, _ path: String, source: inout TaskSource) -> Schedule? {
+    private mutating func readSchedule(_ text: String, _ node: Node, _ path: @autoclosure () -> String, source: inout TaskSource) -> Schedule? {
         let t = text.trimmingSpaces()
         if t == "now" { return .now }
-        if t.hasPrefix("+") {
-            guard let d = ValueSyntax.duration(String(t.dropFirst())) else {
-                reader.error(.badDuration(String(t.dropFirst())), node, path)
+        if t.utf8.first == UInt8(ascii: "+") {
+            guard let d = ValueSyntax.offset(t) else {
+                reader.error(.badDuration(String(t.dropFirst())), node, path())
                 return nil
             }
             return .offset(d)
         }
-        if t.lowercased().hasPrefix("@every") {
+        if t.utf8.first == UInt8(ascii: "@"), t.utf8.count >= 6, t.prefix(6).lowercased() == "@every" {
             let rest = String(t.dropFirst(6)).trimmingSpaces()
             guard let d = ValueSyntax.duration(rest) else {
-                reader.error(.badDuration(rest), node, path)
+                reader.error(.badDuration(rest), node, path())
                 return nil
             }
             guard d > .zero else {
-                reader.error(.mustBePositive(rest), node, path)
+                reader.error(.mustBePositive(rest), node, path())
                 return nil
             }
             return .every(d)
         }
         if let ts = ValueSyntax.timestamp(t) {
-            return .at(instant(ts, text: t, node.location, path, source: &source))
+            return .at(instant(ts, text: t, node.location, path(), source: &source))
         }
         if looksLikeTimestamp(t) {
-            reader.error(.badTimestamp(t), node, path)
+            reader.error(.badTimestamp(t), node, path())
             return nil
         }
         guard t.hasPrefix("@") || t.contains(" ") || t.contains("\t") else {
-            reader.error(.badSchedule(t), node, path)
+            reader.error(.badSchedule(t), node, path())
             return nil
         }
         do throws(CronError) {
@@ -185,13 +185,13 @@ extension FilePass {
             if let cached = cronCache[t] { return cached }
             let cron = try CronExpression(t)
             if !cron.canFire {
-                reader.warning(.cronNeverFires(t), at: node.location, path)
+                reader.warning(.cronNeverFires(t), at: node.location, path())
                 return .cron(cron)
             }
             cronCache[t] = .cron(cron)
             return .cron(cron)
         } catch {
-            reader.error(.badCron(t, error), node, path)
+            reader.error(.badCron(t, error), node, path())
             return nil
         }
     }
@@ -201,37 +201,37 @@ extension FilePass {
         return u.count >= 8 && u[0...3].allSatisfy { $0 >= 48 && $0 <= 57 } && u[4] == 45
     }
 
-    private mutating func readUntil(_ text: String, _ node: Node, _ path: String, source: inout TaskSource) -> Until? {
+    private mutating func readUntil(_ text: String, _ node: Node, _ path: @autoclosure () -> String, source: inout TaskSource) -> Until? {
         let t = text.trimmingSpaces()
-        if t.hasPrefix("+") {
-            guard let d = ValueSyntax.duration(String(t.dropFirst())) else {
-                reader.error(.badUntil(t), node, path)
+        if t.utf8.first == UInt8(ascii: "+") {
+            guard let d = ValueSyntax.offset(t) else {
+                reader.error(.badUntil(t), node, path())
                 return nil
             }
             return .offset(d)
         }
         guard let ts = ValueSyntax.timestamp(t) else {
-            reader.error(looksLikeTimestamp(t) ? .badTimestamp(t) : .badUntil(t), node, path)
+            reader.error(looksLikeTimestamp(t) ? .badTimestamp(t) : .badUntil(t), node, path())
             return nil
         }
-        return .at(instant(ts, text: t, node.location, path, source: &source))
+        return .at(instant(ts, text: t, node.location, path(), source: &source))
     }
 
     /// The instant of a timestamp; local ones are read in the file's zone.
-    private func instant(_ ts: ValueSyntax.Timestamp, text: String, _ at: SourceLocation, _ path: String, source: inout TaskSource) -> Instant {
+    private func instant(_ ts: ValueSyntax.Timestamp, text: String, _ at: SourceLocation, _ path: @autoclosure () -> String, source: inout TaskSource) -> Instant {
         switch ts {
         case .instant(let i): return i
         case .local(let civil, let ms):
-            source.localTimes.append((path, text, civil, at))
+            source.localTimes.append((path(), text, civil, at))
             return Instant(milliseconds: zone.instant(local: civil.localSeconds) * 1000 + Int64(ms))
         }
     }
 
-    private mutating func readHTTP(_ node: Node, _ path: String) -> HTTPRequest? {
-        guard let v = reader.mapping(node, path, keys: JobFileValidator.httpTable) else { return nil }
-        func p(_ k: String) -> String { "\(path).\(k)" }
+    private mutating func readHTTP(_ node: Node, _ path: @autoclosure () -> String) -> HTTPRequest? {
+        guard let v = reader.mapping(node, path(), keys: JobFileValidator.httpTable) else { return nil }
+        func p(_ k: String) -> String { "\(path()).\(k)" }
         var url: String?
-        if let u = v["url"] {
+        if let u = v[.url] {
             if let s = reader.string(u.value, p("url"), singleLine: true) {
                 if HTTPRequest.isValidURL(s) { url = s } else { reader.error(.badURL(s), u.value, p("url")) }
             }
@@ -239,18 +239,18 @@ extension FilePass {
             reader.error(.missing("url", why: "the request needs `url: http://…` or `https://…`"), node, p("url"))
         }
         var method = "POST"
-        if let m = v["method"], let s = reader.string(m.value, p("method")) {
+        if let m = v[.method], let s = reader.string(m.value, p("method")) {
             if JobFileValidator.methods.contains(s.uppercased()) {
                 method = s.uppercased()
             } else {
                 reader.error(.badEnum(s, allowed: JobFileValidator.methods, suggestion: Suggestion.closest(to: s.uppercased(), in: JobFileValidator.methods)), m.value, p("method"))
             }
         }
-        let headers = v["headers"].flatMap { reader.stringMap($0.value, p("headers")) } ?? []
-        let body = v["body"].flatMap { reader.string($0.value, p("body"), allowEmpty: true) }
-        _ = v["timeout"].flatMap { reader.duration($0.value, p("timeout"), positive: true) }
+        let headers = v[.headers].flatMap { reader.stringMap($0.value, p("headers")) } ?? []
+        let body = v[.body].flatMap { reader.string($0.value, p("body"), allowEmpty: true) }
+        _ = v[.timeout].flatMap { reader.duration($0.value, p("timeout"), positive: true) }
         var expect: [ClosedRange<Int>] = []
-        if let e = v["expect_status"] {
+        if let e = v[.expectStatus] {
             let items = e.value.items ?? [e.value]
             for (j, item) in items.enumerated() {
                 let itemPath = e.value.items == nil ? p("expect_status") : "\(p("expect_status"))[\(j)]"
@@ -265,11 +265,12 @@ extension FilePass {
         return HTTPRequest(url: url, method: method, headers: headers, body: body, expectStatus: expect)
     }
 
-    private mutating func readEmail(_ node: Node, _ path: String) -> EmailMessage? {
-        guard let v = reader.mapping(node, path, keys: JobFileValidator.emailTable) else { return nil }
-        func p(_ k: String) -> String { "\(path).\(k)" }
-        func addresses(_ key: String, required: Bool) -> [String]? {
-            guard let pair = v[key] else {
+    private mutating func readEmail(_ node: Node, _ path: @autoclosure () -> String) -> EmailMessage? {
+        guard let v = reader.mapping(node, path(), keys: JobFileValidator.emailTable) else { return nil }
+        func p(_ k: String) -> String { "\(path()).\(k)" }
+        func addresses(_ field: Key, required: Bool) -> [String]? {
+            let key = field.name
+            guard let pair = v[field] else {
                 if required { reader.error(.missing(key, why: "a message needs at least one recipient"), node, p(key)) }
                 return required ? nil : []
             }
@@ -287,15 +288,15 @@ extension FilePass {
             }
             return ok ? list.map(\.value) : nil
         }
-        let to = addresses("to", required: true)
-        let cc = addresses("cc", required: false) ?? []
+        let to = addresses(.to, required: true)
+        let cc = addresses(.cc, required: false) ?? []
         var from: String?
-        if let f = v["from"], let s = reader.string(f.value, p("from"), singleLine: true) {
+        if let f = v[.from], let s = reader.string(f.value, p("from"), singleLine: true) {
             if EmailMessage.isValidAddress(s) { from = s } else { reader.error(.badAddress(s), f.value, p("from")) }
         }
-        let subject = v["subject"].flatMap { reader.string($0.value, p("subject"), allowEmpty: true, singleLine: true) } ?? ""
-        let body = v["body"].flatMap { reader.string($0.value, p("body"), allowEmpty: true) } ?? ""
-        let sendmail = v["sendmail"].flatMap { reader.string($0.value, p("sendmail"), singleLine: true) }
+        let subject = v[.subject].flatMap { reader.string($0.value, p("subject"), allowEmpty: true, singleLine: true) } ?? ""
+        let body = v[.body].flatMap { reader.string($0.value, p("body"), allowEmpty: true) } ?? ""
+        let sendmail = v[.sendmail].flatMap { reader.string($0.value, p("sendmail"), singleLine: true) }
         guard let to else { return nil }
         return EmailMessage(to: to, cc: cc, from: from, subject: subject, body: body, sendmail: sendmail)
     }

@@ -6,6 +6,15 @@ public struct Validated: Sendable {
     public let file: JobFile?
     /// All diagnostics, sorted by position.
     public let diagnostics: [Diagnostic]
+    /// The YAML tree, kept alive with the result: a process that exits right after
+    /// validating a large file then skips tearing it down node by node.
+    let tree: Node?
+
+    init(file: JobFile?, diagnostics: [Diagnostic], tree: Node? = nil) {
+        self.file = file
+        self.diagnostics = diagnostics
+        self.tree = tree
+    }
 }
 
 /// Turns YAML text into a ``JobFile``, checking everything SPEC §2, §3 and §8 ask for and
@@ -22,21 +31,21 @@ public struct JobFileValidator {
         self.limits = limits
     }
 
-    static let topKeys = ["version", "workers", "timezone", "report", "shutdown_grace", "env", "defaults", "tasks"]
-    static let taskKeys = [
-        "name", "type", "command", "shell", "output", "http", "email", "schedule", "repeat", "count",
-        "until", "priority", "timeout", "kill_grace", "retries", "retry_delay", "backoff",
-        "max_retry_delay", "jitter", "overlap", "after", "enabled", "tags", "env", "working_dir",
+    static let topKeys: [Key] = [.version, .workers, .timezone, .report, .shutdownGrace, .env, .defaults, .tasks]
+    static let taskKeys: [Key] = [
+        .name, .type, .command, .shell, .output, .http, .email, .schedule, .repeat, .count,
+        .until, .priority, .timeout, .killGrace, .retries, .retryDelay, .backoff,
+        .maxRetryDelay, .jitter, .overlap, .after, .enabled, .tags, .env, .workingDir,
     ]
     static let topTable = KeyTable(topKeys, context: "the top level", elsewhere: Dictionary(
-        uniqueKeysWithValues: taskKeys.filter { !topKeys.contains($0) }.map { ($0, "in a task under `tasks:` (or in `defaults:`)") }))
+        uniqueKeysWithValues: taskKeys.filter { !topKeys.contains($0) }.map { ($0.name, "in a task under `tasks:` (or in `defaults:`)") }))
     static let defaultsTable = KeyTable(TaskFields.keys, context: "defaults", elsewhere: Dictionary(
         uniqueKeysWithValues: taskKeys.filter { !TaskFields.keys.contains($0) }
-            .map { ($0, "in each task; `defaults:` takes only \(TaskFields.keys.joined(separator: ", "))") }))
+            .map { ($0.name, "in each task; `defaults:` takes only \(TaskFields.keys.map(\.name).joined(separator: ", "))") }))
     static let taskTable = KeyTable(taskKeys, context: "a task", elsewhere: Dictionary(
-        uniqueKeysWithValues: topKeys.filter { !taskKeys.contains($0) }.map { ($0, "at the top level of the file") }))
-    static let httpTable = KeyTable(["url", "method", "headers", "body", "expect_status", "timeout"], context: "http")
-    static let emailTable = KeyTable(["to", "cc", "from", "subject", "body", "sendmail"], context: "email")
+        uniqueKeysWithValues: topKeys.filter { !taskKeys.contains($0) }.map { ($0.name, "at the top level of the file") }))
+    static let httpTable = KeyTable([.url, .method, .headers, .body, .expectStatus, .timeout], context: "http")
+    static let emailTable = KeyTable([.to, .cc, .from, .subject, .body, .sendmail], context: "email")
     static let methods = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
     /// Validates YAML bytes.
@@ -63,7 +72,8 @@ public struct JobFileValidator {
             reader.error(.emptyFile, at: .start, "")
         }
         let diagnostics = reader.diagnostics.sorted()
-        return Validated(file: diagnostics.contains { $0.severity == .error } ? nil : file, diagnostics: diagnostics)
+        return Validated(file: diagnostics.contains { $0.severity == .error } ? nil : file, diagnostics: diagnostics,
+                         tree: document.root)
     }
 }
 
@@ -83,25 +93,25 @@ struct FilePass {
     mutating func read(_ root: Node) -> JobFile? {
         guard let top = reader.mapping(root, "", keys: JobFileValidator.topTable) else { return nil }
 
-        if let v = top["version"]?.value {
+        if let v = top[.version]?.value {
             if case .int(1)? = v.scalar?.resolved {} else {
                 reader.error(v.scalar.map { .badVersion($0.text) } ?? .expected("1", found: NodeReader.describe(v)), v, "version")
             }
         }
-        let workers = top["workers"].flatMap { reader.int($0.value, "workers", range: 1...1024) } ?? 3
-        readZone(top["timezone"])
-        let report = top["report"].flatMap { reader.string($0.value, "report", singleLine: true) }
-        let grace = top["shutdown_grace"].flatMap { reader.duration($0.value, "shutdown_grace") } ?? .seconds(10)
-        let env = top["env"].flatMap { reader.stringMap($0.value, "env") } ?? []
+        let workers = top[.workers].flatMap { reader.int($0.value, "workers", range: 1...1024) } ?? 3
+        readZone(top[.timezone])
+        let report = top[.report].flatMap { reader.string($0.value, "report", singleLine: true) }
+        let grace = top[.shutdownGrace].flatMap { reader.duration($0.value, "shutdown_grace") } ?? .seconds(10)
+        let env = top[.env].flatMap { reader.stringMap($0.value, "env") } ?? []
 
         var defaults = TaskFields()
-        if let d = top["defaults"] {
+        if let d = top[.defaults] {
             if let values = reader.mapping(d.value, "defaults", keys: JobFileValidator.defaultsTable) {
                 defaults = TaskFields.read(values, "defaults", into: &reader)
             }
         }
 
-        guard let tasksPair = top["tasks"] else {
+        guard let tasksPair = top[.tasks] else {
             reader.error(.missing("tasks", why: "a jobs file lists its tasks under `tasks:`"), root, "tasks")
             return nil
         }

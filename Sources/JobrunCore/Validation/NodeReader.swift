@@ -44,21 +44,22 @@ struct NodeReader {
             error(.expected("a mapping of \(table.context) keys", found: Self.describe(node)), node, path())
             return nil
         }
-        for pair in pairs {
-            guard let key = pair.key.scalar?.text else {
+        var fields = Fields(pairs: pairs)
+        for (i, pair) in pairs.enumerated() {
+            guard let name = pair.key.scalar?.text else {
                 error(.keyNotString, pair.key, path())
                 continue
             }
-            if table.index[key] != nil {
-                continue
-            } else if let place = table.elsewhere[key] {
-                error(.keyBelongsElsewhere(key, place: place), pair.key, Self.join(path(), key))
+            if let key = Key.byName[name], table.allows(key) {
+                fields.set(key, at: i)
+            } else if let place = table.elsewhere[name] {
+                error(.keyBelongsElsewhere(name, place: place), pair.key, Self.join(path(), name))
             } else {
-                error(.unknownKey(key, in: table.context, suggestion: Suggestion.closest(to: key, in: table.names), allowed: table.names),
-                      pair.key, Self.join(path(), key))
+                error(.unknownKey(name, in: table.context, suggestion: Suggestion.closest(to: name, in: table.names), allowed: table.names),
+                      pair.key, Self.join(path(), name))
             }
         }
-        return Fields(table: table, pairs: pairs)
+        return fields
     }
 
     static func join(_ path: String, _ key: String) -> String { path.isEmpty ? key : path + "." + key }
@@ -189,40 +190,6 @@ struct NodeReader {
             out.append((key: key, value: s.text))
         }
         return out
-    }
-}
-
-/// The keys one kind of mapping accepts, with where misplaced keys belong.
-final class KeyTable: Sendable {
-    /// Allowed keys in the order messages list them.
-    let names: [String]
-    let index: [String: Int]
-    /// What the mapping is, for messages ("a task", "defaults").
-    let context: String
-    /// Keys that are not allowed here but are elsewhere, with where they belong.
-    let elsewhere: [String: String]
-
-    init(_ names: [String], context: String, elsewhere: [String: String] = [:]) {
-        self.names = names
-        self.index = Dictionary(uniqueKeysWithValues: names.enumerated().map { ($1, $0) })
-        self.context = context
-        self.elsewhere = elsewhere
-    }
-}
-
-/// The pairs of a checked mapping, found by key.
-struct Fields {
-    let table: KeyTable
-    let pairs: [Pair]
-
-    /// The pair for an allowed key. A linear scan: mappings hold a handful of keys, and
-    /// comparing short strings is cheaper than hashing them.
-    subscript(_ key: String) -> Pair? {
-        assert(table.index[key] != nil, "\(key) is not a key of \(table.context)")
-        for i in pairs.indices {
-            if case .scalar(let s) = pairs[i].key.kind, s.text == key { return pairs[i] }
-        }
-        return nil
     }
 }
 

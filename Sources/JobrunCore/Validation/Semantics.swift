@@ -38,7 +38,7 @@ struct Semantics {
                     reader.error(.afterSelf(a.value), at: a.location, "tasks[\(s.index)].after[\(j)]")
                 } else if let dep = byName[a.value] {
                     edges.append((dep, j))
-                    if let t = sources[dep].task.map({ tasks[$0] }), t.enabled, t.isUnbounded {
+                    if let t = sources[dep].task, tasks[t].enabled, tasks[t].isUnbounded {
                         reader.warning(.afterUnbounded(a.value), at: a.location, "tasks[\(s.index)].after[\(j)]")
                     }
                 } else {
@@ -49,7 +49,7 @@ struct Semantics {
             edgeStart[k + 1] = edges.count
         }
         if !edges.isEmpty { findCycles(edgeStart: edgeStart, edges: edges) }
-        for s in sources { warnings(s, s.task.map { tasks[$0] }) }
+        for k in sources.indices { warnings(k) }
     }
 
     /// One error per cycle, at the `after` item of its earliest task that leads around it.
@@ -128,29 +128,30 @@ struct Semantics {
         }
     }
 
-    private mutating func warnings(_ s: TaskSource, _ task: TaskSpec?) {
-        for local in s.localTimes {
+    private mutating func warnings(_ k: Int) {
+        for local in sources[k].localTimes {
             if case .skipped(let before, _) = zone.resolve(local: local.civil.localSeconds) {
                 reader.warning(.localTimeInGap(local.text, zone: zone.identifier,
                                                runsAt: "\(zone.wallClock(before)) (\(Instant(seconds: before).rfc3339))"),
                                at: local.location, local.path)
             }
         }
-        guard let t = task else { return }
-        let path = "tasks[\(s.index)]"
-        if !t.recurs, let c = t.count, c > 1, let at = s.countLocation {
-            reader.warning(.countWithoutRepeat(c), at: at, path + ".count")
+        guard let i = sources[k].task else { return }
+        func path(_ key: String) -> String { "tasks[\(sources[k].index)].\(key)" }
+        if !tasks[i].recurs, let c = tasks[i].count, c > 1, let at = sources[k].countLocation {
+            reader.warning(.countWithoutRepeat(c), at: at, path("count"))
         }
-        let interval: Duration? = if case .every(let d) = t.schedule { d } else { t.repeatInterval }
-        guard let interval, t.count != 1 else { return }
-        if t.overlap == .skip, let timeout = t.timeout, timeout > interval, let at = s.timeoutLocation {
+        let interval: Duration? = if case .every(let d) = tasks[i].schedule { d } else { tasks[i].repeatInterval }
+        guard let interval, tasks[i].count != 1 else { return }
+        if tasks[i].overlap == .skip, let timeout = tasks[i].timeout, timeout > interval, let at = sources[k].timeoutLocation {
             reader.warning(.timeoutExceedsInterval(timeout: ValueSyntax.format(timeout), interval: ValueSyntax.format(interval)),
-                           at: at, path + ".timeout")
+                           at: at, path("timeout"))
         }
-        if t.retry.retries > 0, t.retry.totalDelay >= interval, let at = s.retriesLocation {
-            reader.warning(.retriesExceedInterval(retries: t.retry.retries, wait: ValueSyntax.format(t.retry.totalDelay),
+        let retry = tasks[i].retry
+        if retry.retries > 0, retry.totalDelay >= interval, let at = sources[k].retriesLocation {
+            reader.warning(.retriesExceedInterval(retries: retry.retries, wait: ValueSyntax.format(retry.totalDelay),
                                                   interval: ValueSyntax.format(interval)),
-                           at: at, path + ".retries")
+                           at: at, path("retries"))
         }
     }
 }

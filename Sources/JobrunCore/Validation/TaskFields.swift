@@ -16,29 +16,29 @@ struct TaskFields {
     var shell: Located<String>?
 
     /// Keys `defaults:` accepts (SPEC §2).
-    static let keys = [
-        "timeout", "kill_grace", "retries", "retry_delay", "backoff", "max_retry_delay",
-        "priority", "overlap", "env", "working_dir", "shell",
+    static let keys: [Key] = [
+        .timeout, .killGrace, .retries, .retryDelay, .backoff, .maxRetryDelay,
+        .priority, .overlap, .env, .workingDir, .shell,
     ]
 
     /// Reads the shared fields out of a checked mapping.
-    static func read(_ values: Fields, _ path: String, into reader: inout NodeReader) -> TaskFields {
+    static func read(_ values: Fields, _ path: @autoclosure () -> String, into reader: inout NodeReader) -> TaskFields {
         var f = TaskFields()
-        func p(_ key: String) -> String { NodeReader.join(path, key) }
-        func at<T>(_ key: String, _ value: T?) -> Located<T>? {
+        func p(_ key: String) -> String { NodeReader.join(path(), key) }
+        func at<T>(_ key: Key, _ value: T?) -> Located<T>? {
             value.map { Located(value: $0, location: values[key]!.value.location) }
         }
-        if let v = values["timeout"]?.value { f.timeout = at("timeout", reader.duration(v, p("timeout"), positive: true)) }
-        if let v = values["kill_grace"]?.value { f.killGrace = at("kill_grace", reader.duration(v, p("kill_grace"))) }
-        if let v = values["retries"]?.value { f.retries = at("retries", reader.int(v, p("retries"), range: 0...100)) }
-        if let v = values["retry_delay"]?.value { f.retryDelay = at("retry_delay", reader.duration(v, p("retry_delay"))) }
-        if let v = values["backoff"]?.value { f.backoff = at("backoff", reader.choice(v, p("backoff"), Backoff.self)) }
-        if let v = values["max_retry_delay"]?.value { f.maxRetryDelay = at("max_retry_delay", reader.duration(v, p("max_retry_delay"))) }
-        if let v = values["priority"]?.value { f.priority = at("priority", reader.int(v, p("priority"), range: 0...100)) }
-        if let v = values["overlap"]?.value { f.overlap = at("overlap", reader.choice(v, p("overlap"), OverlapPolicy.self)) }
-        if let v = values["env"]?.value { f.env = reader.stringMap(v, p("env")) }
-        if let v = values["working_dir"]?.value { f.workingDirectory = at("working_dir", reader.string(v, p("working_dir"), singleLine: true)) }
-        if let v = values["shell"]?.value { f.shell = at("shell", reader.string(v, p("shell"), singleLine: true)) }
+        if let v = values[.timeout]?.value { f.timeout = at(.timeout, reader.duration(v, p("timeout"), positive: true)) }
+        if let v = values[.killGrace]?.value { f.killGrace = at(.killGrace, reader.duration(v, p("kill_grace"))) }
+        if let v = values[.retries]?.value { f.retries = at(.retries, reader.int(v, p("retries"), range: 0...100)) }
+        if let v = values[.retryDelay]?.value { f.retryDelay = at(.retryDelay, reader.duration(v, p("retry_delay"))) }
+        if let v = values[.backoff]?.value { f.backoff = at(.backoff, reader.choice(v, p("backoff"), Backoff.self)) }
+        if let v = values[.maxRetryDelay]?.value { f.maxRetryDelay = at(.maxRetryDelay, reader.duration(v, p("max_retry_delay"))) }
+        if let v = values[.priority]?.value { f.priority = at(.priority, reader.int(v, p("priority"), range: 0...100)) }
+        if let v = values[.overlap]?.value { f.overlap = at(.overlap, reader.choice(v, p("overlap"), OverlapPolicy.self)) }
+        if let v = values[.env]?.value { f.env = reader.stringMap(v, p("env")) }
+        if let v = values[.workingDir]?.value { f.workingDirectory = at(.workingDir, reader.string(v, p("working_dir"), singleLine: true)) }
+        if let v = values[.shell]?.value { f.shell = at(.shell, reader.string(v, p("shell"), singleLine: true)) }
         return f
     }
 

@@ -5,8 +5,24 @@ public enum ValueSyntax {
 
     /// Parses `250ms`, `30s`, `5m`, `1h30m`, `2d`, `1.5s` or a bare number of seconds.
     public static func duration(_ text: String) -> Duration? {
-        let t = Array(text.utf8)
-        var i = 0, end = t.count
+        var text = text
+        return text.withUTF8 { duration(bytes: $0[...]) }
+    }
+
+    /// Parses `+<duration>`, the offset form of schedules and `until`.
+    public static func offset(_ text: String) -> Duration? {
+        var text = text
+        return text.withUTF8 { bytes in
+            var b = bytes[...]
+            while b.first == 32 || b.first == 9 { b = b.dropFirst() }
+            guard b.first == UInt8(ascii: "+") else { return nil }
+            return duration(bytes: b.dropFirst())
+        }
+    }
+
+    static func duration(bytes: Slice<UnsafeBufferPointer<UInt8>>) -> Duration? {
+        var i = bytes.startIndex, end = bytes.endIndex
+        let t = bytes.base
         while i < end, t[i] == 32 || t[i] == 9 { i += 1 }
         while end > i, t[end - 1] == 32 || t[end - 1] == 9 { end -= 1 }
         guard i < end else { return nil }
@@ -28,7 +44,7 @@ public enum ValueSyntax {
     }
 
     /// Seconds per unit, and a bit that marks the unit as used.
-    private static func unit(_ u: ArraySlice<UInt8>) -> (Double, UInt8)? {
+    private static func unit(_ u: Slice<UnsafeBufferPointer<UInt8>>) -> (Double, UInt8)? {
         if u.elementsEqual("ms".utf8) { return (0.001, 1) }
         guard u.count == 1 else { return nil }
         switch u.first {
@@ -52,7 +68,7 @@ public enum ValueSyntax {
     }
 
     /// A non-negative decimal number (`300`, `1.5`) from ASCII bytes.
-    private static func decimal(_ s: ArraySlice<UInt8>) -> Double? {
+    private static func decimal(_ s: Slice<UnsafeBufferPointer<UInt8>>) -> Double? {
         guard let first = s.first, first >= 48, first <= 57, s.last != 46 else { return nil }
         var whole = 0.0, fraction = 0.0, scale = 1.0, dots = 0
         for b in s {
