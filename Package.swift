@@ -9,6 +9,9 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess.git", from: "1.0.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
         .systemLibrary(
@@ -22,12 +25,24 @@ let package = Package(
         ),
         .target(
             name: "JobrunCore",
-            dependencies: ["JobrunYAML"]
+            dependencies: [
+                "JobrunYAML",
+                .product(name: "HeapModule", package: "swift-collections"),
+            ]
+        ),
+        .target(
+            name: "JobrunRuntime",
+            dependencies: [
+                "JobrunCore",
+                .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ]
         ),
         .executableTarget(
             name: "jobrun",
             dependencies: [
                 "JobrunCore",
+                "JobrunRuntime",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -37,6 +52,7 @@ let package = Package(
             dependencies: ["JobrunCore"],
             resources: [.copy("Fixtures")]
         ),
+        .testTarget(name: "JobrunRuntimeTests", dependencies: ["JobrunRuntime"]),
         .testTarget(name: "JobrunCLITests", dependencies: ["jobrun"], exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v6]

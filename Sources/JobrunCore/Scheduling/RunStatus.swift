@@ -1,0 +1,36 @@
+/// Where a run is in its lifecycle (SPEC §5). The legal moves are in ``canMove(to:)``.
+public enum RunStatus: String, Sendable, Codable, CaseIterable {
+    case scheduled, queued, running, retrying, succeeded, failed
+    case timedOut = "timed_out"
+    case skipped, cancelled
+
+    /// Whether the run has ended.
+    public var isFinal: Bool {
+        switch self {
+        case .succeeded, .failed, .timedOut, .skipped, .cancelled: true
+        default: false
+        }
+    }
+
+    /// The lifecycle as one table:
+    /// scheduled → queued → running → succeeded | failed | timed_out;
+    /// failed | timed_out → retrying → queued; queued → skipped; any unfinished → cancelled.
+    public func canMove(to next: RunStatus) -> Bool {
+        switch (self, next) {
+        case (.scheduled, .queued), (.scheduled, .skipped), (.scheduled, .cancelled),
+             (.queued, .running), (.queued, .skipped), (.queued, .cancelled),
+             (.running, .succeeded), (.running, .failed), (.running, .timedOut), (.running, .cancelled),
+             (.running, .retrying), (.retrying, .queued), (.retrying, .cancelled):
+            true
+        default:
+            false
+        }
+    }
+}
+
+/// How one attempt ended.
+public enum AttemptStatus: String, Sendable, Codable {
+    case succeeded, failed
+    case timedOut = "timed_out"
+    case cancelled
+}

@@ -1,0 +1,290 @@
+import JobrunCore
+import Testing
+
+/// A discrete-event simulation of a run: a manual clock that jumps to the next thing that
+/// happens, and a fake executor whose attempts take a scripted time and end as scripted.
+private struct Simulation {
+    struct Running { var finishAt: Instant; var order: Int; var run: Int; var request: AttemptRequest; var startedAt: Instant }
+
+    var core: SchedulerCore
+    var now: Instant
+    var running: [Running] = []
+    var order = 0
+    /// (task name, run, attempt, start offset in seconds)
+    var started: [(String, Int, Int, Double)] = []
+    let start: Instant
+    let behaviour: (AttemptRequest) -> (seconds: Double, status: AttemptStatus)
+
+    init(_ yaml: String, plan: (JobFile) -> RunPlan = { RunPlan(workers: $0.workers, jitterSeed: 1) },
+         behaviour: @escaping (AttemptRequest) -> (seconds: Double, status: AttemptStatus) = { _ in (1, .succeeded) }) throws {
+        let v = JobFileValidator().validate(Array(yaml.utf8))
+        let file = try #require(v.file, "\(v.diagnostics.map { $0.formatted(file: "t") })")
+        start = Instant(seconds: 1_800_000_000)
+        now = start
+        core = SchedulerCore(file: file, plan: plan(file), start: start, emit: { _ in })
+        self.behaviour = behaviour
+    }
+
+    private mutating func begin(_ starts: [SchedulerCore.Start]) {
+        for s in starts {
+            order += 1
+            let (seconds, _) = behaviour(s.request)
+            running.append(Running(finishAt: now + .milliseconds(Int64(seconds * 1000)), order: order, run: s.run,
+                                   request: s.request, startedAt: now))
+            started.append((s.request.task.name, s.request.run, s.request.attempt, Double((now - start).milliseconds) / 1000))
+        }
+    }
+
+    private mutating func complete(_ r: Running, status: AttemptStatus) {
+        let record = AttemptRecord(attempt: r.request.attempt, status: status, startedAt: r.startedAt, finishedAt: now,
+                                   exitCode: status == .succeeded ? 0 : status == .failed ? 1 : nil,
+                                   signal: status == .timedOut || status == .cancelled ? 15 : nil)
+        begin(core.attemptFinished(r.run, record: record, at: now))
+    }
+
+    /// Runs until the core is done, or until `shutdownAt` seconds, or `limit` seconds.
+    mutating func run(shutdownAt: Double? = nil, stopSchedulingAt: Double? = nil, limit: Double = 100_000) -> [RunRecord] {
+        begin(core.advance(to: now))
+        var stopped = false, shut = false
+        while !core.isDone {
+            var next = core.nextWake
+            if let f = running.map(\.finishAt).min() { next = next.map { Swift.min($0, f) } ?? f }
+            let stopAt = stopSchedulingAt.map { start + .milliseconds(Int64($0 * 1000)) }
+            let shutAt = shutdownAt.map { start + .milliseconds(Int64($0 * 1000)) }
+            if let stopAt, !stopped, next.map({ stopAt <= $0 }) ?? true {
+                now = stopAt
+                stopped = true
+                begin(core.stopScheduling(at: now))
+                continue
+            }
+            if let shutAt, !shut, next.map({ shutAt <= $0 }) ?? true {
+                now = shutAt
+                shut = true
+                core.shutdown(at: now)
+                // The executor ends every running attempt as cancelled.
+                let all = running.sorted { $0.order < $1.order }
+                running = []
+                for r in all { complete(r, status: .cancelled) }
+                continue
+            }
+            guard let next, (next - start) <= .seconds(Int64(limit)) else { break }
+            now = next
+            if let i = running.indices.filter({ running[$0].finishAt <= now }).min(by: { running[$0].order < running[$1].order }) {
+                let r = running.remove(at: i)
+                complete(r, status: behaviour(r.request).status)
+            } else {
+                begin(core.advance(to: now))
+            }
+        }
+        return core.records
+    }
+
+    func startsOf(_ name: String) -> [Double] { started.filter { $0.0 == name }.map(\.3) }
+}
+
+@Suite struct SchedulerCoreTests {
+    @Test func lowerPriorityRunsFirstWhenWorkersAreSaturated() throws {
+        var sim = try Simulation("""
+            workers: 1
+            tasks:
+              - {name: c, command: x, priority: 5}
+              - {name: a, command: x, priority: 1}
+              - {name: b, command: x, priority: 3}
+              - {name: d, command: x, priority: 3}
+            """)
+        let records = sim.run()
+        #expect(sim.started.map(\.0) == ["a", "b", "d", "c"])
+        #expect(sim.started.map(\.3) == [0, 1, 2, 3])
+        #expect(records.allSatisfy { $0.status == .succeeded })
+    }
+
+    @Test func repeatsAreFixedRateFromTheDueTimes() throws {
+        // The busy task holds the only worker until 15 s: run 2 of "beat" starts late,
+        // run 3 is still due at 20 s.
+        var sim = try Simulation("""
+            workers: 1
+            tasks:
+              - {name: beat, command: x, repeat: 10s, count: 3, priority: 50}
+              - {name: busy, command: x, schedule: +5s, priority: 1}
+            """, behaviour: { r in (r.task.name == "busy" ? 10 : 1, .succeeded) })
+        let records = sim.run()
+        #expect(sim.startsOf("beat") == [0, 15, 20])
+        #expect(records.filter { $0.task == 0 }.map { ($0.dueAt - sim.start).milliseconds } == [0, 10_000, 20_000])
+    }
+
+    @Test func overlapSkipDropsRunsThatComeDueWhileOneIsRunning() throws {
+        var sim = try Simulation("""
+            tasks:
+              - {name: slow, command: x, repeat: 10s, count: 4}
+            """, behaviour: { _ in (25, .succeeded) })
+        let records = sim.run()
+        #expect(records.map(\.status) == [.succeeded, .skipped, .skipped, .succeeded])
+        #expect(sim.startsOf("slow") == [0, 30])
+        #expect(records[1].reason?.contains("overlap: skip") == true)
+        #expect(records[1].startedAt == nil && records[1].attempts.isEmpty)
+    }
+
+    @Test func overlapQueueRunsThemOneAfterAnother() throws {
+        var sim = try Simulation("""
+            tasks:
+              - {name: slow, command: x, repeat: 10s, count: 3, overlap: queue}
+            """, behaviour: { _ in (25, .succeeded) })
+        let records = sim.run()
+        #expect(records.map(\.status) == [.succeeded, .succeeded, .succeeded])
+        #expect(sim.startsOf("slow") == [0, 25, 50])
+    }
+
+    @Test func overlapAllowRunsThemAlongside() throws {
+        var sim = try Simulation("""
+            tasks:
+              - {name: slow, command: x, repeat: 10s, count: 3, overlap: allow}
+            """, behaviour: { _ in (25, .succeeded) })
+        _ = sim.run()
+        #expect(sim.startsOf("slow") == [0, 10, 20])
+    }
+
+    @Test(arguments: [
+        ("exponential", "1m", [0.0, 1, 3, 7]),
+        ("exponential", "2s", [0.0, 1, 3, 5]),
+        ("fixed", "5m", [0.0, 1, 2, 3]),
+    ])
+    func retriesWaitOutTheirBackoff(backoff: String, cap: String, expected: [Double]) throws {
+        var sim = try Simulation("""
+            tasks:
+              - {name: flaky, command: x, retries: 3, retry_delay: 1s, backoff: \(backoff), max_retry_delay: \(cap)}
+            """, behaviour: { _ in (0, .failed) })
+        let records = sim.run()
+        #expect(sim.startsOf("flaky") == expected)
+        #expect(records.count == 1)
+        #expect(records[0].status == .failed)
+        #expect(records[0].attempts.map(\.attempt) == [1, 2, 3, 4])
+    }
+
+    @Test func aRetryDoesNotHoldAWorker() throws {
+        // While "flaky" waits 10 s to retry, the single worker runs "other".
+        var sim = try Simulation("""
+            workers: 1
+            tasks:
+              - {name: flaky, command: x, retries: 1, retry_delay: 10s, priority: 1}
+              - {name: other, command: x, schedule: +2s}
+            """, behaviour: { r in (1, r.task.name == "flaky" && r.attempt == 1 ? .failed : .succeeded) })
+        let records = sim.run()
+        #expect(sim.startsOf("other") == [2])
+        #expect(sim.startsOf("flaky") == [0, 11])
+        #expect(records.first { $0.task == 0 }?.status == .succeeded)
+    }
+
+    @Test func aTimedOutAttemptIsRetriedAndTheRunEndsTimedOut() throws {
+        var sim = try Simulation("""
+            tasks:
+              - {name: hang, command: x, retries: 1, retry_delay: 0s, timeout: 5s}
+            """, behaviour: { _ in (5, .timedOut) })
+        let records = sim.run()
+        #expect(records[0].status == .timedOut)
+        #expect(records[0].attempts.map(\.status) == [.timedOut, .timedOut])
+    }
+
+    @Test func afterWaitsForSuccessAndSkipsWhenADependencyFailed() throws {
+        var sim = try Simulation("""
+            tasks:
+              - {name: extract, command: x}
+              - {name: transform, command: x, after: [extract]}
+              - {name: broken, command: x}
+              - {name: load, command: x, after: [transform, broken]}
+              - {name: report, command: x, after: [load]}
+            """, behaviour: { r in (r.task.name == "extract" ? 3 : 1, r.task.name == "broken" ? .failed : .succeeded) })
+        let records = sim.run()
+        #expect(sim.startsOf("transform") == [3])
+        let status = Dictionary(uniqueKeysWithValues: records.map { ($0.task, $0.status) })
+        #expect(status == [0: .succeeded, 1: .succeeded, 2: .failed, 3: .skipped, 4: .skipped])
+        #expect(records.first { $0.task == 3 }?.reason?.contains("\"broken\" did not succeed") == true)
+        #expect(records.first { $0.task == 4 }?.reason?.contains("\"load\" did not succeed") == true)
+    }
+
+    @Test func afterWaitsForEveryRunOfARepeatingTask() throws {
+        var sim = try Simulation("""
+            tasks:
+              - {name: beat, command: x, repeat: 10s, count: 3}
+              - {name: summary, command: x, after: [beat]}
+            """)
+        _ = sim.run()
+        #expect(sim.startsOf("summary") == [21])
+    }
+
+    @Test func untilAndCountEndTheSchedule() throws {
+        var sim = try Simulation("""
+            tasks:
+              - {name: a, command: x, repeat: 10s, until: +25s}
+              - {name: b, command: x, schedule: "@every 7s", count: 2}
+            """)
+        _ = sim.run()
+        #expect(sim.startsOf("a") == [0, 10, 20])
+        #expect(sim.startsOf("b") == [7, 14])
+    }
+
+    @Test func forStopsSchedulingNewRunsAndTheRunEndsCleanly() throws {
+        var sim = try Simulation("""
+            tasks:
+              - {name: forever, command: x, repeat: 10s}
+              - {name: waits, command: x, after: [forever]}
+            """)
+        let records = sim.run(stopSchedulingAt: 35)
+        #expect(sim.startsOf("forever") == [0, 10, 20, 30])
+        #expect(sim.startsOf("waits") == [])
+        #expect(records.allSatisfy { $0.status == .succeeded })
+    }
+
+    @Test func shutdownCancelsRunningAndUnstartedRuns() throws {
+        var sim = try Simulation("""
+            workers: 1
+            tasks:
+              - {name: long, command: x, priority: 1}
+              - {name: queued, command: x}
+              - {name: later, command: x, schedule: +1h}
+              - {name: waits, command: x, after: [long]}
+            """, behaviour: { _ in (60, .succeeded) })
+        let records = sim.run(shutdownAt: 5)
+        let status = Dictionary(uniqueKeysWithValues: records.map { ($0.task, $0.status) })
+        #expect(status == [0: .cancelled, 1: .cancelled, 2: .cancelled, 3: .cancelled])
+        #expect(records.first { $0.task == 0 }?.attempts.first?.signal == 15)
+        #expect(records.first { $0.task == 1 }?.attempts.isEmpty == true)
+        #expect(records.first { $0.task == 2 }.map { ($0.dueAt - sim.start).milliseconds } == 3_600_000)
+    }
+
+    @Test func onlySelectedTasksRun() throws {
+        var sim = try Simulation("""
+            tasks:
+              - {name: a, command: x}
+              - {name: b, command: x, after: [a]}
+              - {name: c, command: x}
+            """, plan: { RunPlan(workers: $0.workers, selected: [0, 1]) })
+        _ = sim.run()
+        #expect(Set(sim.started.map(\.0)) == ["a", "b"])
+    }
+
+    @Test func disabledTasksNeverRun() throws {
+        var sim = try Simulation("""
+            tasks:
+              - {name: a, command: x, enabled: false}
+              - {name: b, command: x}
+            """)
+        _ = sim.run()
+        #expect(sim.started.map(\.0) == ["b"])
+    }
+
+    @Test func everyStatusChangeFollowsTheLifecycle() throws {
+        // The core asserts each transition; a run through every path must not trip it.
+        var sim = try Simulation("""
+            workers: 2
+            tasks:
+              - {name: a, command: x, repeat: 3s, count: 5, retries: 2, retry_delay: 1s}
+              - {name: b, command: x, repeat: 2s, count: 6, overlap: queue}
+              - {name: c, command: x, after: [a]}
+            """, behaviour: { r in (2.5, r.attempt == 1 && r.run % 2 == 0 ? .failed : .succeeded) })
+        let records = sim.run()
+        #expect(records.allSatisfy { $0.status.isFinal })
+        #expect(RunStatus.queued.canMove(to: .running))
+        #expect(!RunStatus.succeeded.canMove(to: .queued))
+        #expect(!RunStatus.scheduled.canMove(to: .running))
+    }
+}
