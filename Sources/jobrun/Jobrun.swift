@@ -1,9 +1,10 @@
 import ArgumentParser
 import Foundation
 import JobrunCore
+import JobrunRuntime
 
 /// The `jobrun` command: maps flags onto the library and picks the exit code.
-struct Jobrun: ParsableCommand {
+struct Jobrun: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "jobrun",
         abstract: "Validate, plan and run the tasks of a jobs.yaml file.",
@@ -40,6 +41,30 @@ struct Jobrun: ParsableCommand {
     @Flag(help: "Count warnings as errors (exit 2).")
     var strict = false
 
+    @Option(name: [.short, .long], help: ArgumentHelp("Size of the worker pool (overrides `workers:`).", valueName: "N"))
+    var workers: Int?
+
+    @Option(help: ArgumentHelp("Where the JSON report goes; - for stdout (default: `report:` of the file, else jobrun-report.json).", valueName: "PATH"))
+    var report: String?
+
+    @Flag(help: "Write no report.")
+    var noReport = false
+
+    @Option(help: ArgumentHelp("Also keep the full output of every attempt, one file per attempt, in DIR.", valueName: "DIR"))
+    var logDir: String?
+
+    @Option(name: .customLong("for"), help: ArgumentHelp("Stop scheduling new runs after this long (e.g. 10m), then finish like a clean exit.", valueName: "DURATION"))
+    var runFor: String?
+
+    @Option(help: ArgumentHelp("Run only this task (repeatable); its `after:` tasks come along.", valueName: "NAME"))
+    var only: [String] = []
+
+    @Option(help: ArgumentHelp("Run only tasks with this tag (repeatable); their `after:` tasks come along.", valueName: "TAG"))
+    var tag: [String] = []
+
+    @Flag(name: [.short, .long], help: "No job output on the console, only failures and the summary.")
+    var quiet = false
+
     @Argument(help: ArgumentHelp("The jobs file (several with --validate).", valueName: "file"))
     var files: [String] = []
 
@@ -49,10 +74,21 @@ struct Jobrun: ParsableCommand {
         if !validateOnly && files.count > 1 { throw ValidationError("give one jobs file (only --validate takes several)") }
         if count < 1 || count > 10_000 { throw ValidationError("-n takes 1 to 10000") }
         if from != nil && !plan { throw ValidationError("--from is for --plan") }
+        if noReport && report != nil { throw ValidationError("choose one of --report and --no-report") }
+        if let workers, !(1...1024).contains(workers) { throw ValidationError("--workers takes 1 to 1024") }
+        if let runFor, ValueSyntax.duration(runFor).map({ $0 > .zero }) != true {
+            throw ValidationError("--for \(runFor) is not a duration (examples: 30s, 10m, 1h30m)")
+        }
     }
 
-    func run() throws {
+    func run() async throws { try await execute() }
+
+    /// The command's work; `main.swift` calls it directly so argument errors keep exit code 2.
+    func execute() async throws {
         let environment = ProcessInfo.processInfo.environment
+        // Signals first: a SIGTERM that arrives while the file is read must not kill jobrun
+        // before it can write a report.
+        let signals = validateOnly || plan ? nil : await JobRun.trapSignals()
         var console = Console()
         if validateOnly {
             let (ok, last) = ValidateAction(files: files, format: format, strict: strict, environment: environment).run(&console)
@@ -80,8 +116,14 @@ struct Jobrun: ParsableCommand {
             console.out(Plan(jobs, start: start, limit: count).text(file: file))
             throw JobrunExit.success
         }
-        console.err("jobrun: \(file) is valid (\(jobs.tasks.count) task\(jobs.tasks.count == 1 ? "" : "s")), but running tasks is not implemented in this version; use --validate or --plan")
-        throw JobrunExit.internalFailure
+        let settings = try RunOptions(command: self, file: file, jobs: jobs).settings()
+        do {
+            let code = try await JobRun(file: jobs, settings: settings, signals: signals!).run()
+            throw ExitCode(code)
+        } catch let failure as RunFailure {
+            console.err("jobrun: \(failure.message)")
+            throw JobrunExit.internalFailure
+        }
     }
 }
 

@@ -3,7 +3,11 @@ import ArgumentParser
 // Argument errors exit 2 (SPEC §1), not argument-parser's 64; everything else maps through ExitCode.
 do {
     var command = try Jobrun.parseAsRoot()
-    try command.run()
+    if let jobrun = command as? Jobrun {
+        try await jobrun.execute()
+    } else {
+        try command.run()
+    }
 } catch {
     let code = Jobrun.exitCode(for: error)
     if code.rawValue == 64 {

@@ -194,8 +194,9 @@ struct NodeReader {
 }
 
 /// "Did you mean": the closest candidate within a small edit distance.
-enum Suggestion {
-    static func closest(to word: String, in candidates: [String]) -> String? {
+public enum Suggestion {
+    /// The candidate closest to `word`, when one is within a few edits.
+    public static func closest(to word: String, in candidates: [String]) -> String? {
         let lower = word.lowercased()
         var best: (String, Int)?
         for c in candidates {

@@ -1,0 +1,138 @@
+/// The JSON report of a run (SPEC §7), built from the scheduler's records.
+public struct Report: Sendable {
+    /// How the run ended.
+    public enum Outcome: String, Sendable {
+        case completed, failed, interrupted
+    }
+
+    public var version: String
+    public var configPath: String
+    public var configSHA256: String
+    public var startedAt: Instant
+    public var finishedAt: Instant
+    public var workers: Int
+    public var signal: Int32?
+    public var tasks: [TaskSpec]
+    public var records: [RunRecord]
+
+    /// Creates a report.
+    public init(version: String, configPath: String, configSHA256: String, startedAt: Instant, finishedAt: Instant,
+                workers: Int, signal: Int32?, tasks: [TaskSpec], records: [RunRecord]) {
+        self.version = version
+        self.configPath = configPath
+        self.configSHA256 = configSHA256
+        self.startedAt = startedAt
+        self.finishedAt = finishedAt
+        self.workers = workers
+        self.signal = signal
+        self.tasks = tasks
+        self.records = records
+    }
+
+    /// Counts of runs by final status, and of attempts.
+    public struct Totals: Sendable, Equatable {
+        public var runs = 0, succeeded = 0, failed = 0, timedOut = 0, skipped = 0, cancelled = 0, attempts = 0
+    }
+
+    public var totals: Totals {
+        var t = Totals()
+        for r in records {
+            t.runs += 1
+            t.attempts += r.attempts.count
+            switch r.status {
+            case .succeeded: t.succeeded += 1
+            case .failed: t.failed += 1
+            case .timedOut: t.timedOut += 1
+            case .skipped: t.skipped += 1
+            case .cancelled: t.cancelled += 1
+            default: break
+            }
+        }
+        return t
+    }
+
+    public var outcome: Outcome {
+        if signal != nil { return .interrupted }
+        let t = totals
+        return t.failed + t.timedOut > 0 ? .failed : .completed
+    }
+
+    /// The process exit code (SPEC §1): 128+N on a signal, 1 when a run failed or timed out, else 0.
+    public var exitCode: Int32 {
+        switch outcome {
+        case .interrupted: 128 + (signal ?? 0)
+        case .failed: 1
+        case .completed: 0
+        }
+    }
+
+    /// The report as JSON text, keys in the order SPEC §7 lists them.
+    public func json() -> String {
+        let t = totals
+        func time(_ i: Instant?) -> String { i.map { JSONText.string($0.rfc3339) } ?? "null" }
+        func ms(_ from: Instant?, _ to: Instant?) -> String {
+            guard let from, let to else { return "null" }
+            return String((to - from).milliseconds)
+        }
+        var byTask = [[RunRecord]](repeating: [], count: tasks.count)
+        for r in records { byTask[r.task].append(r) }
+        let taskJSON = tasks.indices.map { i -> String in
+            let task = tasks[i]
+            let runs = byTask[i].sorted { $0.run < $1.run }.map { r -> String in
+                let attempts = r.attempts.map { a -> String in
+                    var fields: [(String, String)] = [
+                        ("attempt", String(a.attempt)), ("status", JSONText.string(a.status.rawValue)),
+                        ("started_at", time(a.startedAt)), ("finished_at", time(a.finishedAt)),
+                        ("duration_ms", ms(a.startedAt, a.finishedAt)),
+                    ]
+                    if let code = a.exitCode { fields.append(("exit_code", String(code))) }
+                    if let signal = a.signal { fields.append(("signal", String(signal))) }
+                    if let error = a.error { fields.append(("error", JSONText.string(error))) }
+                    fields.append(("stdout_tail", JSONText.string(a.stdoutTail)))
+                    fields.append(("stderr_tail", JSONText.string(a.stderrTail)))
+                    return Self.object(fields, indent: 12)
+                }
+                var fields: [(String, String)] = [
+                    ("run", String(r.run)), ("status", JSONText.string(r.status.rawValue)),
+                    ("due_at", time(r.dueAt)), ("started_at", time(r.startedAt)), ("finished_at", time(r.finishedAt)),
+                    ("queue_ms", ms(r.dueAt, r.startedAt)), ("duration_ms", ms(r.startedAt, r.finishedAt)),
+                ]
+                if let reason = r.reason { fields.append(("reason", JSONText.string(reason))) }
+                fields.append(("attempts", Self.array(attempts, indent: 10)))
+                return Self.object(fields, indent: 8)
+            }
+            return Self.object([
+                ("name", JSONText.string(task.name)), ("type", JSONText.string(task.type.rawValue)),
+                ("priority", String(task.priority)), ("runs", Self.array(runs, indent: 6)),
+            ], indent: 4)
+        }
+        var top: [(String, String)] = [
+            ("jobrun", JSONText.string(version)),
+            ("config", Self.object([("path", JSONText.string(configPath)), ("sha256", JSONText.string(configSHA256))], indent: 2)),
+            ("started_at", time(startedAt)), ("finished_at", time(finishedAt)),
+            ("duration_ms", ms(startedAt, finishedAt)), ("workers", String(workers)),
+            ("outcome", JSONText.string(outcome.rawValue)),
+        ]
+        if let signal { top.append(("signal", String(signal))) }
+        top.append(("exit_code", String(exitCode)))
+        top.append(("totals", Self.object([
+            ("runs", String(t.runs)), ("succeeded", String(t.succeeded)), ("failed", String(t.failed)),
+            ("timed_out", String(t.timedOut)), ("skipped", String(t.skipped)), ("cancelled", String(t.cancelled)),
+            ("attempts", String(t.attempts)),
+        ], indent: 2)))
+        top.append(("tasks", Self.array(taskJSON, indent: 2)))
+        return Self.object(top, indent: 0) + "\n"
+    }
+
+    private static func object(_ fields: [(String, String)], indent: Int) -> String {
+        let pad = String(repeating: " ", count: indent + 2)
+        return "{\n" + fields.map { pad + JSONText.string($0.0) + ": " + $0.1 }.joined(separator: ",\n")
+            + "\n" + String(repeating: " ", count: indent) + "}"
+    }
+
+    private static func array(_ items: [String], indent: Int) -> String {
+        guard !items.isEmpty else { return "[]" }
+        let pad = String(repeating: " ", count: indent + 2)
+        return "[\n" + items.map { pad + $0 }.joined(separator: ",\n") + "\n" + String(repeating: " ", count: indent) + "]"
+    }
+}

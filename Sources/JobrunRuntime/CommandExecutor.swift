@@ -1,0 +1,243 @@
+import Foundation
+import JobrunCore
+import Subprocess
+import Synchronization
+import SystemPackage
+
+/// Runs `type: command` attempts with swift-subprocess: each attempt in its own session
+/// (so its own process group), stdin from /dev/null, the layered environment, streamed
+/// output, and a timeout that ends the whole group with SIGTERM, then SIGKILL after
+/// `kill_grace`. A job that cannot start is a failed attempt with a message, not an error.
+public struct CommandExecutor: Executor {
+    /// jobrun's own environment, the base of every job's.
+    public let environment: [String: String]
+    /// Where job output lines go.
+    public let output: any OutputSink
+    /// Keeps every attempt's full output, when set.
+    public let logs: AttemptLogs?
+    /// Every running job's process group, for shutdown.
+    public let groups: ProcessGroups
+    private let executables = ExecutableCache()
+
+    /// Creates an executor.
+    public init(environment: [String: String], output: any OutputSink, logs: AttemptLogs?, groups: ProcessGroups) {
+        self.environment = environment
+        self.output = output
+        self.logs = logs
+        self.groups = groups
+    }
+
+    public func run(_ request: AttemptRequest, now: @Sendable () -> Instant) async -> AttemptRecord {
+        let task = request.task
+        let startedAt = now()
+        func failed(_ error: String) -> AttemptRecord {
+            AttemptRecord(attempt: request.attempt, status: .failed, startedAt: startedAt, finishedAt: now(), error: error)
+        }
+        if Task.isCancelled {
+            return AttemptRecord(attempt: request.attempt, status: .cancelled, startedAt: startedAt, finishedAt: now(),
+                                 error: "jobrun was stopped before the attempt started")
+        }
+        let env = jobEnvironment(request)
+        if let dir = task.workingDirectory {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDirectory) else {
+                return failed("the working directory \"\(dir)\" does not exist; create it or fix `working_dir`")
+            }
+            guard isDirectory.boolValue else { return failed("the working directory \"\(dir)\" is not a directory") }
+        }
+        let argv: [String]
+        switch task.command {
+        case .argv(let a): argv = a
+        case .shell(let script): argv = [task.shell, "-c", script]
+        case nil: return failed("the task has no command")
+        }
+        let executable: String
+        switch executables.resolve(argv[0], task: task.index, path: env["PATH"] ?? "", workingDirectory: task.workingDirectory) {
+        case .success(let path): executable = path
+        case .failure(let message): return failed(message.text)
+        }
+
+        var destination: OutputFile?
+        if let path = task.output {
+            do { destination = try OutputFile(path) } catch {
+                return failed("cannot write `output` \"\(path)\": \(error.message)")
+            }
+        }
+        let log = logs.flatMap { try? $0.open(task: task.name, run: request.run, attempt: request.attempt) }
+        let streams = AttemptStreams(task: task.name, sink: output, log: log, destination: destination)
+
+        var platformOptions = PlatformOptions()
+        platformOptions.createSession = true
+        platformOptions.teardownSequence = [.gracefulShutDown(toProcessGroup: true, allowedDurationToNextStep: task.killGrace)]
+        let options = platformOptions
+        let timedOut = Flag()
+        let status: TerminationStatus
+        do {
+            status = try await withThrowingTaskGroup(of: TerminationStatus?.self) { group in
+                group.addTask {
+                    try await Subprocess.run(
+                        .path(FilePath(executable)), arguments: Arguments(Array(argv.dropFirst())),
+                        environment: .custom(env.map { Array("\($0.key)=\($0.value)".utf8) }),
+                        workingDirectory: task.workingDirectory.map { FilePath($0) },
+                        platformOptions: options, input: .none, output: .sequence, error: .sequence
+                    ) { execution in
+                        let pid = execution.processIdentifier.value
+                        groups.insert(pid, grace: request.shutdownGrace)
+                        defer { groups.remove(pid) }
+                        await withTaskGroup(of: Void.self) { readers in
+                            readers.addTask { await streams.read(execution.standardOutput, .stdout) }
+                            readers.addTask { await streams.read(execution.standardError, .stderr) }
+                        }
+                    }.terminationStatus
+                }
+                if let timeout = task.timeout {
+                    group.addTask {
+                        try await Task.sleep(for: timeout)
+                        timedOut.set()
+                        return nil
+                    }
+                }
+                while let next = try await group.next() {
+                    if let status = next {
+                        group.cancelAll()
+                        return status
+                    }
+                    // The timeout won: cancelling the run tears the process group down.
+                    group.cancelAll()
+                }
+                throw CancellationError()
+            }
+        } catch {
+            streams.finish(success: false)
+            log?.close()
+            if Task.isCancelled {
+                return AttemptRecord(attempt: request.attempt, status: .cancelled, startedAt: startedAt, finishedAt: now(),
+                                     error: "jobrun was stopped", stdoutTail: streams.tail(.stdout), stderrTail: streams.tail(.stderr))
+            }
+            return failed("could not run \(executable): \(error)")
+        }
+        let wasTimedOut = timedOut.isSet
+        let cancelled = Task.isCancelled && !wasTimedOut
+        var record = AttemptRecord(attempt: request.attempt, status: .succeeded, startedAt: startedAt, finishedAt: now(),
+                                   stdoutTail: streams.tail(.stdout), stderrTail: streams.tail(.stderr))
+        switch status {
+        case .exited(let code):
+            record.exitCode = code
+            if code != 0 {
+                record.status = .failed
+                record.error = "exited with status \(code)"
+            }
+        case .signaled(let signal):
+            record.signal = signal
+            record.status = .failed
+            record.error = "killed by signal \(signal) (\(signalName(signal)))"
+        }
+        if wasTimedOut {
+            record.status = .timedOut
+            record.error = "timed out after \(ValueSyntax.format(task.timeout ?? .zero)); the process group got SIGTERM"
+                + (record.signal == SIGKILL ? ", then SIGKILL after \(ValueSyntax.format(task.killGrace))" : "")
+        } else if cancelled {
+            record.status = .cancelled
+            record.error = "jobrun was stopped" + (record.signal.map { "; the job ended by signal \($0) (\(signalName($0)))" } ?? "")
+        }
+        let written = streams.finish(success: record.status == .succeeded)
+        if let written, record.status == .succeeded, case .failure(let message) = written {
+            record.status = .failed
+            record.error = message.text
+        }
+        log?.close()
+        return record
+    }
+
+    private func jobEnvironment(_ request: AttemptRequest) -> [String: String] {
+        var env = environment
+        for (k, v) in request.task.env { env[k] = v }
+        env["JOBRUN_TASK"] = request.task.name
+        env["JOBRUN_RUN"] = String(request.run)
+        env["JOBRUN_ATTEMPT"] = String(request.attempt)
+        return env
+    }
+}
+
+/// A flag set once, from any thread.
+final class Flag: Sendable {
+    private let value = Atomic<Bool>(false)
+    func set() { value.store(true, ordering: .relaxed) }
+    var isSet: Bool { value.load(ordering: .relaxed) }
+}
+
+/// The name of a signal, for messages.
+func signalName(_ signal: Int32) -> String {
+    switch signal {
+    case SIGTERM: "SIGTERM"
+    case SIGKILL: "SIGKILL"
+    case SIGINT: "SIGINT"
+    case SIGSEGV: "SIGSEGV"
+    case SIGABRT: "SIGABRT"
+    case SIGHUP: "SIGHUP"
+    case SIGPIPE: "SIGPIPE"
+    case SIGQUIT: "SIGQUIT"
+    case SIGBUS: "SIGBUS"
+    case SIGFPE: "SIGFPE"
+    default: "signal \(signal)"
+    }
+}
+
+/// A message for the user, as an error value.
+struct UserMessage: Error {
+    let text: String
+}
+
+extension Error {
+    /// A short description of a system error.
+    var message: String {
+        if let e = self as? UserMessage { return e.text }
+        if let e = self as? CocoaError, let path = e.filePath { return "\(e.code) (\(path))" }
+        return (self as NSError).localizedDescription
+    }
+}
+
+/// Resolves each task's executable once: a path with a slash as given (relative to the
+/// working directory), a bare name by searching `PATH`.
+final class ExecutableCache: Sendable {
+    private let resolved = Mutex<[Int: Result<String, UserMessage>]>([:])
+
+    func resolve(_ name: String, task: Int, path: String, workingDirectory: String?) -> Result<String, UserMessage> {
+        if let hit = resolved.withLock({ $0[task] }) { return hit }
+        let result = Self.search(name, path: path, workingDirectory: workingDirectory)
+        resolved.withLock { $0[task] = result }
+        return result
+    }
+
+    static func search(_ name: String, path: String, workingDirectory: String?) -> Result<String, UserMessage> {
+        if name.isEmpty { return .failure(UserMessage(text: "the command is empty")) }
+        if name.contains("/") {
+            let full = name.hasPrefix("/") || workingDirectory == nil ? name : workingDirectory! + "/" + name
+            return check(full, as: name)
+        }
+        for dir in path.split(separator: ":", omittingEmptySubsequences: false) {
+            let candidate = (dir.isEmpty ? "." : String(dir)) + "/" + name
+            if access(candidate, X_OK) == 0, !isDirectory(candidate) { return .success(candidate) }
+        }
+        if path.split(separator: ":").contains(where: { FileManager.default.fileExists(atPath: "\($0)/\(name)") }) {
+            return .failure(UserMessage(text: "\"\(name)\" was found on PATH but is not executable; chmod +x it"))
+        }
+        return .failure(UserMessage(text: "executable \"\(name)\" not found on PATH (\(path)); install it or give its full path"))
+    }
+
+    private static func check(_ full: String, as name: String) -> Result<String, UserMessage> {
+        guard FileManager.default.fileExists(atPath: full) else {
+            return .failure(UserMessage(text: "executable \"\(name)\" does not exist"))
+        }
+        if isDirectory(full) { return .failure(UserMessage(text: "\"\(name)\" is a directory, not an executable")) }
+        guard access(full, X_OK) == 0 else {
+            return .failure(UserMessage(text: "\"\(name)\" is not executable (permission denied); chmod +x it"))
+        }
+        return .success(full)
+    }
+
+    private static func isDirectory(_ path: String) -> Bool {
+        var isDir: ObjCBool = false
+        return FileManager.default.fileExists(atPath: path, isDirectory: &isDir) && isDir.boolValue
+    }
+}

@@ -1,0 +1,180 @@
+import Foundation
+import JobrunCore
+import Synchronization
+import UnixSignals
+
+/// Everything a run needs from the command line.
+public struct RunSettings: Sendable {
+    public var configPath: String
+    public var configSHA256: String
+    public var plan: RunPlan
+    /// Where the report goes: a path, `-` for stdout, or nil for none.
+    public var report: String?
+    public var junit: String?
+    public var logDirectory: String?
+    public var format: RunConsole.Format
+    public var quiet: Bool
+    public var version: String
+
+    public init(configPath: String, configSHA256: String, plan: RunPlan, report: String?, junit: String?,
+                logDirectory: String?, format: RunConsole.Format, quiet: Bool, version: String) {
+        self.configPath = configPath
+        self.configSHA256 = configSHA256
+        self.plan = plan
+        self.report = report
+        self.junit = junit
+        self.logDirectory = logDirectory
+        self.format = format
+        self.quiet = quiet
+        self.version = version
+    }
+}
+
+/// Why jobrun itself could not work (exit 3).
+public struct RunFailure: Error, Sendable {
+    public let message: String
+}
+
+/// One run of a jobs file: the scheduler on the real clock, the executors, signals and the
+/// report. Signal handling is installed before anything else starts.
+public struct JobRun: Sendable {
+    let file: JobFile
+    let settings: RunSettings
+    let signals: UnixSignalsSequence
+
+    /// Installs signal handling first thing, then prepares the run.
+    public init(file: JobFile, settings: RunSettings, signals: UnixSignalsSequence) {
+        self.file = file
+        self.settings = settings
+        self.signals = signals
+    }
+
+    /// Traps SIGINT and SIGTERM; call before anything else starts.
+    public static func trapSignals() async -> UnixSignalsSequence {
+        await UnixSignalsSequence(trapping: .sigterm, .sigint)
+    }
+
+    /// Checks that the report and log locations can be written, before any task starts.
+    public func checkOutputs() throws(RunFailure) -> AttemptLogs? {
+        for path in [settings.report, settings.junit].compactMap({ $0 }) where path != "-" {
+            do { try AtomicFile.checkWritable(path) } catch {
+                throw RunFailure(message: "the report path is not writable: \(error); choose another with --report")
+            }
+        }
+        guard let dir = settings.logDirectory else { return nil }
+        do { return try AttemptLogs(directory: dir) } catch {
+            throw RunFailure(message: "cannot use the log directory \"\(dir)\": \(error.message)")
+        }
+    }
+
+    /// Runs every task to the end or to a signal, writes the report, and returns the exit code.
+    public func run() async throws(RunFailure) -> Int32 {
+        let logs = try checkOutputs()
+        let console = RunConsole(fd: settings.report == "-" ? 2 : 1, format: settings.format, quiet: settings.quiet,
+                                 taskNames: file.tasks.map(\.name))
+        let groups = ProcessGroups()
+        let executor = TaskExecutor(command: CommandExecutor(
+            environment: ProcessInfo.processInfo.environment, output: console, logs: logs, groups: groups))
+        let wallStart = RunConsole.now()
+        let scheduler = Scheduler(file: file, plan: settings.plan, clock: ContinuousClock(), wallOrigin: wallStart,
+                                  executor: executor, emit: { console.event($0) })
+        let shutdownGrace = file.shutdownGrace
+        let signals = self.signals
+        let received = SignalRecord()
+        let records = await withTaskGroup(of: [RunRecord]?.self) { group -> [RunRecord] in
+            group.addTask { await scheduler.run() }
+            group.addTask {
+                await withTaskGroup(of: Void.self) { killer in
+                    for await signal in signals {
+                        if received.first(signal.rawValue) {
+                            console.note("jobrun: received \(signal); stopping (a second signal kills every job at once)")
+                            scheduler.shutdown()
+                            // Jobs get shutdown_grace in all; whatever is left then is killed.
+                            killer.addTask {
+                                try? await Task.sleep(for: shutdownGrace)
+                                if !Task.isCancelled { groups.signalAll(SIGKILL) }
+                            }
+                        } else {
+                            console.note("jobrun: received \(signal) again; killing every job now")
+                            groups.signalAll(SIGKILL)
+                        }
+                    }
+                    killer.cancelAll()
+                }
+                return nil
+            }
+            var records: [RunRecord] = []
+            while let next = await group.next() {
+                if let next {
+                    records = next
+                    group.cancelAll()
+                }
+            }
+            return records
+        }
+        let signal = received.value
+        let report = Report(version: settings.version, configPath: settings.configPath, configSHA256: settings.configSHA256,
+                            startedAt: wallStart, finishedAt: RunConsole.now(), workers: settings.plan.workers,
+                            signal: signal, tasks: file.tasks, records: records)
+        var written = "no report"
+        if let path = settings.report {
+            if path == "-" {
+                FileHandle.standardOutput.write(Data(report.json().utf8))
+                written = "report on stdout"
+            } else {
+                do { try AtomicFile.write(report.json(), to: path) } catch {
+                    console.note("jobrun: \(error)")
+                    return 3
+                }
+                written = "report: \(path)"
+            }
+        }
+        console.note(Self.summary(report, written))
+        return report.exitCode
+    }
+
+    static func summary(_ report: Report, _ written: String) -> String {
+        let t = report.totals
+        let seconds = Double((report.finishedAt - report.startedAt).milliseconds) / 1000
+        var parts = ["\(t.succeeded) succeeded"]
+        if t.failed > 0 { parts.append("\(t.failed) failed") }
+        if t.timedOut > 0 { parts.append("\(t.timedOut) timed out") }
+        if t.skipped > 0 { parts.append("\(t.skipped) skipped") }
+        if t.cancelled > 0 { parts.append("\(t.cancelled) cancelled") }
+        let outcome = report.outcome == .interrupted ? "interrupted by signal \(report.signal ?? 0)" : report.outcome.rawValue
+        return "jobrun: \(outcome): \(t.runs) run\(t.runs == 1 ? "" : "s") (\(parts.joined(separator: ", "))), "
+            + "\(t.attempts) attempt\(t.attempts == 1 ? "" : "s") in \(String(format: "%.1f", seconds))s; \(written)"
+    }
+}
+
+/// The first signal received, if any.
+final class SignalRecord: Sendable {
+    private let stored = Mutex<Int32?>(nil)
+
+    /// Records `signal` if it is the first; returns whether it was.
+    func first(_ signal: Int32) -> Bool {
+        stored.withLock { value in
+            guard value == nil else { return false }
+            value = signal
+            return true
+        }
+    }
+
+    var value: Int32? { stored.withLock { $0 } }
+}
+
+/// Picks the executor for a task's type.
+struct TaskExecutor: Executor {
+    let command: CommandExecutor
+
+    func run(_ request: AttemptRequest, now: @Sendable () -> Instant) async -> AttemptRecord {
+        switch request.task.type {
+        case .command:
+            return await command.run(request, now: now)
+        case .http, .email:
+            let t = now()
+            return AttemptRecord(attempt: request.attempt, status: .failed, startedAt: t, finishedAt: t,
+                                 error: "tasks of type \(request.task.type.rawValue) are not supported by this version of jobrun yet")
+        }
+    }
+}

@@ -1,0 +1,128 @@
+import Foundation
+import JobrunCore
+import Synchronization
+
+/// The console of a run: one line per event with a timestamp, each job output line whole
+/// and prefixed with its task name, or (`--format json`) one JSON object per line. Every
+/// line is written with a single `write(2)` under a lock, so lines of different jobs never
+/// mix within a line.
+public final class RunConsole: OutputSink, Sendable {
+    /// Console format.
+    public enum Format: Sendable { case text, json }
+
+    private let fd: Int32
+    private let format: Format
+    private let quiet: Bool
+    private let names: [String]
+    private let lock = Mutex(())
+
+    /// Creates a console writing to `fd` (1 for stdout, 2 when the report goes to stdout).
+    public init(fd: Int32, format: Format, quiet: Bool, taskNames: [String]) {
+        self.fd = fd
+        self.format = format
+        self.quiet = quiet
+        self.names = taskNames
+    }
+
+    public func line(task: String, stream: StreamKind, text: String) {
+        guard !quiet else { return }
+        switch format {
+        case .text: write("[\(task)] \(text)")
+        case .json:
+            write(JSONText.object([
+                "time": JSONText.string(Self.now().rfc3339), "event": JSONText.string("output"),
+                "task": JSONText.string(task), "stream": JSONText.string(stream.rawValue), "line": JSONText.string(text),
+            ]))
+        }
+    }
+
+    /// Prints one scheduler event.
+    public func event(_ event: SchedulerEvent) {
+        let time = Self.now()
+        switch format {
+        case .json: write(json(event, time))
+        case .text:
+            guard let text = text(event) else { return }
+            write("\(Self.clock(time)) \(text)")
+        }
+    }
+
+    /// Prints a line of jobrun's own (the summary, a warning).
+    public func note(_ text: String) {
+        switch format {
+        case .text: write(text)
+        case .json: write(JSONText.object(["time": JSONText.string(Self.now().rfc3339), "event": JSONText.string("note"),
+                                           "message": JSONText.string(text)]))
+        }
+    }
+
+    private func text(_ event: SchedulerEvent) -> String? {
+        switch event {
+        case .queued:
+            return nil
+        case .started(let t, let run, let attempt):
+            guard !quiet else { return nil }
+            return "▶ \(names[t]) run \(run)\(attempt > 1 ? " attempt \(attempt)" : "") started"
+        case .attemptFinished(let t, let run, let a):
+            guard a.status != .succeeded else { return nil }
+            if quiet && a.status == .cancelled { return nil }
+            return "✗ \(names[t]) run \(run) attempt \(a.attempt) \(a.status.rawValue.replacingOccurrences(of: "_", with: " ")): \(a.error ?? "")"
+        case .retrying(let t, let run, let attempt, let delay):
+            guard !quiet else { return nil }
+            return "↻ \(names[t]) run \(run) retrying in \(ValueSyntax.format(delay)) (attempt \(attempt))"
+        case .finished(let t, let run, let status, let reason):
+            if quiet && (status == .succeeded || status == .cancelled) { return nil }
+            let mark = status == .succeeded ? "✓" : status == .skipped || status == .cancelled ? "–" : "✗"
+            return "\(mark) \(names[t]) run \(run) \(status.rawValue.replacingOccurrences(of: "_", with: " "))\(reason.map { ": \($0)" } ?? "")"
+        }
+    }
+
+    private func json(_ event: SchedulerEvent, _ time: Instant) -> String {
+        let t = JSONText.string(time.rfc3339)
+        switch event {
+        case .queued(let task, let run, let attempt):
+            return JSONText.object(["time": t, "event": "\"queued\"", "task": JSONText.string(names[task]),
+                                    "run": String(run), "attempt": String(attempt)])
+        case .started(let task, let run, let attempt):
+            return JSONText.object(["time": t, "event": "\"started\"", "task": JSONText.string(names[task]),
+                                    "run": String(run), "attempt": String(attempt)])
+        case .attemptFinished(let task, let run, let a):
+            return JSONText.object(["time": t, "event": "\"attempt_finished\"", "task": JSONText.string(names[task]),
+                                    "run": String(run), "attempt": String(a.attempt), "status": JSONText.string(a.status.rawValue),
+                                    "exit_code": a.exitCode.map(String.init) ?? "null", "signal": a.signal.map(String.init) ?? "null",
+                                    "error": a.error.map(JSONText.string) ?? "null"])
+        case .retrying(let task, let run, let attempt, let delay):
+            return JSONText.object(["time": t, "event": "\"retrying\"", "task": JSONText.string(names[task]),
+                                    "run": String(run), "attempt": String(attempt), "delay_ms": String(delay.milliseconds)])
+        case .finished(let task, let run, let status, let reason):
+            return JSONText.object(["time": t, "event": "\"finished\"", "task": JSONText.string(names[task]),
+                                    "run": String(run), "status": JSONText.string(status.rawValue),
+                                    "reason": reason.map(JSONText.string) ?? "null"])
+        }
+    }
+
+    private func write(_ line: String) {
+        var bytes = Array(line.utf8)
+        bytes.append(10)
+        lock.withLock { _ in
+            var offset = 0
+            while offset < bytes.count {
+                let n = bytes.withUnsafeBytes { Foundation.write(fd, $0.baseAddress! + offset, $0.count - offset) }
+                if n < 0 && errno == EINTR { continue }
+                if n <= 0 { return }
+                offset += n
+            }
+        }
+    }
+
+    static func now() -> Instant {
+        Instant(milliseconds: Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)))
+    }
+
+    /// `HH:MM:SS.mmm` in UTC, the timestamp of event lines.
+    static func clock(_ t: Instant) -> String {
+        let rfc = t.rfc3339
+        let start = rfc.index(rfc.startIndex, offsetBy: 11)
+        return String(rfc[start..<rfc.index(start, offsetBy: 12)])
+    }
+}
