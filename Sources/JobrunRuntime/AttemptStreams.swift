@@ -229,7 +229,7 @@ public final class ProcessGroups: Sendable {
 
     func remove(_ pid: pid_t) {
         // A job's leader has exited; anything left in its group goes with it.
-        kill(-pid, SIGKILL)
+        if pid > 0 { kill(-pid, SIGKILL) }
         _ = groups.withLock { $0.remove(pid) }
     }
 

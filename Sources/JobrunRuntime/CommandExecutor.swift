@@ -68,56 +68,59 @@ public struct CommandExecutor: Executor {
 
         var platformOptions = PlatformOptions()
         platformOptions.createSession = true
+        // jobrun ends jobs itself (below); this only covers a body that throws.
         platformOptions.teardownSequence = [.gracefulShutDown(toProcessGroup: true, allowedDurationToNextStep: task.killGrace)]
         let options = platformOptions
-        let timedOut = Flag()
+        let timedOut = Flag(), stopped = Flag()
         let status: TerminationStatus
+        var leader: pid_t = 0
         do {
-            status = try await withThrowingTaskGroup(of: TerminationStatus?.self) { group in
-                group.addTask {
-                    try await Subprocess.run(
-                        .path(FilePath(executable)), arguments: Arguments(Array(argv.dropFirst())),
-                        environment: .custom(env.map { Array("\($0.key)=\($0.value)".utf8) }),
-                        workingDirectory: task.workingDirectory.map { FilePath($0) },
-                        platformOptions: options, input: .none, output: .sequence, error: .sequence
-                    ) { execution in
-                        let pid = execution.processIdentifier.value
-                        groups.insert(pid, grace: request.shutdownGrace)
-                        defer { groups.remove(pid) }
-                        await withTaskGroup(of: Void.self) { readers in
-                            readers.addTask { await streams.read(execution.standardOutput, .stdout) }
-                            readers.addTask { await streams.read(execution.standardError, .stderr) }
-                        }
-                    }.terminationStatus
-                }
-                if let timeout = task.timeout {
+            let result = try await Subprocess.run(
+                .path(FilePath(executable)), arguments: Arguments(Array(argv.dropFirst())),
+                environment: .custom(env.map { Array("\($0.key)=\($0.value)".utf8) }),
+                workingDirectory: task.workingDirectory.map { FilePath($0) },
+                platformOptions: options, input: .none, output: .sequence, error: .sequence
+            ) { execution in
+                let pid = execution.processIdentifier.value
+                groups.insert(pid, grace: request.shutdownGrace)
+                let finished = Flag(), grace = GraceTimer()
+                await withTaskGroup(of: Void.self) { group in
+                    group.addTask { await streams.read(execution.standardOutput, .stdout) }
+                    group.addTask { await streams.read(execution.standardError, .stderr) }
+                    // The watchdog: on timeout or shutdown, SIGTERM to the whole group, then
+                    // SIGKILL after kill_grace.
                     group.addTask {
-                        try await Task.sleep(for: timeout)
-                        timedOut.set()
-                        return nil
+                        do {
+                            if let timeout = task.timeout { try await Task.sleep(for: timeout) } else {
+                                try await Task.sleep(for: .seconds(100 * 366 * 86_400))
+                            }
+                            timedOut.set()
+                        } catch {
+                            guard !finished.isSet else { return }
+                            stopped.set()
+                        }
+                        kill(-pid, SIGTERM)
+                        if await grace.wait(task.killGrace) { kill(-pid, SIGKILL) }
                     }
-                }
-                while let next = try await group.next() {
-                    if let status = next {
-                        group.cancelAll()
-                        return status
-                    }
-                    // The timeout won: cancelling the run tears the process group down.
+                    // The streams end when the job exits (or closes them); then the watchdog goes.
+                    await group.next()
+                    await group.next()
+                    finished.set()
+                    grace.end()
                     group.cancelAll()
                 }
-                throw CancellationError()
             }
+            status = result.terminationStatus
+            leader = result.processIdentifier.value
         } catch {
             streams.finish(success: false)
             log?.close()
-            if Task.isCancelled {
-                return AttemptRecord(attempt: request.attempt, status: .cancelled, startedAt: startedAt, finishedAt: now(),
-                                     error: "jobrun was stopped", stdoutTail: streams.tail(.stdout), stderrTail: streams.tail(.stderr))
-            }
             return failed("could not run \(executable): \(error)")
         }
+        // Whatever the job left behind in its process group goes with it.
+        groups.remove(leader)
         let wasTimedOut = timedOut.isSet
-        let cancelled = Task.isCancelled && !wasTimedOut
+        let cancelled = stopped.isSet && !wasTimedOut
         var record = AttemptRecord(attempt: request.attempt, status: .succeeded, startedAt: startedAt, finishedAt: now(),
                                    stdoutTail: streams.tail(.stdout), stderrTail: streams.tail(.stderr))
         switch status {
@@ -156,6 +159,40 @@ public struct CommandExecutor: Executor {
         env["JOBRUN_RUN"] = String(request.run)
         env["JOBRUN_ATTEMPT"] = String(request.attempt)
         return env
+    }
+}
+
+/// The grace period between SIGTERM and SIGKILL. It runs even when the attempt's task is
+/// cancelled (a job told to stop still gets its grace), and ends early when the job is gone.
+final class GraceTimer: Sendable {
+    private enum State { case idle, waiting(CheckedContinuation<Bool, Never>), ended }
+    private let state = Mutex(State.idle)
+
+    /// Waits `duration`; true when it ran out, false when ``end()`` came first.
+    func wait(_ duration: Duration) async -> Bool {
+        let (seconds, attoseconds) = duration.components
+        let nanoseconds = Int(seconds) * 1_000_000_000 + Int(attoseconds / 1_000_000_000)
+        return await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
+            let ended = state.withLock { state -> Bool in
+                if case .ended = state { return true }
+                state = .waiting(continuation)
+                return false
+            }
+            if ended { return continuation.resume(returning: false) }
+            DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(nanoseconds)) { self.resume(true) }
+        }
+    }
+
+    /// The job is gone: a pending wait returns at once.
+    func end() { resume(false) }
+
+    private func resume(_ ranOut: Bool) {
+        let continuation = state.withLock { state -> CheckedContinuation<Bool, Never>? in
+            defer { state = .ended }
+            if case .waiting(let c) = state { return c }
+            return nil
+        }
+        continuation?.resume(returning: ranOut)
     }
 }
 
