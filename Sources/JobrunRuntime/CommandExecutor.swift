@@ -77,7 +77,9 @@ public struct CommandExecutor: Executor {
         do {
             let result = try await Subprocess.run(
                 .path(FilePath(executable)), arguments: Arguments(Array(argv.dropFirst())),
-                environment: .custom(env.map { Array("\($0.key)=\($0.value)".utf8) }),
+                environment: .custom(Dictionary(uniqueKeysWithValues: env.compactMap { k, v in
+                    Environment.Key(rawValue: k).map { ($0, v) }
+                })),
                 workingDirectory: task.workingDirectory.map { FilePath($0) },
                 platformOptions: options, input: .none, output: .sequence, error: .sequence
             ) { execution in

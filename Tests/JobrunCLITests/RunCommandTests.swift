@@ -1,0 +1,363 @@
+import Foundation
+import Testing
+
+/// A scratch directory with a jobs file, removed afterwards.
+private final class Workspace {
+    let url: URL
+    var path: String { url.path }
+
+    init(_ yaml: String) throws {
+        url = FileManager.default.temporaryDirectory.appendingPathComponent("jobrun-run-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        try yaml.write(to: url.appendingPathComponent("jobs.yaml"), atomically: true, encoding: .utf8)
+    }
+
+    deinit { try? FileManager.default.removeItem(at: url) }
+
+    func run(_ arguments: [String] = []) throws -> JobrunBinary.Result {
+        try JobrunBinary.run(["jobs.yaml"] + arguments, in: url)
+    }
+
+    func report(_ name: String = "jobrun-report.json") throws -> [String: Any] {
+        let data = try Data(contentsOf: url.appendingPathComponent(name))
+        return try #require(JSONSerialization.jsonObject(with: data) as? [String: Any])
+    }
+
+    func file(_ name: String) -> String? { try? String(contentsOf: url.appendingPathComponent(name), encoding: .utf8) }
+
+    /// Waits (up to 20 s) until `name` exists: the job has reached that point.
+    func waitFor(_ name: String) throws {
+        for _ in 0..<2000 {
+            if FileManager.default.fileExists(atPath: url.appendingPathComponent(name).path) { return }
+            usleep(10_000)
+        }
+        Issue.record("\(name) never appeared")
+    }
+
+    /// Starts jobrun in the background.
+    func start(_ arguments: [String] = []) throws -> Process {
+        let process = Process()
+        process.executableURL = JobrunBinary.url
+        process.arguments = ["jobs.yaml"] + arguments
+        process.currentDirectoryURL = url
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+}
+
+/// Processes still alive (not zombies) whose command line contains `marker`.
+private func survivors(_ marker: String) -> [String] {
+    let procs = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+    return procs.filter { $0.allSatisfy(\.isNumber) }.compactMap { pid in
+        guard let cmd = try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8),
+              cmd.replacingOccurrences(of: "\0", with: " ").contains(marker),
+              let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")")
+        else { return nil }
+        let state = stat[stat.index(close, offsetBy: 2)]
+        return state == "Z" ? nil : "\(pid): \(cmd)"
+    }
+}
+
+private func runs(_ report: [String: Any], _ task: String) -> [[String: Any]] {
+    let tasks = report["tasks"] as? [[String: Any]] ?? []
+    return tasks.first { $0["name"] as? String == task }?["runs"] as? [[String: Any]] ?? []
+}
+
+private func attempts(_ run: [String: Any]) -> [[String: Any]] { run["attempts"] as? [[String: Any]] ?? [] }
+
+private func millis(_ timestamp: Any?) -> Int64 {
+    guard let s = timestamp as? String else { return -1 }
+    let f = ISO8601DateFormatter()
+    f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+    return Int64((f.date(from: s)?.timeIntervalSince1970 ?? -1) * 1000)
+}
+
+/// Validates a report file against schemas/report.schema.json with Python's jsonschema.
+private func expectValidAgainstSchema(_ path: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
+    let schema = JobrunBinary.packageRoot.appendingPathComponent("schemas/report.schema.json").path
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = ["python3", "-c", """
+        import json, sys, jsonschema
+        jsonschema.Draft202012Validator(json.load(open(sys.argv[1]))).validate(json.load(open(sys.argv[2])))
+        """, schema, path]
+    let err = Pipe()
+    process.standardError = err
+    try process.run()
+    process.waitUntilExit()
+    let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    #expect(process.terminationStatus == 0, "report does not match the schema: \(message)", sourceLocation: sourceLocation)
+}
+
+@Suite(.serialized) struct RunCommandTests {
+    @Test func aSuccessfulRunExitsZeroWithACompleteReport() throws {
+        let w = try Workspace("""
+            env: {GREETING: hello}
+            tasks:
+              - name: greet
+                command: echo "$GREETING from $JOBRUN_TASK run $JOBRUN_RUN attempt $JOBRUN_ATTEMPT in $(pwd)"
+                working_dir: /tmp
+                env: {GREETING: hi}
+              - name: list
+                command: [printf, "%s\\\\n", one, two]
+            """)
+        let r = try w.run()
+        #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
+        #expect(r.stdout.contains("[greet] hi from greet run 1 attempt 1 in /tmp"))
+        #expect(r.stdout.contains("[list] one\n") && r.stdout.contains("[list] two\n"))
+        #expect(r.stdout.contains("jobrun: completed: 2 runs (2 succeeded), 2 attempts"))
+        #expect(r.stdout.contains("report: jobrun-report.json"))
+        let report = try w.report()
+        #expect(report["outcome"] as? String == "completed")
+        #expect(report["exit_code"] as? Int == 0)
+        #expect((report["config"] as? [String: Any])?["sha256"] as? String != nil)
+        let greet = try #require(runs(report, "greet").first)
+        #expect(greet["status"] as? String == "succeeded")
+        #expect(attempts(greet).first?["stdout_tail"] as? String == "hi from greet run 1 attempt 1 in /tmp\n")
+        #expect(attempts(greet).first?["exit_code"] as? Int == 0)
+        try expectValidAgainstSchema(w.url.appendingPathComponent("jobrun-report.json").path)
+    }
+
+    @Test func aJobThatIgnoresSIGTERMIsKilledAfterKillGrace() throws {
+        let w = try Workspace("""
+            tasks:
+              - name: stubborn
+                command: trap '' TERM; sleep 103.1 & wait; sleep 103.1
+                timeout: 300ms
+                kill_grace: 300ms
+            """)
+        let r = try w.run()
+        #expect(r.status == 1)
+        let run = try #require(runs(try w.report(), "stubborn").first)
+        #expect(run["status"] as? String == "timed_out")
+        let attempt = try #require(attempts(run).first)
+        #expect(attempt["signal"] as? Int == 9)
+        #expect((attempt["error"] as? String)?.contains("SIGKILL after 300ms") == true)
+        #expect(millis(attempt["finished_at"]) - millis(attempt["started_at"]) >= 600)
+        #expect(survivors("103.1").isEmpty)
+    }
+
+    @Test func aTimeoutLeavesNoProcessOfTheGroupAlive() throws {
+        let w = try Workspace("""
+            tasks:
+              - name: fanout
+                command: sh -c 'sleep 104.1 & sleep 104.1 & wait'
+                timeout: 300ms
+            """)
+        let r = try w.run()
+        #expect(r.status == 1)
+        let fanout = try #require(runs(try w.report(), "fanout").first)
+        let attempt = try #require(attempts(fanout).first)
+        #expect(attempt["status"] as? String == "timed_out")
+        #expect(attempt["signal"] as? Int == 15)
+        #expect(survivors("104.1").isEmpty)
+    }
+
+    @Test func sigtermMidRunWritesAnInterruptedReportAndLeavesNoChildren() throws {
+        let w = try Workspace("""
+            workers: 1
+            tasks:
+              - {name: long, command: "touch started; sleep 105.1 & sleep 105.1 & wait", priority: 1}
+              - {name: queued, command: echo never}
+              - {name: later, command: echo later, schedule: +1h}
+            """)
+        let process = try w.start()
+        try w.waitFor("started")
+        process.terminate()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 143)
+        let report = try w.report()
+        #expect(report["outcome"] as? String == "interrupted")
+        #expect(report["signal"] as? Int == 15)
+        #expect(report["exit_code"] as? Int == 143)
+        let long = try #require(runs(report, "long").first)
+        #expect(long["status"] as? String == "cancelled")
+        #expect(attempts(long).first?["signal"] as? Int == 15)
+        #expect(runs(report, "queued").first?["status"] as? String == "cancelled")
+        let queued = try #require(runs(report, "queued").first)
+        #expect(attempts(queued).isEmpty)
+        #expect(runs(report, "later").first?["started_at"] is NSNull)
+        try expectValidAgainstSchema(w.url.appendingPathComponent("jobrun-report.json").path)
+        #expect(survivors("105.1").isEmpty)
+    }
+
+    @Test func aSecondSIGINTKillsAtOnce() throws {
+        let w = try Workspace("""
+            shutdown_grace: 1h
+            tasks:
+              - {name: stubborn, command: "trap '' TERM INT; touch started; sleep 106.1 & wait; sleep 106.1", kill_grace: 1h}
+            """)
+        let process = try w.start()
+        try w.waitFor("started")
+        process.interrupt()
+        usleep(200_000)
+        process.interrupt()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 130)
+        let report = try w.report()
+        #expect(report["signal"] as? Int == 2)
+        let stubborn = try #require(runs(report, "stubborn").first)
+        let attempt = try #require(attempts(stubborn).first)
+        #expect(attempt["signal"] as? Int == 9)
+        #expect(survivors("106.1").isEmpty)
+    }
+
+    @Test func aFailedExportLeavesThePreviousOutputIntact() throws {
+        let w = try Workspace("""
+            tasks:
+              - {name: export, command: "echo partial; exit 1", output: data.csv}
+              - {name: fresh, command: "echo new", output: fresh.csv}
+            """)
+        try "good\n".write(to: w.url.appendingPathComponent("data.csv"), atomically: true, encoding: .utf8)
+        let r = try w.run()
+        #expect(r.status == 1)
+        #expect(w.file("data.csv") == "good\n")
+        #expect(w.file("fresh.csv") == "new\n")
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: w.path).filter { $0.hasSuffix(".tmp") }
+        #expect(leftovers.isEmpty)
+        #expect(!r.stdout.contains("[export] partial"))
+    }
+
+    @Test func retriesHappenTheConfiguredNumberOfTimesWithTheConfiguredDelays() throws {
+        let w = try Workspace("""
+            tasks:
+              - {name: flaky, command: "exit 1", retries: 2, retry_delay: 200ms, backoff: exponential}
+            """)
+        let r = try w.run()
+        #expect(r.status == 1)
+        let run = try #require(runs(try w.report(), "flaky").first)
+        let starts = attempts(run).map { millis($0["started_at"]) }
+        let ends = attempts(run).map { millis($0["finished_at"]) }
+        #expect(starts.count == 3)
+        #expect(starts[1] - ends[0] >= 200)
+        #expect(starts[2] - ends[1] >= 400)
+        #expect(run["status"] as? String == "failed")
+        #expect(r.stdout.contains("retrying in 200ms") && r.stdout.contains("retrying in 400ms"))
+    }
+
+    @Test func prioritiesDecideTheOrderWithOneWorker() throws {
+        let w = try Workspace("""
+            tasks:
+              - {name: c, command: "true", priority: 30}
+              - {name: a, command: "true", priority: 10}
+              - {name: d, command: "true", priority: 30}
+              - {name: b, command: "true", priority: 20}
+            """)
+        let r = try w.run(["--workers", "1"])
+        #expect(r.status == 0)
+        let report = try w.report()
+        let order = ["a", "b", "c", "d"].map { millis(runs(report, $0).first?["started_at"]) }
+        #expect(order == order.sorted())
+        #expect(report["workers"] as? Int == 1)
+    }
+
+    @Test func aReportPathThatCannotBeWrittenStopsJobrunBeforeAnyTaskStarts() throws {
+        let w = try Workspace("tasks: [{name: t, command: \"touch ran\"}]\n")
+        let r = try w.run(["--report", "/nonexistent-dir/report.json"])
+        #expect(r.status == 3)
+        #expect(r.stderr.contains("not writable"))
+        #expect(w.file("ran") == nil)
+    }
+
+    @Test func startFailuresAreFailedAttemptsWithAClearMessage() throws {
+        let w = try Workspace("""
+            tasks:
+              - {name: missing, command: [no-such-program-jobrun]}
+              - {name: baddir, command: "true", working_dir: /no/such/dir}
+              - {name: noexec, command: [./plain.txt]}
+            """)
+        try "x".write(to: w.url.appendingPathComponent("plain.txt"), atomically: true, encoding: .utf8)
+        let r = try w.run()
+        #expect(r.status == 1)
+        let report = try w.report()
+        let errors = ["missing", "baddir", "noexec"].map { attempts(runs(report, $0).first ?? [:]).first?["error"] as? String ?? "" }
+        #expect(errors[0].contains("not found on PATH"))
+        #expect(errors[1].contains("does not exist"))
+        #expect(errors[2].contains("not executable"))
+    }
+
+    @Test func afterSkipsDependentsOfAFailedTask() throws {
+        let w = try Workspace("""
+            tasks:
+              - {name: extract, command: "exit 1"}
+              - {name: load, command: "touch loaded", after: [extract]}
+            """)
+        let r = try w.run()
+        #expect(r.status == 1)
+        #expect(w.file("loaded") == nil)
+        #expect(runs(try w.report(), "load").first?["status"] as? String == "skipped")
+    }
+
+    @Test func onlyAndTagPullInDependencies() throws {
+        let w = try Workspace("""
+            tasks:
+              - {name: a, command: "touch a"}
+              - {name: b, command: "touch b", after: [a], tags: [nightly]}
+              - {name: c, command: "touch c"}
+            """)
+        #expect(try w.run(["--tag", "nightly"]).status == 0)
+        #expect(w.file("a") != nil && w.file("b") != nil && w.file("c") == nil)
+        let bad = try w.run(["--only", "bb"])
+        #expect(bad.status == 2)
+        #expect(bad.stderr.contains("did you mean \"b\""))
+    }
+
+    @Test func forStopsARepeatingTaskAndTheRunEndsCleanly() throws {
+        let w = try Workspace("tasks: [{name: beat, command: \"true\", repeat: 100ms}]\n")
+        let r = try w.run(["--for", "350ms"])
+        #expect(r.status == 0)
+        #expect((1...5).contains(runs(try w.report(), "beat").count))
+    }
+
+    @Test func logDirKeepsEveryAttemptUnderASafeName() throws {
+        let w = try Workspace("""
+            tasks:
+              - {name: "../../escape", command: "echo out; echo err >&2; exit 1", retries: 1, retry_delay: 0s}
+            """)
+        _ = try w.run(["--log-dir", "logs"])
+        let logs = try FileManager.default.contentsOfDirectory(atPath: w.url.appendingPathComponent("logs").path).sorted()
+        #expect(logs.count == 2)
+        #expect(logs.allSatisfy { !$0.hasPrefix(".") && !$0.contains("/") && $0.contains("escape") })
+        #expect(w.file("logs/\(logs[0])")?.contains("out\n") == true)
+        #expect(w.file("logs/\(logs[0])")?.contains("err\n") == true)
+    }
+
+    @Test func jsonFormatPrintsOneObjectPerLine() throws {
+        let w = try Workspace("tasks: [{name: t, command: \"echo hi\"}]\n")
+        let r = try w.run(["--format", "json", "--report", "-"])
+        #expect(r.status == 0)
+        let events = r.stderr.split(separator: "\n").compactMap {
+            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+        }
+        #expect(events.count == r.stderr.split(separator: "\n").count)
+        #expect(events.contains { $0["event"] as? String == "output" && $0["line"] as? String == "hi" })
+        #expect(events.contains { $0["event"] as? String == "finished" && $0["status"] as? String == "succeeded" })
+        // The report went to stdout.
+        #expect((try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])?["outcome"] as? String == "completed")
+    }
+
+    @Test func linesOfDifferentJobsAreNeverMixed() throws {
+        let line = String(repeating: "x", count: 3000)
+        let w = try Workspace("""
+            tasks:
+              - {name: a, command: "for i in $(seq 200); do echo \(line)a; done"}
+              - {name: b, command: "for i in $(seq 200); do echo \(line)b; done"}
+            """)
+        let r = try w.run(["--no-report"])
+        #expect(r.status == 0)
+        let jobLines = r.stdout.split(separator: "\n").filter { $0.hasPrefix("[") }
+        #expect(jobLines.count == 400)
+        #expect(jobLines.allSatisfy { $0 == "[a] \(line)a" || $0 == "[b] \(line)b" })
+    }
+
+    @Test func strictTurnsWarningsIntoAnInvalidFile() throws {
+        let w = try Workspace("tasks: [{name: t, command: \"touch ran\", count: 2}]\n")
+        let r = try w.run(["--strict"])
+        #expect(r.status == 2)
+        #expect(w.file("ran") == nil)
+    }
+}
