@@ -124,7 +124,7 @@ public struct JobRun: Sendable {
             } else {
                 do { try AtomicFile.write(report.json(), to: path) } catch {
                     console.note("jobrun: \(error)")
-                    return 3
+                    return ExitStatus.internalFailure
                 }
                 written = "report: \(path)"
             }

@@ -354,6 +354,17 @@ private func expectValidAgainstSchema(_ path: String, sourceLocation: SourceLoca
         #expect(jobLines.allSatisfy { $0 == "[a] \(line)a" || $0 == "[b] \(line)b" })
     }
 
+    @Test func aVeryLongLineIsPrintedInBoundedPieces() throws {
+        let w = try Workspace("tasks: [{name: t, command: \"head -c 1500000 /dev/zero | tr '\\\\0' x; echo\"}]\n")
+        let r = try w.run()
+        #expect(r.status == 0, "\(r.stderr)")
+        let pieces = r.stdout.split(separator: "\n").filter { $0.hasPrefix("[t] ") }
+        #expect(pieces.allSatisfy { $0.count <= 4 + 65_536 && $0.dropFirst(4).allSatisfy { $0 == "x" } })
+        #expect(pieces.reduce(0) { $0 + $1.count - 4 } == 1_500_000)
+        let tail = attempts(try #require(runs(try w.report(), "t").first)).first?["stdout_tail"] as? String
+        #expect(tail?.utf8.count == 4096)
+    }
+
     @Test func strictTurnsWarningsIntoAnInvalidFile() throws {
         let w = try Workspace("tasks: [{name: t, command: \"touch ran\", count: 2}]\n")
         let r = try w.run(["--strict"])

@@ -60,9 +60,9 @@ public struct Report: Sendable {
     /// The process exit code (SPEC §1): 128+N on a signal, 1 when a run failed or timed out, else 0.
     public var exitCode: Int32 {
         switch outcome {
-        case .interrupted: 128 + (signal ?? 0)
-        case .failed: 1
-        case .completed: 0
+        case .interrupted: ExitStatus.signal(signal ?? 0)
+        case .failed: ExitStatus.runFailed
+        case .completed: ExitStatus.success
         }
     }
 
