@@ -114,7 +114,7 @@ public struct JobRun: Sendable {
         }
         let signal = received.value
         let report = Report(version: settings.version, configPath: settings.configPath, configSHA256: settings.configSHA256,
-                            startedAt: wallStart, finishedAt: RunConsole.now(), workers: settings.plan.workers,
+                            startedAt: wallStart, finishedAt: scheduler.now(), workers: settings.plan.workers,
                             signal: signal, tasks: file.tasks, records: records)
         var written = "no report"
         if let path = settings.report {
@@ -127,6 +127,12 @@ public struct JobRun: Sendable {
                     return ExitStatus.internalFailure
                 }
                 written = "report: \(path)"
+            }
+        }
+        if let junit = settings.junit {
+            do { try AtomicFile.write(JUnitReport(report).xml(), to: junit) } catch {
+                console.note("jobrun: \(error)")
+                return ExitStatus.internalFailure
             }
         }
         console.note(Self.summary(report, written))

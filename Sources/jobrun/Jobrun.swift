@@ -50,6 +50,9 @@ struct Jobrun: AsyncParsableCommand {
     @Flag(help: "Write no report.")
     var noReport = false
 
+    @Option(help: ArgumentHelp("Also write JUnit XML, one test case per run, for CI test-report views.", valueName: "PATH"))
+    var junit: String?
+
     @Option(help: ArgumentHelp("Also keep the full output of every attempt, one file per attempt, in DIR.", valueName: "DIR"))
     var logDir: String?
 

@@ -16,7 +16,7 @@ struct RunOptions {
             configPath: file, configSHA256: SHA256.hex(bytes),
             plan: RunPlan(workers: command.workers ?? jobs.workers, selected: try selection(),
                           runFor: command.runFor.flatMap(ValueSyntax.duration)),
-            report: report, junit: nil, logDirectory: command.logDir,
+            report: report, junit: command.junit, logDirectory: command.logDir,
             format: command.format == .json ? .json : .text, quiet: command.quiet, version: JobrunVersion.string)
     }
 

@@ -365,6 +365,29 @@ private func expectValidAgainstSchema(_ path: String, sourceLocation: SourceLoca
         #expect(tail?.utf8.count == 4096)
     }
 
+    @Test func junitGetsOneTestCasePerRun() throws {
+        let w = try Workspace("""
+            tasks:
+              - {name: ok, command: "echo fine"}
+              - {name: bad, command: "exit 4"}
+              - {name: after-bad, command: "true", after: [bad]}
+            """)
+        let r = try w.run(["--junit", "junit.xml"])
+        #expect(r.status == 1)
+        let xml = try #require(w.file("junit.xml"))
+        #expect(xml.contains("<testsuites name=\"jobrun\" tests=\"3\" failures=\"1\""))
+        #expect(xml.contains("<failure message=\"exited with status 4\""))
+        #expect(xml.contains("<skipped message=\"&quot;bad&quot; did not succeed (after:)\""))
+        #expect(xml.contains("<system-out>fine"))
+        // A real consumer reads it.
+        let parse = Process()
+        parse.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        parse.arguments = ["python3", "-c", "import sys, xml.etree.ElementTree as E; E.parse(sys.argv[1])", w.url.appendingPathComponent("junit.xml").path]
+        try parse.run()
+        parse.waitUntilExit()
+        #expect(parse.terminationStatus == 0)
+    }
+
     @Test func strictTurnsWarningsIntoAnInvalidFile() throws {
         let w = try Workspace("tasks: [{name: t, command: \"touch ran\", count: 2}]\n")
         let r = try w.run(["--strict"])

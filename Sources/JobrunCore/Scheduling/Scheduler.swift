@@ -459,6 +459,9 @@ public actor Scheduler<C: Clock> where C.Duration == Duration {
     /// The instant the run started at.
     public nonisolated var start: Instant { timebase.wallOrigin }
 
+    /// The current instant on the scheduler's clock, the clock every record is timed by.
+    public nonisolated func now() -> Instant { timebase.now() }
+
     /// Stops dispatching and cancels running attempts; ``run()`` then returns once they end.
     public nonisolated func shutdown() { controlContinuation.yield() }
 
