@@ -28,6 +28,19 @@ public struct CommandExecutor: Executor {
     }
 
     public func run(_ request: AttemptRequest, now: @Sendable () -> Instant) async -> AttemptRecord {
+        let argv: [String]
+        switch request.task.command {
+        case .argv(let a): argv = a
+        case .shell(let script): argv = [request.task.shell, "-c", script]
+        case nil: argv = []
+        }
+        return await run(request, argv: argv, input: .none, now: now)
+    }
+
+    /// Runs `argv` for an attempt, with `input` on stdin: the process part that commands
+    /// and email (the sendmail program) share.
+    func run<Input: InputProtocol>(_ request: AttemptRequest, argv: [String], input: Input,
+                                   now: @Sendable () -> Instant) async -> AttemptRecord {
         let task = request.task
         let startedAt = now()
         func failed(_ error: String) -> AttemptRecord {
@@ -45,12 +58,7 @@ public struct CommandExecutor: Executor {
             }
             guard isDirectory.boolValue else { return failed("the working directory \"\(dir)\" is not a directory") }
         }
-        let argv: [String]
-        switch task.command {
-        case .argv(let a): argv = a
-        case .shell(let script): argv = [task.shell, "-c", script]
-        case nil: return failed("the task has no command")
-        }
+        guard !argv.isEmpty else { return failed("the task has no command") }
         let executable: String
         switch executables.resolve(argv[0], task: task.index, path: env["PATH"] ?? "", workingDirectory: task.workingDirectory) {
         case .success(let path): executable = path
@@ -81,7 +89,7 @@ public struct CommandExecutor: Executor {
                     Environment.Key(rawValue: k).map { ($0, v) }
                 })),
                 workingDirectory: task.workingDirectory.map { FilePath($0) },
-                platformOptions: options, input: .none, output: .sequence, error: .sequence
+                platformOptions: options, input: input, output: .sequence, error: .sequence
             ) { execution in
                 let pid = execution.processIdentifier.value
                 groups.insert(pid, grace: request.shutdownGrace)

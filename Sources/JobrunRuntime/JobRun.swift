@@ -73,8 +73,10 @@ public struct JobRun: Sendable {
         let console = RunConsole(fd: settings.report == "-" ? 2 : 1, format: settings.format, quiet: settings.quiet,
                                  taskNames: file.tasks.map(\.name))
         let groups = ProcessGroups()
-        let executor = TaskExecutor(command: CommandExecutor(
-            environment: ProcessInfo.processInfo.environment, output: console, logs: logs, groups: groups))
+        let environment = ProcessInfo.processInfo.environment
+        let command = CommandExecutor(environment: environment, output: console, logs: logs, groups: groups)
+        let http = HTTPExecutor(environment: environment)
+        let executor = TaskExecutor(command: command, http: http, email: EmailExecutor(command: command))
         let wallStart = RunConsole.now()
         let scheduler = Scheduler(file: file, plan: settings.plan, clock: ContinuousClock(), wallOrigin: wallStart,
                                   executor: executor, emit: { console.event($0) })
@@ -113,6 +115,7 @@ public struct JobRun: Sendable {
             return records
         }
         let signal = received.value
+        await http.shutdown()
         let report = Report(version: settings.version, configPath: settings.configPath, configSHA256: settings.configSHA256,
                             startedAt: wallStart, finishedAt: scheduler.now(), workers: settings.plan.workers,
                             signal: signal, tasks: file.tasks, records: records)
@@ -172,15 +175,14 @@ final class SignalRecord: Sendable {
 /// Picks the executor for a task's type.
 struct TaskExecutor: Executor {
     let command: CommandExecutor
+    let http: HTTPExecutor
+    let email: EmailExecutor
 
     func run(_ request: AttemptRequest, now: @Sendable () -> Instant) async -> AttemptRecord {
         switch request.task.type {
-        case .command:
-            return await command.run(request, now: now)
-        case .http, .email:
-            let t = now()
-            return AttemptRecord(attempt: request.attempt, status: .failed, startedAt: t, finishedAt: t,
-                                 error: "tasks of type \(request.task.type.rawValue) are not supported by this version of jobrun yet")
+        case .command: await command.run(request, now: now)
+        case .http: await http.run(request, now: now)
+        case .email: await email.run(request, now: now)
         }
     }
 }

@@ -98,12 +98,52 @@ public enum Command: Sendable, Equatable {
 
 /// An HTTP request (`type: http`).
 public struct HTTPRequest: Sendable {
+    /// The URL; may reference environment variables as `${NAME}`, as may headers and body.
     public var url: String
     public var method: String
     public var headers: OrderedPairs
     public var body: String?
     /// Accepted statuses; empty means 2xx.
     public var expectStatus: [ClosedRange<Int>]
+    /// The request deadline; nil means the task's `timeout`.
+    public var timeout: Duration?
+
+    /// Whether `status` counts as success.
+    public func accepts(_ status: Int) -> Bool {
+        expectStatus.isEmpty ? (200...299).contains(status) : expectStatus.contains { $0.contains(status) }
+    }
+}
+
+/// `${NAME}` references to environment variables in a text.
+public enum EnvironmentReference {
+    /// The names referenced in `text`, in order.
+    public static func names(in text: String) -> [String] {
+        var names: [String] = []
+        var rest = Substring(text)
+        while let start = rest.range(of: "${") {
+            guard let end = rest[start.upperBound...].firstIndex(of: "}") else { break }
+            names.append(String(rest[start.upperBound..<end]))
+            rest = rest[rest.index(after: end)...]
+        }
+        return names
+    }
+
+    /// `text` with every `${NAME}` replaced from `environment`; the values used are
+    /// returned too, so they can be kept out of reports and logs.
+    public static func expand(_ text: String, from environment: [String: String]) -> (text: String, secrets: [String]) {
+        var out = ""
+        var secrets: [String] = []
+        var rest = Substring(text)
+        while let start = rest.range(of: "${"), let end = rest[start.upperBound...].firstIndex(of: "}") {
+            out += rest[..<start.lowerBound]
+            let name = String(rest[start.upperBound..<end])
+            let value = environment[name] ?? ""
+            if !value.isEmpty { secrets.append(value) }
+            out += value
+            rest = rest[rest.index(after: end)...]
+        }
+        return (out + rest, secrets)
+    }
 }
 
 /// A mail message (`type: email`).

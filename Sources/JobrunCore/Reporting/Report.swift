@@ -88,6 +88,9 @@ public struct Report: Sendable {
                     if let code = a.exitCode { fields.append(("exit_code", String(code))) }
                     if let signal = a.signal { fields.append(("signal", String(signal))) }
                     if let error = a.error { fields.append(("error", JSONText.string(error))) }
+                    if let status = a.httpStatus { fields.append(("http_status", String(status))) }
+                    if let ms = a.responseMs { fields.append(("response_ms", String(ms))) }
+                    if let body = a.responseBody { fields.append(("response_body", JSONText.string(body))) }
                     fields.append(("stdout_tail", JSONText.string(a.stdoutTail)))
                     fields.append(("stderr_tail", JSONText.string(a.stderrTail)))
                     return Self.object(fields, indent: 12)

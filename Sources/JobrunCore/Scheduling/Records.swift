@@ -14,6 +14,10 @@ public struct AttemptRecord: Sendable, Equatable {
     /// The last 4 KiB of standard output and standard error.
     public var stdoutTail: String
     public var stderrTail: String
+    /// `type: http`: the response status, the time to the response, and the first 4 KiB of its body.
+    public var httpStatus: Int?
+    public var responseMs: Int64?
+    public var responseBody: String?
 
     /// Creates a record.
     public init(attempt: Int, status: AttemptStatus, startedAt: Instant, finishedAt: Instant,

@@ -233,7 +233,9 @@ extension FilePass {
         var url: String?
         if let u = v[.url] {
             if let s = reader.string(u.value, p("url"), singleLine: true) {
-                if HTTPRequest.isValidURL(s) { url = s } else { reader.error(.badURL(s), u.value, p("url")) }
+                // The URL is checked as it will be sent, with ${NAME} references filled in.
+                let expanded = EnvironmentReference.expand(s, from: environment).text
+                if HTTPRequest.isValidURL(expanded) { url = s } else { reader.error(.badURL(s), u.value, p("url")) }
             }
         } else {
             reader.error(.missing("url", why: "the request needs `url: http://…` or `https://…`"), node, p("url"))
@@ -248,7 +250,20 @@ extension FilePass {
         }
         let headers = v[.headers].flatMap { reader.stringMap($0.value, p("headers")) } ?? []
         let body = v[.body].flatMap { reader.string($0.value, p("body"), allowEmpty: true) }
-        _ = v[.timeout].flatMap { reader.duration($0.value, p("timeout"), positive: true) }
+        let timeout = v[.timeout].flatMap { reader.duration($0.value, p("timeout"), positive: true) }
+        // Secrets come from the environment as ${NAME}; a name that is not set is a mistake now, not at 3 a.m.
+        for key in [Key.url, .body] {
+            if let pair = v[key], let text = pair.value.scalar?.text {
+                checkReferences(text, pair.value, p(key.name))
+            }
+        }
+        if let pairs = v[.headers]?.value.pairs {
+            for pair in pairs {
+                if let text = pair.value.scalar?.text, let name = pair.key.scalar?.text {
+                    checkReferences(text, pair.value, p("headers.\(name)"))
+                }
+            }
+        }
         var expect: [ClosedRange<Int>] = []
         if let e = v[.expectStatus] {
             let items = e.value.items ?? [e.value]
@@ -262,7 +277,7 @@ extension FilePass {
             }
         }
         guard let url else { return nil }
-        return HTTPRequest(url: url, method: method, headers: headers, body: body, expectStatus: expect)
+        return HTTPRequest(url: url, method: method, headers: headers, body: body, expectStatus: expect, timeout: timeout)
     }
 
     private mutating func readEmail(_ node: Node, _ path: @autoclosure () -> String) -> EmailMessage? {
@@ -299,6 +314,15 @@ extension FilePass {
         let sendmail = v[.sendmail].flatMap { reader.string($0.value, p("sendmail"), singleLine: true) }
         guard let to else { return nil }
         return EmailMessage(to: to, cc: cc, from: from, subject: subject, body: body, sendmail: sendmail)
+    }
+}
+
+extension FilePass {
+    /// Reports every `${NAME}` in `text` whose variable is not set.
+    mutating func checkReferences(_ text: String, _ node: Node, _ path: @autoclosure () -> String) {
+        for name in EnvironmentReference.names(in: text) where environment[name] == nil {
+            reader.error(.unsetVariable(name), node, path())
+        }
     }
 }
 

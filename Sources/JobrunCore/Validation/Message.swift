@@ -107,6 +107,10 @@ public struct Message: Sendable, Hashable {
     }
     static func controlCharacters(_ what: String) -> Message { Message("\(what) must not contain control characters or line breaks") }
 
+    static func unsetVariable(_ name: String) -> Message {
+        Message("the environment variable \(name) is not set; set it before running jobrun (values from the environment stay out of the file and the report)")
+    }
+
     // MARK: per type
 
     static func wrongType(_ key: String, taskType: String, needs: String) -> Message {
