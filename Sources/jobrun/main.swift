@@ -1,4 +1,11 @@
 import ArgumentParser
+#if canImport(Glibc)
+import Glibc
+#endif
+
+// A job that exits before reading its stdin (a sendmail that refuses a message) must not
+// kill jobrun; jobs themselves start with default signal dispositions.
+signal(SIGPIPE, SIG_IGN)
 
 // Argument errors exit 2 (SPEC §1), not argument-parser's 64; everything else maps through ExitCode.
 do {

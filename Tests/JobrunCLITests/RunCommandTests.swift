@@ -388,6 +388,15 @@ private func expectValidAgainstSchema(_ path: String, sourceLocation: SourceLoca
         #expect(parse.terminationStatus == 0)
     }
 
+    @Test func jobsStartWithDefaultSignalDispositions() throws {
+        // jobrun ignores SIGPIPE itself; a job must not inherit that, or `yes` would complain.
+        let w = try Workspace("tasks: [{name: t, command: \"yes | head -n 1\"}]\n")
+        let r = try w.run()
+        #expect(r.status == 0)
+        let attempt = attempts(try #require(runs(try w.report(), "t").first)).first
+        #expect(attempt?["stderr_tail"] as? String == "")
+    }
+
     @Test func strictTurnsWarningsIntoAnInvalidFile() throws {
         let w = try Workspace("tasks: [{name: t, command: \"touch ran\", count: 2}]\n")
         let r = try w.run(["--strict"])

@@ -1,0 +1,218 @@
+import Foundation
+import Testing
+
+/// A local peer (HTTP or SMTP server, in Python) on 127.0.0.1, stopped when released.
+/// It is started through a shell that backgrounds it, so the test process never has a
+/// long-lived child of its own (Foundation's `Process` then reaps jobrun reliably).
+private final class Peer {
+    let port: Int
+    let pid: pid_t
+    let dir: URL
+
+    init(_ script: String) throws {
+        dir = FileManager.default.temporaryDirectory.appendingPathComponent("jobrun-peer-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        if script.hasPrefix("smtp") { try FileManager.default.createDirectory(at: dir.appendingPathComponent("log"), withIntermediateDirectories: true) }
+        let shell = Process()
+        shell.executableURL = URL(fileURLWithPath: "/bin/sh")
+        shell.arguments = ["-c", "python3 \"$1\" \"$2/log\" > \"$2/port\" 2>\"$2/stderr\" < /dev/null & echo $! > \"$2/pid\"",
+                           "sh", JobrunBinary.fixture("peers/\(script)"), dir.path]
+        try shell.run()
+        shell.waitUntilExit()
+        var port = 0
+        for _ in 0..<1000 where port == 0 {
+            let text = (try? String(contentsOf: dir.appendingPathComponent("port"), encoding: .utf8)) ?? ""
+            if text.hasSuffix("\n") { port = Int(text.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0 } else { usleep(10_000) }
+        }
+        self.port = port
+        pid = pid_t((try? String(contentsOf: dir.appendingPathComponent("pid"), encoding: .utf8))?
+            .trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? 0
+        if port == 0 {
+            let stderr = (try? String(contentsOf: dir.appendingPathComponent("stderr"), encoding: .utf8)) ?? ""
+            Issue.record("the \(script) peer did not start: \(stderr)")
+        }
+    }
+
+    func stop() {
+        if pid > 0 { kill(pid, SIGTERM) }
+    }
+
+    deinit {
+        stop()
+        try? FileManager.default.removeItem(at: dir)
+    }
+
+    /// The requests the HTTP peer recorded.
+    var requests: [[String: Any]] {
+        let text = (try? String(contentsOf: dir.appendingPathComponent("log"), encoding: .utf8)) ?? ""
+        return text.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+    }
+}
+
+private func run(_ yaml: String, _ arguments: [String] = [], environment: [String: String] = [:]) throws -> (JobrunBinary.Result, [String: Any], URL) {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("jobrun-peer-run-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    try yaml.write(to: dir.appendingPathComponent("jobs.yaml"), atomically: true, encoding: .utf8)
+    let result = try JobrunBinary.run(["jobs.yaml"] + arguments, environment: environment, in: dir)
+    let data = try Data(contentsOf: dir.appendingPathComponent("jobrun-report.json"))
+    let report = try #require(JSONSerialization.jsonObject(with: data) as? [String: Any])
+    return (result, report, dir)
+}
+
+private func firstRun(_ report: [String: Any], _ task: String) -> [String: Any] {
+    let tasks = report["tasks"] as? [[String: Any]] ?? []
+    return (tasks.first { $0["name"] as? String == task }?["runs"] as? [[String: Any]])?.first ?? [:]
+}
+
+private func attempts(_ run: [String: Any]) -> [[String: Any]] { run["attempts"] as? [[String: Any]] ?? [] }
+
+@Suite(.serialized) struct HTTPTaskTests {
+    @Test func aWebhookThatAnswers503TwiceThen200SucceedsOnTheThirdAttempt() throws {
+        let peer = try Peer("http_peer.py")
+        let (result, report, _) = try run("""
+            tasks:
+              - name: hook
+                type: http
+                http: {url: "http://127.0.0.1:\(peer.port)/flaky/2/hook"}
+                retries: 3
+                retry_delay: 50ms
+            """)
+        #expect(result.status == 0, "\(result.stdout)")
+        let run = firstRun(report, "hook")
+        #expect(run["status"] as? String == "succeeded")
+        #expect(attempts(run).map { $0["http_status"] as? Int } == [503, 503, 200])
+        #expect(attempts(run).last?["response_body"] as? String == "ok")
+        #expect(attempts(run).allSatisfy { ($0["response_ms"] as? Int ?? -1) >= 0 })
+        #expect(peer.requests.count == 3)
+    }
+
+    @Test func aServerThatNeverAnswersTimesOutAtTheTaskTimeout() throws {
+        let peer = try Peer("http_peer.py")
+        let (result, report, _) = try run("""
+            tasks:
+              - {name: hang, type: http, http: {url: "http://127.0.0.1:\(peer.port)/hang"}, timeout: 300ms}
+            """)
+        #expect(result.status == 1)
+        let attempt = attempts(firstRun(report, "hang")).first ?? [:]
+        #expect(attempt["status"] as? String == "timed_out")
+        #expect((attempt["error"] as? String)?.contains("no response within 300ms") == true)
+    }
+
+    @Test func theRequestCarriesMethodHeadersAndBodyAndSecretsStayOutOfTheRecord() throws {
+        let peer = try Peer("http_peer.py")
+        let (result, report, dir) = try run("""
+            tasks:
+              - name: notify
+                type: http
+                http:
+                  url: "http://127.0.0.1:\(peer.port)/status/418"
+                  method: put
+                  headers: {Authorization: "Bearer ${HOOK_TOKEN}", Content-Type: application/json}
+                  body: '{"token": "${HOOK_TOKEN}", "text": "hi"}'
+                  expect_status: ["400-499"]
+            """, ["--log-dir", "logs"], environment: ["HOOK_TOKEN": "s3cr3t-value"])
+        #expect(result.status == 0, "\(result.stdout)")
+        let request = try #require(peer.requests.first)
+        #expect(request["method"] as? String == "PUT")
+        let headers = request["headers"] as? [String: String] ?? [:]
+        #expect(headers["authorization"] == "Bearer s3cr3t-value")
+        #expect(headers["content-type"] == "application/json")
+        #expect(request["body"] as? String == #"{"token": "s3cr3t-value", "text": "hi"}"#)
+        #expect(attempts(firstRun(report, "notify")).first?["http_status"] as? Int == 418)
+        let reportText = try String(contentsOf: dir.appendingPathComponent("jobrun-report.json"), encoding: .utf8)
+        #expect(!reportText.contains("s3cr3t-value"))
+        #expect(!result.stdout.contains("s3cr3t-value") && !result.stderr.contains("s3cr3t-value"))
+    }
+
+    @Test func anUnexpectedStatusIsAFailedAttemptThatSaysWhy() throws {
+        let peer = try Peer("http_peer.py")
+        let (result, report, _) = try run("""
+            tasks:
+              - {name: gone, type: http, http: {url: "http://127.0.0.1:\(peer.port)/status/404", method: GET}}
+            """)
+        #expect(result.status == 1)
+        let attempt = attempts(firstRun(report, "gone")).first ?? [:]
+        #expect(attempt["http_status"] as? Int == 404)
+        #expect((attempt["error"] as? String)?.contains("answered 404") == true)
+        #expect((attempt["error"] as? String)?.contains("expected 2xx") == true)
+    }
+
+    @Test func aRefusedConnectionIsAFailedAttemptThatSaysSo() throws {
+        // Nothing listens on port 1 of the loopback address.
+        let port = 1
+        let (result, report, _) = try run("""
+            tasks:
+              - {name: down, type: http, http: {url: "http://127.0.0.1:\(port)/"}}
+            """)
+        #expect(result.status == 1)
+        #expect((attempts(firstRun(report, "down")).first?["error"] as? String)?.contains("connection refused") == true)
+    }
+
+    @Test func anUnsetVariableIsAValidationError() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("jobrun-unset-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try """
+            tasks:
+              - {name: n, type: http, http: {url: "https://example.com/${NO_SUCH_JOBRUN_VAR}"}}
+            """.write(to: dir.appendingPathComponent("jobs.yaml"), atomically: true, encoding: .utf8)
+        let r = try JobrunBinary.run(["--validate", "jobs.yaml"], in: dir)
+        #expect(r.status == 2)
+        #expect(r.stdout.contains("jobs.yaml:2:39: error: tasks[0].http.url: the environment variable NO_SUCH_JOBRUN_VAR is not set"))
+    }
+}
+
+@Suite(.serialized) struct EmailTaskTests {
+    @Test func aMessageReachesAnSMTPServerThroughMsmtp() throws {
+        let smtp = try Peer("smtp_peer.py")
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("jobrun-mail-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        // msmtp as the sendmail program, pointed at the local server.
+        let wrapper = dir.appendingPathComponent("sendmail")
+        try "#!/bin/sh\nexec msmtp --host=127.0.0.1 --port=\(smtp.port) --auth=off --tls=off --read-envelope-from \"$@\"\n"
+            .write(to: wrapper, atomically: true, encoding: .utf8)
+        chmod(wrapper.path, 0o755)
+        try """
+            tasks:
+              - name: welcome
+                type: email
+                email:
+                  from: "Jobrun <jobrun@example.com>"
+                  to: [new.user@example.com]
+                  cc: ["Jürgen Müller <juergen@example.com>"]
+                  subject: "Grüße, welcome"
+                  body: "Hello!\\n.\\nBye"
+                  sendmail: ./sendmail
+            """.write(to: dir.appendingPathComponent("jobs.yaml"), atomically: true, encoding: .utf8)
+        let r = try JobrunBinary.run(["jobs.yaml"], in: dir)
+        #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
+        let eml = try Data(contentsOf: smtp.dir.appendingPathComponent("log/1.eml"))
+        let text = String(decoding: eml, as: UTF8.self)
+        #expect(text.contains("From: Jobrun <jobrun@example.com>\r\n"))
+        #expect(text.contains("To: new.user@example.com\r\n"))
+        #expect(text.contains("Cc: =?utf-8?B?SsO8cmdlbiBNw7xsbGVy?= <juergen@example.com>\r\n"))
+        #expect(text.contains("Subject: =?utf-8?B?R3LDvMOfZSwgd2VsY29tZQ==?=\r\n"))
+        #expect(text.contains("MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n"))
+        #expect(text.contains("\r\nDate: ") && text.contains("\r\nMessage-ID: <"))
+        #expect(text.hasSuffix("\r\n\r\nHello!\r\n.\r\nBye\r\n"))
+        let envelope = try JSONSerialization.jsonObject(with: Data(contentsOf: smtp.dir.appendingPathComponent("log/1.json"))) as? [String: Any]
+        #expect(Set(envelope?["to"] as? [String] ?? []) == ["new.user@example.com", "juergen@example.com"])
+    }
+
+    @Test func aSendmailThatFailsIsAFailedAttemptWithItsStderr() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("jobrun-mail-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try "#!/bin/sh\necho 'relay denied' >&2\nexit 75\n".write(to: dir.appendingPathComponent("sendmail"), atomically: true, encoding: .utf8)
+        chmod(dir.appendingPathComponent("sendmail").path, 0o755)
+        try "tasks: [{name: m, type: email, email: {to: [a@example.com], subject: s, body: b}}]\n"
+            .write(to: dir.appendingPathComponent("jobs.yaml"), atomically: true, encoding: .utf8)
+        let r = try JobrunBinary.run(["jobs.yaml"], environment: ["JOBRUN_SENDMAIL": "./sendmail"], in: dir)
+        #expect(r.status == 1)
+        let report = try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("jobrun-report.json"))) as? [String: Any] ?? [:]
+        let attempt = attempts(firstRun(report, "m")).first ?? [:]
+        #expect(attempt["exit_code"] as? Int == 75)
+        #expect(attempt["stderr_tail"] as? String == "relay denied\n")
+    }
+}
