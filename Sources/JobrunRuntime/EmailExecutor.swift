@@ -1,6 +1,7 @@
 import Foundation
 import JobrunCore
 import Subprocess
+import SystemPackage
 
 /// Runs `type: email` attempts: composes the message (RFC 5322) and pipes it to a
 /// sendmail-compatible program, `sendmail -t -i`, taken from `email.sendmail`, else
@@ -24,6 +25,35 @@ public struct EmailExecutor: Executor {
         let date = now()
         let id = "\(date.milliseconds).\(UInt32.random(in: 0 ... .max)).\(request.task.index).jobrun@\(host)"
         let message = mail.composed(date: date, messageID: id, defaultFrom: "jobrun@\(host)")
-        return await command.run(request, argv: [sendmail, "-t", "-i"], input: .array(Array(message.utf8)), now: now)
+        // The message reaches sendmail's stdin from an unlinked temporary file: a program that
+        // exits without reading it (a refused relay) then costs nothing, where a pipe would
+        // leave a writer behind.
+        guard let fd = Self.temporaryFile(holding: Array(message.utf8)) else {
+            let t = now()
+            return AttemptRecord(attempt: request.attempt, status: .failed, startedAt: t, finishedAt: t,
+                                 error: "cannot prepare the message: \(String(cString: strerror(errno)))")
+        }
+        return await command.run(request, argv: [sendmail, "-t", "-i"],
+                                 input: .fileDescriptor(FileDescriptor(rawValue: fd), closeAfterSpawningProcess: true), now: now)
+    }
+
+    /// An unlinked file in the temporary directory with `bytes` in it, positioned at its start.
+    static func temporaryFile(holding bytes: [UInt8]) -> Int32? {
+        var template = Array((NSTemporaryDirectory() + "/jobrun-mail-XXXXXX").utf8CString)
+        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+        guard fd >= 0 else { return nil }
+        template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else {
+                close(fd)
+                return nil
+            }
+            offset += n
+        }
+        lseek(fd, 0, SEEK_SET)
+        return fd
     }
 }
