@@ -216,3 +216,25 @@ private func attempts(_ run: [String: Any]) -> [[String: Any]] { run["attempts"]
         #expect(attempt["stderr_tail"] as? String == "relay denied\n")
     }
 }
+
+@Suite struct DemoTests {
+    @Test func theREADMEsDemoRunsOnAFreshMachineAndSucceeds() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("jobrun-demo-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try FileManager.default.copyItem(at: JobrunBinary.packageRoot.appendingPathComponent("examples"),
+                                         to: dir.appendingPathComponent("examples"))
+        let r = try JobrunBinary.run(["examples/demo.yaml"], in: dir)
+        #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
+        let report = try #require(JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("jobrun-report.json"))) as? [String: Any])
+        let totals = report["totals"] as? [String: Int] ?? [:]
+        #expect(totals["runs"] == 8 && totals["succeeded"] == 8)
+        #expect((report["duration_ms"] as? Int ?? .max) < 15_000)
+        let maildir = dir.appendingPathComponent("demo-out/maildir/new")
+        let mails = try FileManager.default.contentsOfDirectory(atPath: maildir.path)
+        #expect(mails.count == 1)
+        let mail = try String(contentsOf: maildir.appendingPathComponent(mails[0]), encoding: .utf8)
+        #expect(mail.contains("Subject: Welcome aboard!\r\n"))
+        #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("demo-out/users-export.csv").path))
+    }
+}
