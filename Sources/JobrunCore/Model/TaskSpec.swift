@@ -153,7 +153,13 @@ public struct EmailMessage: Sendable {
     public var from: String?
     public var subject: String
     public var body: String
+    /// The sendmail-compatible program; nil means `$JOBRUN_SENDMAIL`, else `/usr/sbin/sendmail`.
     public var sendmail: String?
+
+    /// Creates a message.
+    public init(to: [String], cc: [String], from: String?, subject: String, body: String, sendmail: String?) {
+        (self.to, self.cc, self.from, self.subject, self.body, self.sendmail) = (to, cc, from, subject, body, sendmail)
+    }
 }
 
 /// When a task's first run is due.
