@@ -35,7 +35,7 @@ struct Jobrun: AsyncParsableCommand {
     @Option(help: ArgumentHelp("With --plan: plan as if started at TIME (RFC 3339, or local in the file's zone) instead of now.", valueName: "TIME"))
     var from: String?
 
-    @Option(help: ArgumentHelp("Output: human text, or JSON (diagnostics as one JSON array).", valueName: "text|json"))
+    @Option(help: ArgumentHelp("Console output: human text, or JSON (with --validate one array of diagnostics; for a run one JSON object per event, JSON Lines).", valueName: "text|json"))
     var format: OutputFormat = .text
 
     @Flag(help: "Count warnings as errors (exit 2).")
