@@ -3,8 +3,19 @@ import CLibYAML
 /// Composes one YAML document into a ``Node`` tree with libyaml's event parser. The only
 /// code that touches libyaml.
 public enum YAMLComposer {
-    /// Parses `bytes` as UTF-8 YAML holding a single document.
-    public static func compose(_ bytes: [UInt8], limits: YAMLLimits = .standard) -> YAMLDocument {
+    /// A node finished at the top of the document, reported while composition goes on.
+    public enum Progress: Sendable {
+        /// The value of a top-level key.
+        case value(key: String, node: Node)
+        /// An item of a list that is the value of a top-level key.
+        case item(key: String, index: Int, node: Node)
+    }
+
+    /// Parses `bytes` as UTF-8 YAML holding a single document. `progress`, when given, hears
+    /// of top-level values and of the items of top-level lists as soon as each is complete,
+    /// so a consumer can work on them while the rest is still being parsed.
+    public static func compose(_ bytes: [UInt8], limits: YAMLLimits = .standard,
+                               progress: ((Progress) -> Void)? = nil) -> YAMLDocument {
         if bytes.count > limits.maxBytes {
             return YAMLDocument(root: nil, problems: [YAMLProblem(
                 .limit,
@@ -18,6 +29,7 @@ public enum YAMLComposer {
                 at: .start)])
         }
         var composer = Composition(limits: limits)
+        composer.progress = progress
         bytes.withUnsafeBufferPointer { composer.run($0) }
         return YAMLDocument(root: composer.root, problems: composer.problems)
     }
@@ -36,6 +48,8 @@ private struct Composition {
     private var writtenNodes = 0
     private var aliasExpansion = 0
     private var documents = 0
+
+    var progress: ((YAMLComposer.Progress) -> Void)?
 
     init(limits: YAMLLimits) { self.limits = limits }
 
@@ -224,6 +238,13 @@ private struct Composition {
         guard depth > 0 else {
             root = node
             return false
+        }
+        if let progress, stack[0].isMapping, let key = stack[0].pendingKey?.scalar?.text {
+            if depth == 1 {
+                progress(.value(key: key, node: node))
+            } else if depth == 2, !stack[1].isMapping {
+                progress(.item(key: key, index: stack[1].items.count, node: node))
+            }
         }
         switch stack[depth - 1].accept(node) {
         case .added: break

@@ -4,10 +4,13 @@ import Foundation
 extension JobFileValidator {
     /// Reads and validates the file at `path`; a file that cannot be read is one error.
     public func validate(contentsOf path: String) -> Validated {
+        var bytes: [UInt8]
         switch Self.read(path, limit: limits.maxBytes) {
         case .failure(let d): return Validated(file: nil, diagnostics: [d])
-        case .success(let bytes): return validate(bytes)
+        case .success(let b): bytes = b
         }
+        // Hand the only reference over, so the text is freed as soon as it is parsed.
+        return validate(consuming: &bytes)
     }
 
     static func read(_ path: String, limit: Int) -> Result<[UInt8], Diagnostic> {

@@ -24,6 +24,8 @@ public struct JobFileValidator {
     public var environment: [String: String]
     /// Hard limits for the YAML reader.
     public var limits: YAMLLimits
+    /// Files at least this large are parsed on one thread while their tasks are read on another.
+    public var streamingThreshold = 1 << 20
 
     /// Creates a validator.
     public init(environment: [String: String] = [:], limits: YAMLLimits = .standard) {
@@ -50,10 +52,24 @@ public struct JobFileValidator {
 
     /// Validates YAML bytes.
     public func validate(_ bytes: [UInt8]) -> Validated {
+        var bytes = bytes
+        return validate(consuming: &bytes)
+    }
+
+    /// Validates YAML bytes, emptying `bytes` so the text can be freed once it is parsed.
+    func validate(consuming bytes: inout [UInt8]) -> Validated {
         if bytes.allSatisfy({ $0 == 32 || $0 == 9 || $0 == 10 || $0 == 13 }) {
             return Validated(file: nil, diagnostics: [Diagnostic(.error, .emptyFile, at: .start, path: "")])
         }
-        let document = YAMLComposer.compose(bytes, limits: limits)
+        let text = bytes
+        bytes = []
+        if text.count >= streamingThreshold { return validateStreaming(text) }
+        return finish(YAMLComposer.compose(text, limits: limits), precomputed: nil)
+    }
+
+    /// Turns a composed document into the result; `precomputed` holds tasks already read
+    /// while parsing, with the top-level keys that were known when they were read.
+    func finish(_ document: YAMLDocument, precomputed: (prelude: Set<String>, chunk: TaskChunk)?) -> Validated {
         var reader = NodeReader()
         for p in document.problems {
             reader.diagnostics.append(Diagnostic(.error, .yaml(p.message), at: p.location, path: p.path))
@@ -65,6 +81,13 @@ public struct JobFileValidator {
                 reader.error(.emptyFile, at: .start, "")
             } else {
                 var pass = FilePass(reader: reader, environment: environment)
+                // Tasks read while parsing count only if nothing they depend on came later.
+                let late = root.pairs?.contains { pair in
+                    guard let key = pair.key.scalar?.text else { return false }
+                    return ["defaults", "env", "timezone"].contains(key) && !(precomputed?.prelude.contains(key) ?? false)
+                } ?? true
+                var precomputed = precomputed
+                pass.precomputed = late ? nil : precomputed.take()?.chunk
                 file = pass.read(root)
                 reader = pass.reader
             }
@@ -82,6 +105,8 @@ struct FilePass {
     var reader: NodeReader
     let environment: [String: String]
     var zone = Zone.utc
+    /// Tasks already read while the file was parsed.
+    var precomputed: TaskChunk?
     /// Large files repeat the same few cron expressions: parse each once, share the result.
     var cronCache: [String: Schedule] = [:]
 
@@ -125,9 +150,20 @@ struct FilePass {
         }
         var sources: [TaskSource] = []
         var tasks: [TaskSpec] = []
-        sources.reserveCapacity(items.count)
-        tasks.reserveCapacity(items.count)
-        for (i, item) in items.enumerated() {
+        var done = false
+        if let chunk = precomputed, Set(chunk.sources.map(\.index)).count == chunk.sources.count,
+           chunk.sources.last.map({ $0.index < items.count }) ?? true {
+            // Take the arrays over without copying them.
+            precomputed = nil
+            sources = chunk.sources
+            tasks = chunk.tasks
+            reader.diagnostics += chunk.diagnostics
+            done = true
+        } else {
+            sources.reserveCapacity(items.count)
+            tasks.reserveCapacity(items.count)
+        }
+        for (i, item) in items.enumerated() where !done {
             if let (source, spec) = readTask(item, index: i, defaults: defaults, fileEnv: env) {
                 sources.append(source)
                 if let spec {
@@ -143,7 +179,29 @@ struct FilePass {
         return JobFile(version: 1, workers: workers, zone: zone, report: report, shutdownGrace: grace, tasks: tasks)
     }
 
-    private mutating func readZone(_ pair: Pair?) {
+    /// Reads the top-level values the tasks depend on (zone, defaults, env) from nodes seen
+    /// before the first task; diagnostics go to `scratch`, as the full pass repeats them.
+    mutating func readPrelude(_ prelude: [String: Node], into scratch: inout NodeReader) -> (TaskFields, OrderedPairs) {
+        let saved = reader
+        reader = NodeReader()
+        defer {
+            scratch.diagnostics += reader.diagnostics
+            reader = saved
+        }
+        if let tz = prelude["timezone"] {
+            readZone(Pair(key: Node(.scalar(Scalar("timezone")), at: tz.location), value: tz))
+        } else {
+            readZone(nil)
+        }
+        let env = prelude["env"].flatMap { reader.stringMap($0, "env") } ?? []
+        var defaults = TaskFields()
+        if let d = prelude["defaults"], let values = reader.mapping(d, "defaults", keys: JobFileValidator.defaultsTable) {
+            defaults = TaskFields.read(values, "defaults", into: &reader)
+        }
+        return (defaults, env)
+    }
+
+    mutating func readZone(_ pair: Pair?) {
         if let pair {
             guard let name = reader.string(pair.value, "timezone", singleLine: true) else { return }
             if let z = Zone(identifier: name) {
