@@ -112,9 +112,15 @@ public struct CommandExecutor: Executor {
                         kill(-pid, SIGTERM)
                         if await grace.wait(task.killGrace) { kill(-pid, SIGKILL) }
                     }
-                    // The streams end when the job exits (or closes them); then the watchdog goes.
+                    // The streams end when the job exits, or when it closes them and goes on;
+                    // then the watchdog stays until the job has really exited.
                     await group.next()
                     await group.next()
+                    var wait = 5
+                    while !hasExited(pid) {
+                        await pause(milliseconds: wait)
+                        wait = min(wait * 2, 100)
+                    }
                     finished.set()
                     grace.end()
                     group.cancelAll()
@@ -203,6 +209,20 @@ final class GraceTimer: Sendable {
             return nil
         }
         continuation?.resume(returning: ranOut)
+    }
+}
+
+/// Whether a child has exited, without reaping it (swift-subprocess does that).
+func hasExited(_ pid: pid_t) -> Bool {
+    var info = siginfo_t()
+    let rc = waitid(P_PID, id_t(pid), &info, WEXITED | WNOHANG | WNOWAIT)
+    return rc != 0 || info._sifields._sigchld.si_pid != 0
+}
+
+/// Waits a little, whether or not the task is cancelled.
+func pause(milliseconds: Int) async {
+    await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+        DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(milliseconds)) { continuation.resume() }
     }
 }
 

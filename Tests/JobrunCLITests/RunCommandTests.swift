@@ -388,6 +388,22 @@ private func expectValidAgainstSchema(_ path: String, sourceLocation: SourceLoca
         #expect(parse.terminationStatus == 0)
     }
 
+    @Test func aJobThatClosesItsOutputEarlyIsStillTimedOut() throws {
+        let w = try Workspace("""
+            tasks:
+              - {name: quiet, command: "echo bye; exec >&- 2>&-; sleep 107.1", timeout: 300ms}
+              - {name: closes, command: "exec >&-; sleep 0.2; echo done >&2"}
+            """)
+        let r = try w.run()
+        #expect(r.status == 1)
+        let report = try w.report()
+        #expect(attempts(try #require(runs(report, "quiet").first)).first?["status"] as? String == "timed_out")
+        let closes = try #require(runs(report, "closes").first)
+        #expect(closes["status"] as? String == "succeeded")
+        #expect(attempts(closes).first?["stderr_tail"] as? String == "done\n")
+        #expect(survivors("107.1").isEmpty)
+    }
+
     @Test func jobsStartWithDefaultSignalDispositions() throws {
         // jobrun ignores SIGPIPE itself; a job must not inherit that, or `yes` would complain.
         let w = try Workspace("tasks: [{name: t, command: \"yes | head -n 1\"}]\n")
