@@ -136,16 +136,7 @@ final class OutputFile: Sendable {
 
     /// Writes bytes; returns an error message when the disk refused them.
     func write(_ bytes: UnsafeRawBufferPointer) -> String? {
-        var offset = 0
-        while offset < bytes.count {
-            let n = Foundation.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
-            if n < 0 {
-                if errno == EINTR { continue }
-                return String(cString: strerror(errno))
-            }
-            offset += n
-        }
-        return nil
+        FileDescriptorWrite.all(fd, bytes).map { String(cString: strerror($0)) }
     }
 
     func commit() -> Result<Void, UserMessage> {
@@ -206,13 +197,7 @@ final class LogFile: Sendable {
     }
 
     func write(_ bytes: UnsafeRawBufferPointer) {
-        var offset = 0
-        while offset < bytes.count {
-            let n = Foundation.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { return }
-            offset += n
-        }
+        FileDescriptorWrite.all(fd, bytes)
     }
 
     func close() { Foundation.close(fd) }

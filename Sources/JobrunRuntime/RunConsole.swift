@@ -104,15 +104,7 @@ public final class RunConsole: OutputSink, Sendable {
     private func write(_ line: String) {
         var bytes = Array(line.utf8)
         bytes.append(10)
-        lock.withLock { _ in
-            var offset = 0
-            while offset < bytes.count {
-                let n = bytes.withUnsafeBytes { Foundation.write(fd, $0.baseAddress! + offset, $0.count - offset) }
-                if n < 0 && errno == EINTR { continue }
-                if n <= 0 { return }
-                offset += n
-            }
-        }
+        lock.withLock { _ in _ = FileDescriptorWrite.all(fd, bytes) }
     }
 
     static func now() -> Instant {

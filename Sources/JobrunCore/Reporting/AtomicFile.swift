@@ -36,20 +36,7 @@ public enum AtomicFile {
         guard fd >= 0 else {
             throw Failure(description: "cannot write in \"\(dir)\": \(String(cString: strerror(errno)))")
         }
-        var bytes = Array(text.utf8)
-        var offset = 0
-        var failure: Int32 = 0
-        bytes.withUnsafeMutableBytes { buffer in
-            while offset < buffer.count {
-                let n = Foundation.write(fd, buffer.baseAddress! + offset, buffer.count - offset)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    failure = errno
-                    return
-                }
-                offset += n
-            }
-        }
+        var failure = FileDescriptorWrite.all(fd, Array(text.utf8)) ?? 0
         if failure == 0 && fsync(fd) != 0 { failure = errno }
         close(fd)
         if failure == 0 && rename(temporary, path) != 0 { failure = errno }
@@ -62,6 +49,5 @@ public enum AtomicFile {
             fsync(dirfd)
             close(dirfd)
         }
-        bytes.removeAll()
     }
 }
