@@ -116,7 +116,8 @@ struct Jobrun: AsyncParsableCommand {
             } else {
                 start = Instant(milliseconds: Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)))
             }
-            console.out(Plan(jobs, start: start, limit: count).text(file: file))
+            let plan = Plan(jobs, start: start, limit: count)
+            console.out(format == .json ? plan.json(file: file) : plan.text(file: file))
             throw JobrunExit.success
         }
         let settings = try RunOptions(command: self, file: file, jobs: jobs).settings()

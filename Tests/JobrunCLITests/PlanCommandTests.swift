@@ -45,6 +45,26 @@ import Testing
         #expect(r.stdout.contains("old  (command, priority 50)\n  never (enabled: false)\n"))
     }
 
+    @Test func jsonPlanForTools() throws {
+        let r = try plan("""
+            timezone: Europe/Berlin
+            tasks:
+              - {name: nightly, command: x, schedule: "30 2 * * *"}
+              - {name: once, command: x, after: [nightly], enabled: false}
+            """, ["-n", "2", "--from", "2026-03-28T12:00:00", "--format", "json"])
+        #expect(r.status == 0)
+        let plan = try #require(JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        #expect(plan["zone"] as? String == "Europe/Berlin")
+        #expect(plan["start"] as? String == "2026-03-28T11:00:00.000Z")
+        let tasks = plan["tasks"] as? [[String: Any]] ?? []
+        let times = tasks.first?["times"] as? [[String: String]] ?? []
+        #expect(times.map { $0["utc"] } == ["2026-03-29T01:00:00.000Z", "2026-03-30T00:30:00.000Z"])
+        #expect(times.first?["local"] == "2026-03-29 03:00:00 +02:00")
+        #expect(tasks.first?["more"] as? Bool == true)
+        #expect(tasks.last?["enabled"] as? Bool == false)
+        #expect(tasks.last?["after"] as? [String] == ["nightly"])
+    }
+
     @Test func theZoneComesFromTZWhenTheFileHasNone() throws {
         let r = try plan("tasks: [{name: a, command: x, schedule: \"0 9 * * *\"}]\n", ["-n", "1", "--from", "2026-07-01T00:00:00Z"],
                          environment: ["TZ": "America/New_York"])

@@ -65,4 +65,26 @@ public struct Plan: Sendable {
         }
         return out
     }
+
+    /// The plan as JSON for tools: the start, the zone, and per task its next due times.
+    public func json(file: String) -> String {
+        let tasks = entries.map { e -> String in
+            let t = e.task
+            let times = e.times.map { time in
+                JSONText.object(["local": JSONText.string(local(time)), "utc": JSONText.string(time.rfc3339)])
+            }
+            return JSONText.object([
+                "name": JSONText.string(t.name), "type": JSONText.string(t.type.rawValue),
+                "priority": String(t.priority), "enabled": t.enabled ? "true" : "false",
+                "after": "[" + t.after.map(JSONText.string).joined(separator: ",") + "]",
+                "jitter_ms": String(t.jitter.milliseconds),
+                "times": "[" + times.joined(separator: ",") + "]",
+                "more": e.exhausted || !t.enabled ? "false" : "true",
+            ])
+        }
+        return JSONText.object([
+            "file": JSONText.string(file), "zone": JSONText.string(zone.identifier),
+            "start": JSONText.string(start.rfc3339), "tasks": "[" + tasks.joined(separator: ",\n") + "]",
+        ])
+    }
 }
