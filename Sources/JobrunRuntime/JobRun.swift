@@ -70,10 +70,10 @@ public struct JobRun: Sendable {
     /// Runs every task to the end or to a signal, writes the report, and returns the exit code.
     public func run() async throws(RunFailure) -> Int32 {
         let logs = try checkOutputs()
-        let console = RunConsole(fd: settings.report == "-" ? 2 : 1, format: settings.format, quiet: settings.quiet,
-                                 taskNames: file.tasks.map(\.name))
-        let groups = ProcessGroups()
         let environment = ProcessInfo.processInfo.environment
+        let console = RunConsole(fd: settings.report == "-" ? 2 : 1, format: settings.format, quiet: settings.quiet,
+                                 taskNames: file.tasks.map(\.name), github: environment["GITHUB_ACTIONS"] == "true")
+        let groups = ProcessGroups()
         let command = CommandExecutor(environment: environment, output: console, logs: logs, groups: groups)
         let http = HTTPExecutor(environment: environment)
         let executor = TaskExecutor(command: command, http: http, email: EmailExecutor(command: command))
@@ -137,6 +137,12 @@ public struct JobRun: Sendable {
                 console.note("jobrun: \(error)")
                 return ExitStatus.internalFailure
             }
+        }
+        if let path = environment["GITHUB_STEP_SUMMARY"], !path.isEmpty,
+           let handle = FileHandle(forWritingAtPath: path) {
+            handle.seekToEndOfFile()
+            handle.write(Data(report.markdownSummary().utf8))
+            try? handle.close()
         }
         console.note(Self.summary(report, written))
         return report.exitCode

@@ -14,14 +14,19 @@ public final class RunConsole: OutputSink, Sendable {
     private let format: Format
     private let quiet: Bool
     private let names: [String]
+    private let github: Bool
     private let lock = Mutex(())
+    /// The last attempt's error of each run, for the annotation of a run that fails.
+    private let lastErrors = Mutex<[Int: [Int: String]]>([:])
 
-    /// Creates a console writing to `fd` (1 for stdout, 2 when the report goes to stdout).
-    public init(fd: Int32, format: Format, quiet: Bool, taskNames: [String]) {
+    /// Creates a console writing to `fd` (1 for stdout, 2 when the report goes to stdout);
+    /// with `github`, a run that finally fails also prints an `::error` annotation.
+    public init(fd: Int32, format: Format, quiet: Bool, taskNames: [String], github: Bool = false) {
         self.fd = fd
         self.format = format
         self.quiet = quiet
         self.names = taskNames
+        self.github = github
     }
 
     public func line(task: String, stream: StreamKind, text: String) {
@@ -39,6 +44,7 @@ public final class RunConsole: OutputSink, Sendable {
     /// Prints one scheduler event.
     public func event(_ event: SchedulerEvent) {
         let time = Self.now()
+        if github { annotate(event) }
         switch format {
         case .json: write(json(event, time))
         case .text:
@@ -53,6 +59,20 @@ public final class RunConsole: OutputSink, Sendable {
         case .text: write(text)
         case .json: write(JSONText.object(["time": JSONText.string(Self.now().rfc3339), "event": JSONText.string("note"),
                                            "message": JSONText.string(text)]))
+        }
+    }
+
+    /// GitHub Actions: an `::error` for every run that failed or timed out after its retries.
+    private func annotate(_ event: SchedulerEvent) {
+        switch event {
+        case .attemptFinished(let t, let run, let a):
+            lastErrors.withLock { $0[t, default: [:]][run] = a.error }
+        case .finished(let t, let run, let status, _) where status == .failed || status == .timedOut:
+            let error = lastErrors.withLock { $0[t]?[run] } ?? status.rawValue
+            write(GitHubAnnotation.error(title: "jobrun: \(names[t]) run \(run) \(status == .failed ? "failed" : "timed out")",
+                                         message: error))
+        default:
+            break
         }
     }
 

@@ -404,6 +404,37 @@ private func expectValidAgainstSchema(_ path: String, sourceLocation: SourceLoca
         #expect(survivors("107.1").isEmpty)
     }
 
+    @Test func githubActionsGetsAnnotationsAndAStepSummary() throws {
+        let w = try Workspace("""
+            tasks:
+              - {name: ok, command: "true"}
+              - {name: "bad, really", command: "exit 3", retries: 1, retry_delay: 0s}
+              - {name: after-bad, command: "true", after: ["bad, really"]}
+            """)
+        let summary = w.url.appendingPathComponent("summary.md")
+        try "# earlier step\n".write(to: summary, atomically: true, encoding: .utf8)
+        let r = try JobrunBinary.run(["jobs.yaml"], environment: ["GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": summary.path], in: w.url)
+        #expect(r.status == 1)
+        let annotations = r.stdout.split(separator: "\n").filter { $0.hasPrefix("::") }
+        #expect(annotations == ["::error title=jobrun%3A bad%2C really run 1 failed::exited with status 3"])
+        // The summary is appended; durations are masked.
+        let text = try String(contentsOf: summary, encoding: .utf8)
+            .replacingOccurrences(of: #"\| \d+ms \||\| \d+s(\d+ms)? \|"#, with: "| D |", options: .regularExpression)
+        #expect(text == """
+            # earlier step
+            ### jobrun: failed
+
+            3 runs: 1 succeeded, 1 failed, 0 timed out, 1 skipped, 0 cancelled; 3 attempts
+
+            | task | run | status | duration | attempts |
+            |---|---|---|---|---|
+            | ok | 1 | ✅ succeeded | D | 1 |
+            | bad, really | 1 | ❌ failed | D | 2 |
+            | after-bad | 1 | ⏭️ skipped | – | 0 |
+
+            """)
+    }
+
     @Test func jobsStartWithDefaultSignalDispositions() throws {
         // jobrun ignores SIGPIPE itself; a job must not inherit that, or `yes` would complain.
         let w = try Workspace("tasks: [{name: t, command: \"yes | head -n 1\"}]\n")

@@ -29,6 +29,20 @@ public enum JSONText {
     }
 }
 
+/// GitHub Actions workflow commands (annotations), escaped as the runner expects.
+public enum GitHubAnnotation {
+    static func data(_ s: String) -> String {
+        s.replacingAll("%", "%25").replacingAll("\r", "%0D").replacingAll("\n", "%0A")
+    }
+
+    static func property(_ s: String) -> String { data(s).replacingAll(":", "%3A").replacingAll(",", "%2C") }
+
+    /// `::error title=…::message`.
+    public static func error(title: String, message: String) -> String {
+        "::error title=\(property(title))::\(data(message))"
+    }
+}
+
 extension Diagnostic {
     /// `{"file":…,"line":…,"column":…,"severity":…,"message":…,"path":…}`.
     public func json(file: String) -> String {
@@ -41,10 +55,7 @@ extension Diagnostic {
 
     /// A GitHub Actions workflow command that shows the diagnostic as an annotation.
     public func githubAnnotation(file: String) -> String {
-        func data(_ s: String) -> String {
-            s.replacingAll("%", "%25").replacingAll("\r", "%0D").replacingAll("\n", "%0A")
-        }
-        func property(_ s: String) -> String { data(s).replacingAll(":", "%3A").replacingAll(",", "%2C") }
+        let data = GitHubAnnotation.data, property = GitHubAnnotation.property
         let title = path.isEmpty ? "jobrun" : "jobrun: \(path)"
         return "::\(severity == .error ? "error" : "warning") file=\(property(file)),line=\(location.line),col=\(location.column),title=\(property(title))::\(data(message))"
     }

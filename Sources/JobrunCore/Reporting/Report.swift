@@ -138,4 +138,27 @@ public struct Report: Sendable {
         let pad = String(repeating: " ", count: indent + 2)
         return "[\n" + items.map { pad + $0 }.joined(separator: ",\n") + "\n" + String(repeating: " ", count: indent) + "]"
     }
+
+    /// A Markdown summary for `$GITHUB_STEP_SUMMARY`: the outcome and a table of runs
+    /// with status, duration and attempts.
+    public func markdownSummary() -> String {
+        let t = totals
+        func cell(_ s: String) -> String { s.replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "\n", with: " ") }
+        var lines = [
+            "### jobrun: \(outcome.rawValue)\(signal.map { " (signal \($0))" } ?? "")",
+            "",
+            "\(t.runs) runs: \(t.succeeded) succeeded, \(t.failed) failed, \(t.timedOut) timed out, "
+                + "\(t.skipped) skipped, \(t.cancelled) cancelled; \(t.attempts) attempts",
+            "",
+            "| task | run | status | duration | attempts |",
+            "|---|---|---|---|---|",
+        ]
+        for r in records.sorted(by: { ($0.task, $0.run) < ($1.task, $1.run) }) {
+            let duration = r.startedAt.flatMap { s in r.finishedAt.map { ValueSyntax.format($0 - s) } } ?? "–"
+            let status = r.status == .succeeded ? "✅ succeeded" : r.status == .skipped || r.status == .cancelled
+                ? "⏭️ \(r.status.rawValue)" : "❌ \(r.status.rawValue.replacingOccurrences(of: "_", with: " "))"
+            lines.append("| \(cell(tasks[r.task].name)) | \(r.run) | \(status) | \(duration) | \(r.attempts.count) |")
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
 }
