@@ -15,6 +15,8 @@ public struct RunSettings: Sendable {
     public var format: RunConsole.Format
     public var quiet: Bool
     public var version: String
+    /// `--color`: auto, always or never.
+    public var color = "auto"
 
     public init(configPath: String, configSHA256: String, plan: RunPlan, report: String?, junit: String?,
                 logDirectory: String?, format: RunConsole.Format, quiet: Bool, version: String) {
@@ -71,8 +73,10 @@ public struct JobRun: Sendable {
     public func run() async throws(RunFailure) -> Int32 {
         let logs = try checkOutputs()
         let environment = ProcessInfo.processInfo.environment
-        let console = RunConsole(fd: settings.report == "-" ? 2 : 1, format: settings.format, quiet: settings.quiet,
-                                 taskNames: file.tasks.map(\.name), github: environment["GITHUB_ACTIONS"] == "true")
+        let fd: Int32 = settings.report == "-" ? 2 : 1
+        let console = RunConsole(fd: fd, format: settings.format, quiet: settings.quiet,
+                                 taskNames: file.tasks.map(\.name), github: environment["GITHUB_ACTIONS"] == "true",
+                                 color: RunConsole.wantsColor(settings.color, fd: fd, environment: environment))
         let groups = ProcessGroups()
         let command = CommandExecutor(environment: environment, output: console, logs: logs, groups: groups)
         let http = HTTPExecutor(environment: environment)

@@ -15,24 +15,51 @@ public final class RunConsole: OutputSink, Sendable {
     private let quiet: Bool
     private let names: [String]
     private let github: Bool
+    private let color: Bool
     private let lock = Mutex(())
     /// The last attempt's error of each run, for the annotation of a run that fails.
     private let lastErrors = Mutex<[Int: [Int: String]]>([:])
 
     /// Creates a console writing to `fd` (1 for stdout, 2 when the report goes to stdout);
     /// with `github`, a run that finally fails also prints an `::error` annotation.
-    public init(fd: Int32, format: Format, quiet: Bool, taskNames: [String], github: Bool = false) {
+    public init(fd: Int32, format: Format, quiet: Bool, taskNames: [String], github: Bool = false, color: Bool = false) {
         self.fd = fd
         self.format = format
         self.quiet = quiet
         self.names = taskNames
         self.github = github
+        self.color = color && format == .text
+    }
+
+    /// `--color`: `always`, `never`, or `auto` (a terminal, `NO_COLOR` unset, `TERM` not dumb).
+    public static func wantsColor(_ choice: String, fd: Int32, environment: [String: String]) -> Bool {
+        switch choice {
+        case "always": return true
+        case "never": return false
+        default:
+            return isatty(fd) == 1 && (environment["NO_COLOR"] ?? "").isEmpty && environment["TERM"] != "dumb"
+        }
+    }
+
+    private func paint(_ text: String, _ code: String) -> String {
+        color ? "\u{1B}[\(code)m\(text)\u{1B}[0m" : text
+    }
+
+    private func name(_ t: Int) -> String { paint(names[t], "1") }
+
+    private func word(_ status: String) -> String {
+        let words = status.replacingOccurrences(of: "_", with: " ")
+        switch status {
+        case "succeeded": return paint(words, "32")
+        case "failed", "timed_out": return paint(words, "31;1")
+        default: return paint(words, "33")
+        }
     }
 
     public func line(task: String, stream: StreamKind, text: String) {
         guard !quiet else { return }
         switch format {
-        case .text: write("[\(task)] \(text)")
+        case .text: write("\(paint("[\(task)]", "36")) \(text)")
         case .json:
             write(JSONText.object([
                 "time": JSONText.string(Self.now().rfc3339), "event": JSONText.string("output"),
@@ -82,18 +109,18 @@ public final class RunConsole: OutputSink, Sendable {
             return nil
         case .started(let t, let run, let attempt):
             guard !quiet else { return nil }
-            return "▶ \(names[t]) run \(run)\(attempt > 1 ? " attempt \(attempt)" : "") started"
+            return "▶ \(name(t)) run \(run)\(attempt > 1 ? " attempt \(attempt)" : "") started"
         case .attemptFinished(let t, let run, let a):
             guard a.status != .succeeded else { return nil }
             if quiet && a.status == .cancelled { return nil }
-            return "✗ \(names[t]) run \(run) attempt \(a.attempt) \(a.status.rawValue.replacingOccurrences(of: "_", with: " ")): \(a.error ?? "")"
+            return "\(paint("✗", "31")) \(name(t)) run \(run) attempt \(a.attempt) \(word(a.status.rawValue)): \(a.error ?? "")"
         case .retrying(let t, let run, let attempt, let delay):
             guard !quiet else { return nil }
-            return "↻ \(names[t]) run \(run) retrying in \(ValueSyntax.format(delay)) (attempt \(attempt))"
+            return "↻ \(name(t)) run \(run) \(paint("retrying", "33")) in \(ValueSyntax.format(delay)) (attempt \(attempt))"
         case .finished(let t, let run, let status, let reason):
             if quiet && (status == .succeeded || status == .cancelled) { return nil }
-            let mark = status == .succeeded ? "✓" : status == .skipped || status == .cancelled ? "–" : "✗"
-            return "\(mark) \(names[t]) run \(run) \(status.rawValue.replacingOccurrences(of: "_", with: " "))\(reason.map { ": \($0)" } ?? "")"
+            let mark = status == .succeeded ? paint("✓", "32") : status == .skipped || status == .cancelled ? paint("–", "33") : paint("✗", "31")
+            return "\(mark) \(name(t)) run \(run) \(word(status.rawValue))\(reason.map { ": \($0)" } ?? "")"
         }
     }
 

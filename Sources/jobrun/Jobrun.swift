@@ -68,6 +68,9 @@ struct Jobrun: AsyncParsableCommand {
     @Flag(name: [.short, .long], help: "No job output on the console, only failures and the summary.")
     var quiet = false
 
+    @Option(help: ArgumentHelp("Colour on the console: auto (on a terminal, unless NO_COLOR is set), always or never.", valueName: "auto|always|never"))
+    var color: ColorChoice = .auto
+
     @Argument(help: ArgumentHelp("The jobs file (several with --validate).", valueName: "file"))
     var files: [String] = []
 
@@ -129,6 +132,11 @@ struct Jobrun: AsyncParsableCommand {
             throw JobrunExit.internalFailure
         }
     }
+}
+
+/// `--color`.
+enum ColorChoice: String, ExpressibleByArgument, CaseIterable {
+    case auto, always, never
 }
 
 /// Console output format.

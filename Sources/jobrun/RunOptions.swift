@@ -12,12 +12,14 @@ struct RunOptions {
     func settings() throws -> RunSettings {
         let bytes = (try? Data(contentsOf: URL(fileURLWithPath: file))).map { [UInt8]($0) } ?? []
         let report: String? = command.noReport ? nil : command.report ?? jobs.report ?? "jobrun-report.json"
-        return RunSettings(
+        var settings = RunSettings(
             configPath: file, configSHA256: SHA256.hex(bytes),
             plan: RunPlan(workers: command.workers ?? jobs.workers, selected: try selection(),
                           runFor: command.runFor.flatMap(ValueSyntax.duration)),
             report: report, junit: command.junit, logDirectory: command.logDir,
             format: command.format == .json ? .json : .text, quiet: command.quiet, version: JobrunVersion.string)
+        settings.color = command.color.rawValue
+        return settings
     }
 
     /// The tasks `--only` and `--tag` pick, with everything they wait for; nil for all.

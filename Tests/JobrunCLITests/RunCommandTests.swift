@@ -435,6 +435,17 @@ private func expectValidAgainstSchema(_ path: String, sourceLocation: SourceLoca
             """)
     }
 
+    @Test func colourOnlyWhenAskedOrOnATerminal() throws {
+        let w = try Workspace("tasks: [{name: t, command: \"echo hi\"}]\n")
+        let plain = try w.run(["--no-report"])
+        #expect(!plain.stdout.contains("\u{1B}["))
+        let always = try w.run(["--no-report", "--color", "always"])
+        #expect(always.stdout.contains("\u{1B}[36m[t]\u{1B}[0m hi"))
+        #expect(always.stdout.contains("\u{1B}[32msucceeded\u{1B}[0m"))
+        let never = try JobrunBinary.run(["jobs.yaml", "--no-report", "--color", "never"], environment: ["TERM": "xterm"], in: w.url)
+        #expect(!never.stdout.contains("\u{1B}["))
+    }
+
     @Test func jobsStartWithDefaultSignalDispositions() throws {
         // jobrun ignores SIGPIPE itself; a job must not inherit that, or `yes` would complain.
         let w = try Workspace("tasks: [{name: t, command: \"yes | head -n 1\"}]\n")
