@@ -120,6 +120,7 @@ public struct JobRun: Sendable {
         }
         let signal = received.value
         await http.shutdown()
+        console.clearStatus()
         let report = Report(version: settings.version, configPath: settings.configPath, configSHA256: settings.configSHA256,
                             startedAt: wallStart, finishedAt: scheduler.now(), workers: settings.plan.workers,
                             signal: signal, tasks: file.tasks, records: records)

@@ -16,7 +16,15 @@ public final class RunConsole: OutputSink, Sendable {
     private let names: [String]
     private let github: Bool
     private let color: Bool
-    private let lock = Mutex(())
+    private let live: Bool
+    private let lock = Mutex(Counts())
+
+    /// What the status line shows.
+    private struct Counts {
+        var queued = 0, running = 0, done = 0, failed = 0
+        var shown = false
+        var ended = false
+    }
     /// The last attempt's error of each run, for the annotation of a run that fails.
     private let lastErrors = Mutex<[Int: [Int: String]]>([:])
 
@@ -29,6 +37,8 @@ public final class RunConsole: OutputSink, Sendable {
         self.names = taskNames
         self.github = github
         self.color = color && format == .text
+        // The live status line is for people at a terminal, like colour.
+        self.live = self.color && isatty(fd) == 1
     }
 
     /// `--color`: `always`, `never`, or `auto` (a terminal, `NO_COLOR` unset, `TERM` not dumb).
@@ -72,6 +82,7 @@ public final class RunConsole: OutputSink, Sendable {
     public func event(_ event: SchedulerEvent) {
         let time = Self.now()
         if github { annotate(event) }
+        if live { count(event) }
         switch format {
         case .json: write(json(event, time))
         case .text:
@@ -149,9 +160,58 @@ public final class RunConsole: OutputSink, Sendable {
     }
 
     private func write(_ line: String) {
-        var bytes = Array(line.utf8)
-        bytes.append(10)
-        lock.withLock { _ in _ = FileDescriptorWrite.all(fd, bytes) }
+        lock.withLock { counts in
+            // The status line is cleared, the line written whole, and the status drawn again,
+            // in one write: output lines are never torn by it.
+            var text = live && counts.shown ? "\r\u{1B}[K" : ""
+            text += line + "\n"
+            if live && !counts.ended {
+                text += statusText(counts)
+                counts.shown = true
+            }
+            _ = FileDescriptorWrite.all(fd, Array(text.utf8))
+        }
+    }
+
+    private func statusText(_ c: Counts) -> String {
+        let failed = c.failed > 0 ? paint(" (\(c.failed) failed)", "31") : ""
+        return paint("● running \(c.running) · queued \(max(0, c.queued)) · done \(c.done)", "2") + failed
+    }
+
+    private func count(_ event: SchedulerEvent) {
+        let changed = lock.withLock { c -> Bool in
+            switch event {
+            case .queued: c.queued += 1
+            case .started:
+                c.queued -= 1
+                c.running += 1
+            case .attemptFinished: c.running -= 1
+            case .retrying: return false
+            case .finished(_, _, let status, _):
+                c.done += 1
+                if status == .failed || status == .timedOut { c.failed += 1 }
+            }
+            return true
+        }
+        if changed && text(event) == nil { redraw() }
+    }
+
+    private func redraw() {
+        lock.withLock { c in
+            guard !c.ended else { return }
+            _ = FileDescriptorWrite.all(fd, Array(("\r\u{1B}[K" + statusText(c)).utf8))
+            c.shown = true
+        }
+    }
+
+    /// Removes the status line (before the summary, at the end).
+    public func clearStatus() {
+        guard live else { return }
+        lock.withLock { c in
+            if c.shown { _ = FileDescriptorWrite.all(fd, Array("\r\u{1B}[K".utf8)) }
+            c.shown = false
+            c.ended = true
+        }
     }
 
     static func now() -> Instant {
