@@ -379,13 +379,21 @@ private func expectValidAgainstSchema(_ path: String, sourceLocation: SourceLoca
         #expect(xml.contains("<failure message=\"exited with status 4\""))
         #expect(xml.contains("<skipped message=\"&quot;bad&quot; did not succeed (after:)\""))
         #expect(xml.contains("<system-out>fine"))
-        // A real consumer reads it.
+        // A real consumer reads it: junitparser, as CI test-report tools do.
         let parse = Process()
         parse.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        parse.arguments = ["python3", "-c", "import sys, xml.etree.ElementTree as E; E.parse(sys.argv[1])", w.url.appendingPathComponent("junit.xml").path]
+        parse.arguments = ["python3", "-c", """
+            import sys
+            from junitparser import JUnitXml, Failure, Skipped
+            cases = [c for suite in JUnitXml.fromfile(sys.argv[1]) for c in suite]
+            kinds = [(c.name, type(c.result[0]).__name__ if c.result else "ok") for c in cases]
+            assert kinds == [("ok run 1", "ok"), ("bad run 1", "Failure"), ("after-bad run 1", "Skipped")], kinds
+            """, w.url.appendingPathComponent("junit.xml").path]
+        let err = Pipe()
+        parse.standardError = err
         try parse.run()
         parse.waitUntilExit()
-        #expect(parse.terminationStatus == 0)
+        #expect(parse.terminationStatus == 0, "\(String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))")
     }
 
     @Test func aJobThatClosesItsOutputEarlyIsStillTimedOut() throws {
