@@ -22,6 +22,7 @@ public final class RunConsole: OutputSink, Sendable {
     /// What the status line shows.
     private struct Counts {
         var queued = 0, running = 0, done = 0, failed = 0
+        var next: (task: Int, at: Instant)?
         var shown = false
         var ended = false
     }
@@ -128,6 +129,8 @@ public final class RunConsole: OutputSink, Sendable {
         case .retrying(let t, let run, let attempt, let delay):
             guard !quiet else { return nil }
             return "↻ \(name(t)) run \(run) \(paint("retrying", "33")) in \(ValueSyntax.format(delay)) (attempt \(attempt))"
+        case .nextDue:
+            return nil
         case .finished(let t, let run, let status, let reason):
             if quiet && (status == .succeeded || status == .cancelled) { return nil }
             let mark = status == .succeeded ? paint("✓", "32") : status == .skipped || status == .cancelled ? paint("–", "33") : paint("✗", "31")
@@ -152,6 +155,9 @@ public final class RunConsole: OutputSink, Sendable {
         case .retrying(let task, let run, let attempt, let delay):
             return JSONText.object(["time": t, "event": "\"retrying\"", "task": JSONText.string(names[task]),
                                     "run": String(run), "attempt": String(attempt), "delay_ms": String(delay.milliseconds)])
+        case .nextDue(let task, let at):
+            return JSONText.object(["time": t, "event": "\"next_due\"", "task": task.map { JSONText.string(names[$0]) } ?? "null",
+                                    "at": at.map { JSONText.string($0.rfc3339) } ?? "null"])
         case .finished(let task, let run, let status, let reason):
             return JSONText.object(["time": t, "event": "\"finished\"", "task": JSONText.string(names[task]),
                                     "run": String(run), "status": JSONText.string(status.rawValue),
@@ -175,7 +181,8 @@ public final class RunConsole: OutputSink, Sendable {
 
     private func statusText(_ c: Counts) -> String {
         let failed = c.failed > 0 ? paint(" (\(c.failed) failed)", "31") : ""
-        return paint("● running \(c.running) · queued \(max(0, c.queued)) · done \(c.done)", "2") + failed
+        let next = c.next.map { paint(" · next: \(names[$0.task]) at \(Self.clock($0.at).prefix(8))", "2") } ?? ""
+        return paint("● running \(c.running) · queued \(max(0, c.queued)) · done \(c.done)", "2") + failed + next
     }
 
     private func count(_ event: SchedulerEvent) {
@@ -187,6 +194,8 @@ public final class RunConsole: OutputSink, Sendable {
                 c.running += 1
             case .attemptFinished: c.running -= 1
             case .retrying: return false
+            case .nextDue(let task, let at):
+                c.next = task.flatMap { t in at.map { (t, $0) } }
             case .finished(_, _, let status, _):
                 c.done += 1
                 if status == .failed || status == .timedOut { c.failed += 1 }

@@ -40,6 +40,8 @@ import Testing
         // The status line changed as runs finished…
         #expect(Set(statuses).count >= 3, "\(Set(statuses))")
         #expect(statuses.contains { $0.contains("running 3") || $0.contains("running 2") })
+        // It names the run due next while the repeating task waits.
+        #expect(statuses.contains { $0.contains("· next: c at ") })
         // …and is gone at the end, where the summary stands.
         let final = screen.split(separator: "\n").map(String.init)
         #expect(!final.contains { $0.hasPrefix("● running") })

@@ -89,4 +89,6 @@ public enum SchedulerEvent: Sendable, Equatable {
     case attemptFinished(task: Int, run: Int, attempt: AttemptRecord)
     case retrying(task: Int, run: Int, attempt: Int, delay: Duration)
     case finished(task: Int, run: Int, status: RunStatus, reason: String?)
+    /// The next run or retry due is this task's, at this instant (nil when nothing is due).
+    case nextDue(task: Int?, at: Instant?)
 }

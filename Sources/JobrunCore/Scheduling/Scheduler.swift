@@ -150,6 +150,15 @@ public struct SchedulerCore: Sendable {
     /// When the core next needs to be told the time: the earliest due run or retry.
     public var nextWake: Instant? { state == .running ? dueHeap.min?.at : nil }
 
+    /// The task of the earliest due run or retry, and when.
+    public var nextDue: (task: Int, at: Instant)? {
+        guard state == .running, let entry = dueHeap.min else { return nil }
+        switch entry.kind {
+        case .newRun(let t): return (t, entry.at)
+        case .retry(let r): return (records[r].task, entry.at)
+        }
+    }
+
     /// Whether the run is over: nothing is due, queued, waiting or running.
     public var isDone: Bool { running == 0 && (state == .draining || isExhausted) }
 
@@ -445,6 +454,8 @@ public actor Scheduler<C: Clock> where C.Duration == Duration {
     private let control: AsyncStream<Void>
     private let controlContinuation: AsyncStream<Void>.Continuation
     private var armed: Instant?
+    private let emit: @Sendable (SchedulerEvent) -> Void
+    private var announced: (task: Int, at: Instant)?
 
     /// Creates a scheduler that starts now on `clock`, whose now is the wall-clock `wallOrigin`.
     public init(file: JobFile, plan: RunPlan, clock: C, wallOrigin: Instant, executor: any Executor,
@@ -452,6 +463,7 @@ public actor Scheduler<C: Clock> where C.Duration == Duration {
         self.plan = plan
         self.executor = executor
         self.timebase = Timebase(clock: clock, wallOrigin: wallOrigin)
+        self.emit = emit
         core = SchedulerCore(file: file, plan: plan, start: wallOrigin, emit: emit)
         (control, controlContinuation) = AsyncStream.makeStream(of: Void.self)
     }
@@ -490,6 +502,7 @@ public actor Scheduler<C: Clock> where C.Duration == Duration {
                 }
                 starts = []
                 if core.isDone { break }
+                announceNextDue()
                 armTimer(&group)
                 guard let event = await group.next() else { break }
                 let now = timebase.now()
@@ -513,6 +526,14 @@ public actor Scheduler<C: Clock> where C.Duration == Duration {
         }
         controlContinuation.finish()
         return core.records
+    }
+
+    /// Tells the console what comes next, when that changed.
+    private func announceNextDue() {
+        let next = core.nextDue
+        guard next?.task != announced?.task || next?.at != announced?.at else { return }
+        announced = next
+        emit(.nextDue(task: next?.task, at: next?.at))
     }
 
     private func armTimer(_ group: inout TaskGroup<Event>) {
