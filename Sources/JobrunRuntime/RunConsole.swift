@@ -28,6 +28,8 @@ public final class RunConsole: OutputSink, Sendable {
     }
     /// The last attempt's error of each run, for the annotation of a run that fails.
     private let lastErrors = Mutex<[Int: [Int: String]]>([:])
+    /// GitHub Actions: attempts running, and the task whose output is in an open `::group::`.
+    private let groups = Mutex<(running: Int, open: String?)>((0, nil))
 
     /// Creates a console writing to `fd` (1 for stdout, 2 when the report goes to stdout);
     /// with `github`, a run that finally fails also prints an `::error` annotation.
@@ -70,6 +72,23 @@ public final class RunConsole: OutputSink, Sendable {
     public func line(task: String, stream: StreamKind, text: String) {
         guard !quiet else { return }
         switch format {
+        case .text where github:
+            // A job's output goes in a collapsible group while it is the only job running;
+            // once another job's output would interleave, lines carry the task name instead.
+            let (opening, grouped) = groups.withLock { g -> (String?, Bool) in
+                if g.open == task { return (nil, true) }
+                var prefix: String?
+                if g.open != nil {
+                    prefix = "::endgroup::"
+                    g.open = nil
+                } else if g.running == 1 {
+                    g.open = task
+                    return ("::group::\(task)", true)
+                }
+                return (prefix, false)
+            }
+            if let opening { write(opening) }
+            write(grouped ? text : "[\(task)] \(text)")
         case .text: write("\(paint("[\(task)]", "36")) \(text)")
         case .json:
             write(JSONText.object([
@@ -104,8 +123,17 @@ public final class RunConsole: OutputSink, Sendable {
     /// GitHub Actions: an `::error` for every run that failed or timed out after its retries.
     private func annotate(_ event: SchedulerEvent) {
         switch event {
+        case .started:
+            groups.withLock { $0.running += 1 }
         case .attemptFinished(let t, let run, let a):
             lastErrors.withLock { $0[t, default: [:]][run] = a.error }
+            let close = groups.withLock { g -> Bool in
+                g.running -= 1
+                guard g.open == names[t] else { return false }
+                g.open = nil
+                return true
+            }
+            if close { write("::endgroup::") }
         case .finished(let t, let run, let status, _) where status == .failed || status == .timedOut:
             let error = lastErrors.withLock { $0[t]?[run] } ?? status.rawValue
             write(GitHubAnnotation.error(title: "jobrun: \(names[t]) run \(run) \(status == .failed ? "failed" : "timed out")",

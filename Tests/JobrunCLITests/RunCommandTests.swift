@@ -454,6 +454,19 @@ private func expectValidAgainstSchema(_ path: String, sourceLocation: SourceLoca
         #expect(!never.stdout.contains("\u{1B}["))
     }
 
+    @Test func githubGroupsEachAttemptsOutputWhenJobsDoNotInterleave() throws {
+        let w = try Workspace("""
+            workers: 1
+            tasks:
+              - {name: first, command: "echo one; echo two", priority: 1}
+              - {name: second, command: "echo three"}
+            """)
+        let r = try JobrunBinary.run(["jobs.yaml", "--no-report"], environment: ["GITHUB_ACTIONS": "true"], in: w.url)
+        #expect(r.status == 0)
+        let lines = r.stdout.split(separator: "\n").filter { !$0.first!.isNumber && !$0.hasPrefix("jobrun:") }
+        #expect(lines == ["::group::first", "one", "two", "::endgroup::", "::group::second", "three", "::endgroup::"])
+    }
+
     @Test func jobsStartWithDefaultSignalDispositions() throws {
         // jobrun ignores SIGPIPE itself; a job must not inherit that, or `yes` would complain.
         let w = try Workspace("tasks: [{name: t, command: \"yes | head -n 1\"}]\n")
