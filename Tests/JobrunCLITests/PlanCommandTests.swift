@@ -26,23 +26,44 @@ import Testing
         // 02:30 does not exist on 29 March in Berlin: Debian cron runs it at the jump.
         #expect(r.stdout.contains("""
             nightly  (command, priority 50)
+              when: at 02:30
               1. 2026-03-29 03:00:00 +02:00   2026-03-29T01:00:00.000Z
               2. 2026-03-30 02:30:00 +02:00   2026-03-30T00:30:00.000Z
               3. 2026-03-31 02:30:00 +02:00   2026-03-31T00:30:00.000Z
             """))
         #expect(r.stdout.contains("""
             soon  (command, priority 1)
+              when: 10s after start
               1. 2026-03-28 12:00:10 +01:00   2026-03-28T11:00:10.000Z
               then no more runs
             """))
         #expect(r.stdout.contains("""
             beat  (command, priority 50)
+              when: at start, then every 30s, 2 runs
               1. 2026-03-28 12:00:00 +01:00   2026-03-28T11:00:00.000Z
               2. 2026-03-28 12:00:30 +01:00   2026-03-28T11:00:30.000Z
               then no more runs
             """))
-        #expect(r.stdout.contains("report  (command, priority 50)\n  after \"nightly\" finishes all runs successfully\n"))
-        #expect(r.stdout.contains("old  (command, priority 50)\n  never (enabled: false)\n"))
+        #expect(r.stdout.contains("report  (command, priority 50)\n  when: at start\n  after \"nightly\" finishes all runs successfully\n"))
+        #expect(r.stdout.contains("old  (command, priority 50)\n  when: at start\n  never (enabled: false)\n"))
+    }
+
+    @Test(arguments: [
+        ("*/15 9-17 * * mon-fri", "every 15 minutes, 09:00–17:59, Monday to Friday"),
+        ("30 2 * * *", "at 02:30"),
+        ("0 9,13,17 * * *", "at 09:00, 13:00, 17:00"),
+        ("5 * * * *", "every hour at :05"),
+        ("0 0 1,15 * *", "at 00:00, on day 1, 15 of the month"),
+        ("0 0 13 * fri", "at 00:00, on day 13 of the month, and every Friday"),
+        ("30 */5 * * * *", "at second 30, every 5 minutes"),
+        ("*/30 * * * * *", "every 30 seconds"),
+        ("@monthly", "at 00:00, on day 1 of the month"),
+        ("0 12 * jul-aug sat", "at 12:00, Saturday, in July, August"),
+        ("0 12 * jun-aug mon-fri", "at 12:00, Monday to Friday, in June to August"),
+    ])
+    func schedulesInWords(cron: String, words: String) throws {
+        let r = try plan("tasks: [{name: t, command: x, schedule: \"\(cron)\"}]\n", ["-n", "1", "--from", "2026-01-01T00:00:00Z"])
+        #expect(r.stdout.contains("  when: \(words)\n"), "\(r.stdout)")
     }
 
     @Test func jsonPlanForTools() throws {

@@ -39,6 +39,7 @@ public struct Plan: Sendable {
         for e in entries {
             let t = e.task
             out += "\n\(t.name)  (\(t.type.rawValue), priority \(t.priority))\n"
+            out += "  when: \(ScheduleWords.describe(t, zone: zone))\n"
             guard t.enabled else {
                 out += "  never (enabled: false)\n"
                 continue
@@ -75,6 +76,7 @@ public struct Plan: Sendable {
             }
             return JSONText.object([
                 "name": JSONText.string(t.name), "type": JSONText.string(t.type.rawValue),
+                "schedule": JSONText.string(ScheduleWords.describe(t, zone: zone)),
                 "priority": String(t.priority), "enabled": t.enabled ? "true" : "false",
                 "after": "[" + t.after.map(JSONText.string).joined(separator: ",") + "]",
                 "jitter_ms": String(t.jitter.milliseconds),
