@@ -33,38 +33,60 @@ public struct Plan: Sendable {
     /// An instant on the zone's wall clock with its UTC offset, e.g. `2026-12-01 03:00:00 +01:00`.
     public func local(_ t: Instant) -> String { zone.wallClock(t.seconds) }
 
-    /// The plan as text for a terminal.
+    /// The plan as a table for a terminal: task, priority, schedule in words, and the next
+    /// start times in the file's zone and in UTC (or why there are none).
     public func text(file: String) -> String {
-        var out = "Plan for \(file) from \(local(start)) (\(start.rfc3339)), zone \(zone.identifier)\n"
+        struct Row { var task = "", priority = "", schedule = "", local = "", utc = "" }
+        var rows: [Row] = []
         for e in entries {
             let t = e.task
-            out += "\n\(t.name)  (\(t.type.rawValue), priority \(t.priority))\n"
-            out += "  when: \(ScheduleWords.describe(t, zone: zone))\n"
-            guard t.enabled else {
-                out += "  never (enabled: false)\n"
-                continue
-            }
-            if !t.after.isEmpty {
-                let names = t.after.map { "\"\($0)\"" }.joined(separator: ", ")
-                if case .now = t.schedule, t.repeatInterval == nil {
-                    out += "  after \(names) \(t.after.count == 1 ? "finishes" : "finish") all runs successfully\n"
-                    continue
+            var first = Row(task: Self.clip(t.name), priority: String(t.priority), schedule: ScheduleWords.describe(t, zone: zone))
+            var notes: [String] = []
+            if !t.enabled {
+                notes.append("never (enabled: false)")
+            } else {
+                if !t.after.isEmpty {
+                    let names = t.after.map { "\"\($0)\"" }.joined(separator: ", ")
+                    let finish = t.after.count == 1 ? "finishes" : "finish"
+                    if case .now = t.schedule, t.repeatInterval == nil {
+                        notes.append("after \(names) \(finish) all runs successfully")
+                    } else {
+                        notes.append("after \(names) \(finish) all runs successfully, and not before:")
+                    }
                 }
-                out += "  after \(names) \(t.after.count == 1 ? "finishes" : "finish") all runs successfully, and not before:\n"
+                if t.jitter > .zero { notes.append("each run up to \(ValueSyntax.format(t.jitter)) later (jitter)") }
             }
-            if t.jitter > .zero { out += "  (each run up to \(ValueSyntax.format(t.jitter)) later: jitter)\n" }
-            let width = String(e.times.count).count
-            for (i, time) in e.times.enumerated() {
-                let n = String(i + 1)
-                out += "  \(String(repeating: " ", count: width - n.count))\(n). \(local(time))   \(time.rfc3339)\n"
+            let showTimes = t.enabled && !(notes.first?.hasSuffix("successfully") ?? false)
+            var lines: [Row] = notes.map { Row(local: $0) }
+            if showTimes {
+                lines += e.times.map { Row(local: local($0), utc: $0.rfc3339) }
+                if e.times.isEmpty { lines.append(Row(local: "never: no due time before `until`")) }
+                else if e.exhausted { lines.append(Row(local: "then no more runs")) }
             }
-            if e.times.isEmpty {
-                out += "  never: no due time before `until`\n"
-            } else if e.exhausted {
-                out += "  then no more runs\n"
+            if let head = lines.first {
+                first.local = head.local
+                first.utc = head.utc
+                lines.removeFirst()
             }
+            rows.append(first)
+            rows += lines
+        }
+        let header = Row(task: "TASK", priority: "PRI", schedule: "SCHEDULE", local: "NEXT RUNS (\(zone.identifier))", utc: "UTC")
+        let all = [header] + rows
+        func width(_ k: KeyPath<Row, String>) -> Int { all.map { $0[keyPath: k].count }.max() ?? 0 }
+        let (w1, w2, w3, w4) = (width(\.task), width(\.priority), width(\.schedule), width(\.local))
+        func pad(_ s: String, _ w: Int) -> String { s + String(repeating: " ", count: max(0, w - s.count)) }
+        var out = "Plan for \(file) from \(local(start)) (\(start.rfc3339)), zone \(zone.identifier)\n\n"
+        for r in all {
+            let line = "\(pad(r.task, w1))  \(pad(r.priority, w2))  \(pad(r.schedule, w3))  \(pad(r.local, w4))  \(r.utc)"
+            out += String(line.reversed().drop { $0 == " " }.reversed()) + "\n"
         }
         return out
+    }
+
+    /// A task name cut to 40 characters for the table.
+    private static func clip(_ name: String) -> String {
+        name.count > 40 ? String(name.prefix(39)) + "…" : name
     }
 
     /// The plan as JSON for tools: the start, the zone, and per task its next due times.
