@@ -210,7 +210,7 @@ public final class ProcessGroups: Sendable {
     /// Creates an empty registry.
     public init() {}
 
-    func insert(_ pid: pid_t, grace: Duration) { _ = groups.withLock { $0.insert(pid) } }
+    func insert(_ pid: pid_t) { _ = groups.withLock { $0.insert(pid) } }
 
     func remove(_ pid: pid_t) {
         // A job's leader has exited; anything left in its group goes with it.

@@ -92,7 +92,7 @@ public struct CommandExecutor: Executor {
                 platformOptions: options, input: input, output: .sequence, error: .sequence
             ) { execution in
                 let pid = execution.processIdentifier.value
-                groups.insert(pid, grace: request.shutdownGrace)
+                groups.insert(pid)
                 let finished = Flag(), grace = GraceTimer()
                 await withTaskGroup(of: Void.self) { group in
                     group.addTask { await streams.read(execution.standardOutput, .stdout) }

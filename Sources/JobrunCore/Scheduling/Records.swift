@@ -64,14 +64,11 @@ public struct AttemptRequest: Sendable {
     public let task: TaskSpec
     public let run: Int
     public let attempt: Int
-    /// On shutdown, how long the attempt gets between SIGTERM and SIGKILL.
-    public let shutdownGrace: Duration
 
-    public init(task: TaskSpec, run: Int, attempt: Int, shutdownGrace: Duration) {
+    public init(task: TaskSpec, run: Int, attempt: Int) {
         self.task = task
         self.run = run
         self.attempt = attempt
-        self.shutdownGrace = shutdownGrace
     }
 }
 

@@ -300,8 +300,7 @@ public struct SchedulerCore: Sendable {
             if records[r].startedAt == nil { records[r].startedAt = now() }
             emit(.started(task: t, run: records[r].run, attempt: attempt))
             running += 1
-            starts.append(Start(run: r, request: AttemptRequest(
-                task: file.tasks[t], run: records[r].run, attempt: attempt, shutdownGrace: file.shutdownGrace)))
+            starts.append(Start(run: r, request: AttemptRequest(task: file.tasks[t], run: records[r].run, attempt: attempt)))
         }
     }
 
