@@ -102,9 +102,9 @@ struct Jobrun: AsyncParsableCommand {
             withExtendedLifetime(last) { Self.exit(withError: ok ? JobrunExit.success : JobrunExit.invalid) }
         }
         let file = files[0]
-        guard let (validated, ok) = ValidateAction(files: [file], format: .text, strict: strict, environment: environment)
-            .load(file, console: &console, quietWhenValid: true)
-        else { throw JobrunExit.invalid }
+        var unusedJSON: [String] = []
+        let (validated, ok) = ValidateAction(files: [file], format: .text, strict: strict, environment: environment)
+            .load(file, console: &console, quietWhenValid: true, collectJSON: &unusedJSON)
         guard ok, let jobs = validated.file else { throw JobrunExit.invalid }
         if plan {
             let start: Instant

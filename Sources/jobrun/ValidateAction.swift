@@ -18,10 +18,7 @@ struct ValidateAction {
         var last: Validated?
         for file in files {
             last = nil
-            guard let (validated, fileOK) = load(file, console: &console, quietWhenValid: false, collectJSON: &json) else {
-                ok = false
-                continue
-            }
+            let (validated, fileOK) = load(file, console: &console, quietWhenValid: false, collectJSON: &json)
             last = validated
             ok = ok && fileOK
         }
@@ -29,13 +26,9 @@ struct ValidateAction {
         return (ok, last)
     }
 
-    /// Reads and validates one file, printing its diagnostics; nil when it cannot be read.
-    func load(_ file: String, console: inout Console, quietWhenValid: Bool) -> (Validated, Bool)? {
-        var unused: [String] = []
-        return load(file, console: &console, quietWhenValid: quietWhenValid, collectJSON: &unused)
-    }
-
-    private func load(_ file: String, console: inout Console, quietWhenValid: Bool, collectJSON json: inout [String]) -> (Validated, Bool)? {
+    /// Reads and validates one file and prints its diagnostics (to stderr, when
+    /// `quietWhenValid` and the file passes); with `--format json` they are collected instead.
+    func load(_ file: String, console: inout Console, quietWhenValid: Bool, collectJSON json: inout [String]) -> (Validated, Bool) {
         let validated = JobFileValidator(environment: environment).validate(contentsOf: file)
         let diagnostics = validated.diagnostics
         let ok = !diagnostics.fails(strict: strict)
