@@ -6,6 +6,10 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "jobrun", targets: ["jobrun"]),
+        // Starts each job and ties its life to jobrun's; installed next to jobrun.
+        .executable(name: "jobrun-exec", targets: ["jobrun-exec"]),
+        // For the fuzz target in Fuzz/, a package of its own that depends on this one.
+        .library(name: "JobrunCore", targets: ["JobrunCore"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -54,6 +58,8 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // In C: it starts before every job, so it must start fast and stay small.
+        .executableTarget(name: "jobrun-exec"),
         .testTarget(name: "JobrunYAMLTests", dependencies: ["JobrunYAML"]),
         .testTarget(
             name: "JobrunCoreTests",

@@ -17,14 +17,27 @@ public struct CommandExecutor: Executor {
     public let logs: AttemptLogs?
     /// Every running job's process group, for shutdown.
     public let groups: ProcessGroups
+    /// The `jobrun-exec` program that starts each job and ties its life to jobrun's (the
+    /// whole group is killed when jobrun dies, even by SIGKILL), or nil to start jobs
+    /// directly.
+    public let tether: String?
     private let executables = ExecutableCache()
 
     /// Creates an executor.
-    public init(environment: [String: String], output: any OutputSink, logs: AttemptLogs?, groups: ProcessGroups) {
+    public init(environment: [String: String], output: any OutputSink, logs: AttemptLogs?, groups: ProcessGroups,
+                tether: String? = CommandExecutor.installedTether()) {
         self.environment = environment
         self.output = output
         self.logs = logs
         self.groups = groups
+        self.tether = tether
+    }
+
+    /// `jobrun-exec` next to the running program, when it is there and executable.
+    public static func installedTether() -> String? {
+        guard let program = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") else { return nil }
+        let candidate = (program as NSString).deletingLastPathComponent + "/jobrun-exec"
+        return access(candidate, X_OK) == 0 ? candidate : nil
     }
 
     public func run(_ request: AttemptRequest, now: @Sendable () -> Instant) async -> AttemptRecord {
@@ -82,9 +95,12 @@ public struct CommandExecutor: Executor {
         let timedOut = Flag(), stopped = Flag()
         let status: TerminationStatus
         var leader: pid_t = 0
+        // Through jobrun-exec: PARENT_PID PROGRAM ARGV0 ARGS...
+        let program = tether ?? executable
+        let arguments = tether == nil ? Array(argv.dropFirst()) : [String(getpid()), executable] + argv
         do {
             let result = try await Subprocess.run(
-                .path(FilePath(executable)), arguments: Arguments(Array(argv.dropFirst())),
+                .path(FilePath(program)), arguments: Arguments(arguments),
                 environment: .custom(Dictionary(uniqueKeysWithValues: env.compactMap { k, v in
                     Environment.Key(rawValue: k).map { ($0, v) }
                 })),

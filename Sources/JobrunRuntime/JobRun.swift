@@ -79,6 +79,10 @@ public struct JobRun: Sendable {
                                  color: RunConsole.wantsColor(settings.color, fd: fd, environment: environment))
         let groups = ProcessGroups()
         let command = CommandExecutor(environment: environment, output: console, logs: logs, groups: groups)
+        if command.tether == nil, file.tasks.contains(where: { $0.type != .http }) {
+            console.note("jobrun: warning: jobrun-exec is not installed next to jobrun, so jobs are started directly "
+                + "and would outlive jobrun if it were killed with SIGKILL; install both programs together")
+        }
         let http = HTTPExecutor(environment: environment)
         let executor = TaskExecutor(command: command, http: http, email: EmailExecutor(command: command))
         let wallStart = RunConsole.now()
@@ -130,16 +134,14 @@ public struct JobRun: Sendable {
                 FileHandle.standardOutput.write(Data(report.json().utf8))
                 written = "report on stdout"
             } else {
-                do { try AtomicFile.write(report.json(), to: path) } catch {
-                    console.note("jobrun: \(error)")
+                guard Self.deliver(report.json(), to: path, what: "report", console: console) else {
                     return ExitStatus.internalFailure
                 }
                 written = "report: \(path)"
             }
         }
         if let junit = settings.junit {
-            do { try AtomicFile.write(JUnitReport(report).xml(), to: junit) } catch {
-                console.note("jobrun: \(error)")
+            guard Self.deliver(JUnitReport(report).xml(), to: junit, what: "JUnit report", console: console) else {
                 return ExitStatus.internalFailure
             }
         }
@@ -151,6 +153,26 @@ public struct JobRun: Sendable {
         }
         console.note(Self.summary(report, written))
         return report.exitCode
+    }
+
+    /// Writes a report file. If its directory went away during the run, it is made again;
+    /// if the file still cannot be written, the report goes to stderr, so that it is not lost.
+    static func deliver(_ text: String, to path: String, what: String, console: RunConsole) -> Bool {
+        do {
+            try AtomicFile.write(text, to: path)
+            return true
+        } catch {
+            let dir = (path as NSString).deletingLastPathComponent
+            if !dir.isEmpty, !FileManager.default.fileExists(atPath: dir),
+               (try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)) != nil,
+               (try? AtomicFile.write(text, to: path)) != nil {
+                console.note("jobrun: warning: the \(what)'s directory \"\(dir)\" disappeared during the run; it was made again")
+                return true
+            }
+            console.note("jobrun: \(error); the \(what) follows on stderr")
+            _ = FileDescriptorWrite.all(2, Array(text.utf8))
+            return false
+        }
     }
 
     static func summary(_ report: Report, _ written: String) -> String {

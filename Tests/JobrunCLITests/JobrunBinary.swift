@@ -29,9 +29,10 @@ struct JobrunBinary {
         packageRoot.appendingPathComponent("Tests/JobrunCLITests/Fixtures/\(name)").path
     }
 
-    static func run(_ arguments: [String], environment: [String: String] = [:], in directory: URL? = nil) throws -> Result {
+    static func run(_ arguments: [String], environment: [String: String] = [:], in directory: URL? = nil,
+                    binary: URL = url) throws -> Result {
         let process = Process()
-        process.executableURL = url
+        process.executableURL = binary
         process.arguments = arguments
         var env = ProcessInfo.processInfo.environment
         env["GITHUB_ACTIONS"] = nil

@@ -64,7 +64,6 @@ private func firstRun(_ report: [String: Any], _ task: String) -> [String: Any] 
     return (tasks.first { $0["name"] as? String == task }?["runs"] as? [[String: Any]])?.first ?? [:]
 }
 
-private func attempts(_ run: [String: Any]) -> [[String: Any]] { run["attempts"] as? [[String: Any]] ?? [] }
 
 @Suite(.serialized) struct HTTPTaskTests {
     @Test func aWebhookThatAnswers503TwiceThen200SucceedsOnTheThirdAttempt() throws {

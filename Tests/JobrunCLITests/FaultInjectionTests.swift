@@ -1,0 +1,339 @@
+import Foundation
+import Testing
+
+/// What every fault must leave behind: no process whose command line carries `marker`, no
+/// temporary file in the workspace, and a complete report that matches the schema, with
+/// every task of the file in it and every run in a final state.
+private func expectCleanAftermath(_ w: Workspace, marker: String, report: String = "jobrun-report.json", tasks: Int,
+                                  checkSchema: Bool = true, sourceLocation: SourceLocation = #_sourceLocation) throws {
+    // Processes killed just before jobrun exited may take a moment to be gone.
+    var left = survivors(marker)
+    for _ in 0..<100 where !left.isEmpty {
+        usleep(20_000)
+        left = survivors(marker)
+    }
+    #expect(left.isEmpty, "left behind: \(left)", sourceLocation: sourceLocation)
+    let files = FileManager.default.enumerator(atPath: w.path)?.allObjects as? [String] ?? []
+    #expect(files.filter { $0.hasSuffix(".tmp") }.isEmpty, "temporary files left: \(files)", sourceLocation: sourceLocation)
+    let data = try Data(contentsOf: w.url.appendingPathComponent(report))
+    let json = try #require(JSONSerialization.jsonObject(with: data) as? [String: Any], sourceLocation: sourceLocation)
+    let taskList = json["tasks"] as? [[String: Any]] ?? []
+    #expect(taskList.count == tasks, sourceLocation: sourceLocation)
+    let final: Set = ["succeeded", "failed", "timed_out", "skipped", "cancelled"]
+    for task in taskList {
+        for run in task["runs"] as? [[String: Any]] ?? [] {
+            #expect(final.contains(run["status"] as? String ?? ""), "\(task["name"] ?? "?"): \(run)", sourceLocation: sourceLocation)
+        }
+    }
+    if checkSchema { try expectValidAgainstSchema([w.url.appendingPathComponent(report).path], sourceLocation: sourceLocation) }
+}
+
+/// The first attempt of the first run of `task`.
+private func firstAttempt(_ report: [String: Any], _ task: String,
+                          sourceLocation: SourceLocation = #_sourceLocation) throws -> [String: Any] {
+    let run = try #require(runs(report, task).first, sourceLocation: sourceLocation)
+    return try #require(attempts(run).first, sourceLocation: sourceLocation)
+}
+
+/// Whether process `pid` has SIGTERM handled or ignored: jobrun has trapped it.
+private func trapsSIGTERM(_ pid: Int32) -> Bool {
+    guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return false }
+    let bit: UInt64 = 1 << (UInt64(SIGTERM) - 1)
+    return status.split(separator: "\n").contains { line in
+        guard line.hasPrefix("SigCgt:") || line.hasPrefix("SigIgn:") else { return false }
+        let hex = line.split(separator: "\t").last.map(String.init) ?? ""
+        return (UInt64(hex.trimmingCharacters(in: .whitespaces), radix: 16) ?? 0) & bit != 0
+    }
+}
+
+/// jobs that misbehave, and jobrun being stopped or killed at bad moments. After each: no
+/// process left, no temporary file, a complete report.
+@Suite(.serialized) struct FaultInjectionTests {
+    @Test func aJobThatSegfaultsIsAFailedAttemptWithItsSignal() throws {
+        let w = try Workspace("""
+            tasks:
+              - {name: crash, command: "echo before; kill -SEGV $$; echo never 201.1"}
+            """)
+        let r = try w.run()
+        #expect(r.status == 1)
+        let attempt = try firstAttempt(try w.report(), "crash")
+        #expect(attempt["status"] as? String == "failed")
+        #expect(attempt["signal"] as? Int == 11)
+        #expect(attempt["error"] as? String == "killed by signal 11 (SIGSEGV)")
+        #expect(attempt["stdout_tail"] as? String == "before\n")
+        try expectCleanAftermath(w, marker: "201.1", tasks: 1)
+    }
+
+    @Test func aJobThatIgnoresSIGTERMAndItsChildrenAreKilledAfterTheGrace() throws {
+        let w = try Workspace("""
+            tasks:
+              - name: stubborn
+                command: trap '' TERM; sleep 202.1 & sleep 202.2 & wait; sleep 202.3
+                timeout: 200ms
+                kill_grace: 200ms
+            """)
+        let r = try w.run()
+        #expect(r.status == 1)
+        let attempt = try firstAttempt(try w.report(), "stubborn")
+        #expect(attempt["status"] as? String == "timed_out")
+        #expect(attempt["signal"] as? Int == 9)
+        try expectCleanAftermath(w, marker: "202.", tasks: 1)
+    }
+
+    /// A job's descendant that leaves the process group (setsid) after a double fork is not
+    /// reached by signals to the group; jobrun-exec, a child subreaper, inherits it and kills
+    /// it when the job's main process ends.
+    @Test func aDaemonizedGrandchildIsKilledWhenTheJobEnds() throws {
+        let w = try Workspace("""
+            tasks:
+              - name: daemonizes
+                command: (setsid sleep 203.1 >/dev/null 2>&1 &); (sh -c 'sleep 203.2 &' &); echo started
+              - name: waits
+                command: "sleep 0.5"
+            """)
+        let r = try w.run()
+        #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
+        #expect(try firstAttempt(try w.report(), "daemonizes")["stdout_tail"] as? String == "started\n")
+        try expectCleanAftermath(w, marker: "203.", tasks: 2)
+    }
+
+    @Test func hundredMegabytesOfOutputReachTheLogWhole() throws {
+        let w = try Workspace("""
+            tasks:
+              - {name: flood, command: "yes 0123456789abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopq | head -c 100000000"}
+            """)
+        let r = try w.run(["--quiet", "--log-dir", "logs"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let logs = try FileManager.default.contentsOfDirectory(atPath: w.url.appendingPathComponent("logs").path)
+        let log = try #require(logs.first { $0.hasPrefix("flood") })
+        let attributes = try FileManager.default.attributesOfItem(atPath: w.url.appendingPathComponent("logs/\(log)").path)
+        #expect(attributes[.size] as? Int == 100_000_000)
+        let tail = try firstAttempt(try w.report(), "flood")["stdout_tail"] as? String
+        #expect(tail?.utf8.count == 4096)
+        try expectCleanAftermath(w, marker: "abcdefghijklmnopq", tasks: 1)
+    }
+
+    @Test func aFiveMegabyteLineIsKeptWholeInTheLogAndTheOutputFile() throws {
+        let w = try Workspace("""
+            tasks:
+              - {name: wide, command: "head -c 5000000 /dev/zero | tr '\\\\0' y; echo", output: wide.txt}
+            """)
+        let r = try w.run(["--quiet", "--log-dir", "logs"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let output = try Data(contentsOf: w.url.appendingPathComponent("wide.txt"))
+        #expect(output.count == 5_000_001)
+        #expect(output.dropLast().allSatisfy { $0 == UInt8(ascii: "y") } && output.last == UInt8(ascii: "\n"))
+        let logs = try FileManager.default.contentsOfDirectory(atPath: w.url.appendingPathComponent("logs").path)
+        let name = try #require(logs.first)
+        let log = try Data(contentsOf: w.url.appendingPathComponent("logs/\(name)"))
+        #expect(log.filter { $0 == UInt8(ascii: "y") }.count == 5_000_000)
+        try expectCleanAftermath(w, marker: "5000000", tasks: 1)
+    }
+
+    @Test func aJobThatClosesItsStdoutEarlyStillHasItsStderrAndExitRecorded() throws {
+        let w = try Workspace("""
+            tasks:
+              - {name: closes, command: "echo out; exec >&-; sleep 0.1; echo err 204.1 >&2; exit 3"}
+            """)
+        let r = try w.run()
+        #expect(r.status == 1)
+        let attempt = try firstAttempt(try w.report(), "closes")
+        #expect(attempt["exit_code"] as? Int == 3)
+        #expect(attempt["stdout_tail"] as? String == "out\n")
+        #expect(attempt["stderr_tail"] as? String == "err 204.1\n")
+        try expectCleanAftermath(w, marker: "204.1", tasks: 1)
+    }
+
+    @Test func jobsThatCannotStartAreFailedAttemptsAndTheRunGoesOn() throws {
+        let w = try Workspace("""
+            tasks:
+              - {name: missing, command: [no-such-program-205]}
+              - {name: plain, command: [./plain.txt]}
+              - {name: nodir, command: "true", working_dir: /no/such/dir/205}
+              - {name: fine, command: "echo fine"}
+            """)
+        try "x".write(to: w.url.appendingPathComponent("plain.txt"), atomically: true, encoding: .utf8)
+        let r = try w.run()
+        #expect(r.status == 1)
+        let report = try w.report()
+        for name in ["missing", "plain", "nodir"] {
+            let attempt = try? firstAttempt(report, name)
+            #expect(attempt?["status"] as? String == "failed")
+            #expect((attempt?["error"] as? String)?.isEmpty == false)
+        }
+        #expect(runs(report, "fine").first?["status"] as? String == "succeeded")
+        try expectCleanAftermath(w, marker: "205", tasks: 4)
+    }
+
+    @Test func anUnwritableLogDirectoryStopsJobrunBeforeAnyTaskStarts() throws {
+        let w = try Workspace("tasks: [{name: t, command: \"touch ran\"}]\n")
+        try "x".write(to: w.url.appendingPathComponent("afile"), atomically: true, encoding: .utf8)
+        let r = try w.run(["--log-dir", "afile/logs"])
+        #expect(r.status == 3)
+        #expect(r.stderr.contains("cannot use the log directory \"afile/logs\""), "\(r.stderr)")
+        #expect(w.file("ran") == nil)
+        #expect(w.file("jobrun-report.json") == nil)
+    }
+
+    @Test func aReportDirectoryThatDisappearsMidRunIsMadeAgain() throws {
+        let w = try Workspace("tasks: [{name: remover, command: \"rm -rf out; echo removed\"}]\n")
+        try FileManager.default.createDirectory(at: w.url.appendingPathComponent("out"), withIntermediateDirectories: true)
+        let r = try w.run(["--report", "out/report.json", "--junit", "out/junit.xml"])
+        #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
+        #expect(r.stdout.contains("directory \"out\" disappeared during the run; it was made again"), "\(r.stdout)")
+        #expect(w.file("out/junit.xml")?.contains("remover run 1") == true)
+        try expectCleanAftermath(w, marker: "removed", report: "out/report.json", tasks: 1)
+    }
+
+    @Test func aReportThatCannotBeWrittenAtTheEndGoesToStderr() throws {
+        // The directory is replaced by a file during the run: it cannot be made again.
+        let w = try Workspace("tasks: [{name: blocker, command: \"rm -rf out; echo x > out\"}]\n")
+        try FileManager.default.createDirectory(at: w.url.appendingPathComponent("out"), withIntermediateDirectories: true)
+        let r = try w.run(["--report", "out/report.json"])
+        #expect(r.status == 3)
+        #expect(r.stdout.contains("the report follows on stderr"), "\(r.stdout)")
+        let report = try #require(JSONSerialization.jsonObject(with: Data(r.stderr.utf8)) as? [String: Any])
+        #expect(runs(report, "blocker").first?["status"] as? String == "succeeded")
+    }
+
+    /// SIGTERM at a random moment, from just after jobrun trapped it to well into the run,
+    /// 50 times: every time exit 143, a complete schema-valid report, and nothing left.
+    @Test func sigtermAtARandomMomentFiftyTimes() throws {
+        let w = try Workspace("""
+            workers: 4
+            shutdown_grace: 3s
+            tasks:
+              - {name: ticker, command: "echo tick 206", schedule: "@every 100ms"}
+              - {name: slow, command: "sleep 206.1"}
+              - {name: tree, command: "sleep 206.2 & sleep 206.3 & wait"}
+              - {name: stubborn, command: "trap '' TERM; sleep 206.4 & wait; sleep 206.5", kill_grace: 100ms}
+              - {name: flaky, command: "exit 1", retries: 3, retry_delay: 50ms}
+              - {name: writer, command: "echo data 206; sleep 206.6", output: written.txt}
+              - {name: later, command: "true", after: [slow]}
+            """)
+        var generator = SystemRandomNumberGenerator()
+        for round in 0..<50 {
+            let report = "report-\(round).json"
+            let process = try w.start(["--report", report, "--quiet"])
+            for _ in 0..<5000 where !trapsSIGTERM(process.processIdentifier) { usleep(1000) }
+            usleep(UInt32.random(in: 0...300_000, using: &generator))
+            kill(process.processIdentifier, SIGTERM)
+            process.waitUntilExit()
+            #expect(process.terminationReason == .exit && process.terminationStatus == 143, "round \(round)")
+            try expectCleanAftermath(w, marker: "206", report: report, tasks: 7, checkSchema: false)
+            let json = try w.report(report)
+            #expect(json["outcome"] as? String == "interrupted" && json["signal"] as? Int == 15, "round \(round)")
+            #expect(w.file("written.txt") == nil, "round \(round): a stopped job's output must not be kept")
+        }
+        // One schema check of all 50 reports.
+        try expectValidAgainstSchema((0..<50).map { w.url.appendingPathComponent("report-\($0).json").path })
+    }
+
+    @Test func aSecondSIGINTKillsEveryJobAtOnceAndStillWritesTheReport() throws {
+        let w = try Workspace("""
+            shutdown_grace: 60s
+            tasks:
+              - {name: stubborn, command: "trap '' INT TERM; sleep 207.1 & wait; sleep 207.2", kill_grace: 60s}
+              - {name: marker, command: "touch started; sleep 207.3"}
+            """)
+        let process = try w.start()
+        try w.waitFor("started")
+        kill(process.processIdentifier, SIGINT)
+        usleep(200_000)
+        kill(process.processIdentifier, SIGINT)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 130)
+        try expectCleanAftermath(w, marker: "207.", tasks: 2)
+    }
+
+    @Test func aThousandTasksOnFiftyWorkers() throws {
+        var yaml = "workers: 50\ntasks:\n"
+        for i in 0..<1000 { yaml += "  - {name: t\(i), command: \"sleep 0.02; echo 208 \(i)\"}\n" }
+        let w = try Workspace(yaml)
+        let r = try w.run(["--quiet"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let report = try w.report()
+        let tasks = report["tasks"] as? [[String: Any]] ?? []
+        #expect(tasks.count == 1000)
+        var edges: [(Int64, Int)] = []
+        for (i, task) in tasks.enumerated() {
+            let run = (task["runs"] as? [[String: Any]])?.first ?? [:]
+            #expect(run["status"] as? String == "succeeded")
+            #expect(attempts(run).first?["stdout_tail"] as? String == "208 \(i)\n")
+            edges.append((millis(run["started_at"]), 1))
+            edges.append((millis(run["finished_at"]), -1))
+        }
+        // Never more than 50 at once (ends sort before starts at the same millisecond).
+        var running = 0, most = 0
+        for edge in edges.sorted(by: { ($0.0, $0.1) < ($1.0, $1.1) }) {
+            running += edge.1
+            most = max(most, running)
+        }
+        #expect(most <= 50 && most > 1, "at most \(most) at once")
+        try expectCleanAftermath(w, marker: "208", tasks: 1000)
+    }
+
+    /// jobrun killed with SIGKILL cannot clean up: jobrun-exec, the parent of every job,
+    /// gets its parent-death signal and kills the job's whole group.
+    @Test func jobsDieWithJobrunEvenWhenItIsKilledWithSIGKILL() throws {
+        let w = try Workspace("""
+            tasks:
+              - {name: tree, command: "sleep 209.1 & sleep 209.2; wait"}
+              - {name: direct, command: [sleep, "209.3"]}
+              - {name: marker, command: "touch started; sleep 209.4"}
+            """)
+        let process = try w.start()
+        try w.waitFor("started")
+        usleep(100_000)
+        // Three jobrun-exec, two shells, four sleeps.
+        #expect(survivors("209.").count == 9)
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        var left = survivors("209.")
+        for _ in 0..<100 where !left.isEmpty {
+            usleep(20_000)
+            left = survivors("209.")
+        }
+        #expect(left.isEmpty, "left behind: \(left)")
+    }
+
+    /// The kernel sends the parent-death signal when the *thread* that started a process
+    /// exits; jobrun's threads come and go, so jobrun-exec must not take that for jobrun's death.
+    @Test func aJobOutlivesTheThreadThatStartedIt() throws {
+        let tether = JobrunBinary.url.deletingLastPathComponent().appendingPathComponent("jobrun-exec").path
+        let started = DispatchSemaphore(value: 0)
+        nonisolated(unsafe) var pid: pid_t = 0
+        let thread = Thread {
+            var attributes = posix_spawnattr_t()
+            posix_spawnattr_init(&attributes)
+            posix_spawnattr_setflags(&attributes, 0x80)  // POSIX_SPAWN_SETSID, which Glibc's module leaves out
+            let argv = [tether, String(getpid()), "/bin/sleep", "sleep", "210.1"]
+            var cArgs = argv.map { strdup($0) } + [nil]
+            posix_spawn(&pid, tether, nil, &attributes, &cArgs, environ)
+            for p in cArgs { free(p) }
+            posix_spawnattr_destroy(&attributes)
+            started.signal()
+        }
+        thread.start()
+        started.wait()
+        // The thread has returned and exited; give the signal time to arrive.
+        usleep(300_000)
+        #expect(survivors("210.1").count == 2, "jobrun-exec or its job died with the thread")
+        kill(-pid, SIGKILL)
+        var status: Int32 = 0
+        waitpid(pid, &status, 0)
+        for _ in 0..<100 where !survivors("210.1").isEmpty { usleep(20_000) }
+        #expect(survivors("210.1").isEmpty)
+    }
+
+    @Test func withoutJobrunExecJobrunWarnsAndStillRuns() throws {
+        let w = try Workspace("tasks: [{name: t, command: \"echo ran\"}]\n")
+        let lone = w.url.appendingPathComponent("bin")
+        try FileManager.default.createDirectory(at: lone, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(at: JobrunBinary.url, to: lone.appendingPathComponent("jobrun"))
+        let r = try JobrunBinary.run(["jobs.yaml"], in: w.url, binary: lone.appendingPathComponent("jobrun"))
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("jobrun-exec is not installed next to jobrun"), "\(r.stdout)")
+        #expect(r.stdout.contains("[t] ran"))
+    }
+}
