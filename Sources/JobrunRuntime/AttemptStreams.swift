@@ -1,7 +1,6 @@
 import Foundation
 import JobrunCore
 import Subprocess
-import Synchronization
 
 /// Which output stream of a job.
 public enum StreamKind: String, Sendable {
@@ -37,7 +36,7 @@ final class AttemptStreams: Sendable {
     private let sink: any OutputSink
     private let log: LogFile?
     private let destination: OutputFile?
-    private let state = Mutex(State())
+    private let state = Locked(State())
 
     init(task: String, sink: any OutputSink, log: LogFile?, destination: OutputFile?) {
         self.task = task
@@ -205,7 +204,7 @@ final class LogFile: Sendable {
 
 /// The process groups of running jobs, so shutdown can reach every one of them.
 public final class ProcessGroups: Sendable {
-    private let groups = Mutex<Set<pid_t>>([])
+    private let groups = Locked<Set<pid_t>>([])
 
     /// Creates an empty registry.
     public init() {}

@@ -132,10 +132,19 @@ public struct CommandExecutor: Executor {
                     // then the watchdog stays until the job has really exited.
                     await group.next()
                     await group.next()
+                    // A job whose streams just ended is almost always exiting: look again for
+                    // up to 2 ms before falling back to sleeping between looks.
+                    var exited = hasExited(pid)
+                    let deadline = ContinuousClock.now + .milliseconds(2)
+                    while !exited && ContinuousClock.now < deadline {
+                        usleep(50)
+                        exited = hasExited(pid)
+                    }
                     var wait = 5
-                    while !hasExited(pid) {
+                    while !exited {
                         await pause(milliseconds: wait)
                         wait = min(wait * 2, 100)
+                        exited = hasExited(pid)
                     }
                     finished.set()
                     grace.end()
@@ -198,7 +207,7 @@ public struct CommandExecutor: Executor {
 /// cancelled (a job told to stop still gets its grace), and ends early when the job is gone.
 final class GraceTimer: Sendable {
     private enum State { case idle, waiting(CheckedContinuation<Bool, Never>), ended }
-    private let state = Mutex(State.idle)
+    private let state = Locked(State.idle)
 
     /// Waits `duration`; true when it ran out, false when ``end()`` came first.
     func wait(_ duration: Duration) async -> Bool {
@@ -283,7 +292,7 @@ extension Error {
 /// Resolves each task's executable once: a path with a slash as given (relative to the
 /// working directory), a bare name by searching `PATH`.
 final class ExecutableCache: Sendable {
-    private let resolved = Mutex<[Int: Result<String, UserMessage>]>([:])
+    private let resolved = Locked<[Int: Result<String, UserMessage>]>([:])
 
     func resolve(_ name: String, task: Int, path: String, workingDirectory: String?) -> Result<String, UserMessage> {
         if let hit = resolved.withLock({ $0[task] }) { return hit }

@@ -3,7 +3,6 @@ import Foundation
 import JobrunCore
 import NIOCore
 import NIOHTTP1
-import Synchronization
 
 /// Runs `type: http` attempts with async-http-client: the request, with `${NAME}` filled
 /// in from the environment, under a deadline of the request's (or the task's) timeout.
@@ -12,7 +11,7 @@ import Synchronization
 public final class HTTPExecutor: Executor {
     /// The environment `${NAME}` references and proxy settings come from.
     let environment: [String: String]
-    private let clients = Mutex<[String: HTTPClient]>([:])
+    private let clients = Locked<[String: HTTPClient]>([:])
 
     /// Creates an executor; call ``shutdown()`` when the run is over.
     public init(environment: [String: String]) {

@@ -1,6 +1,5 @@
 import Foundation
 import JobrunCore
-import Synchronization
 import UnixSignals
 
 /// Everything a run needs from the command line.
@@ -87,6 +86,7 @@ public struct JobRun: Sendable {
         let executor = TaskExecutor(command: command, http: http, email: EmailExecutor(command: command))
         let wallStart = RunConsole.now()
         let scheduler = Scheduler(file: file, plan: settings.plan, clock: ContinuousClock(), wallOrigin: wallStart,
+                                  originAge: .seconds(Date().timeIntervalSince1970 - Double(wallStart.milliseconds) / 1000),
                                   executor: executor, emit: { console.event($0) })
         let shutdownGrace = file.shutdownGrace
         let signals = self.signals
@@ -191,7 +191,7 @@ public struct JobRun: Sendable {
 
 /// The first signal received, if any.
 final class SignalRecord: Sendable {
-    private let stored = Mutex<Int32?>(nil)
+    private let stored = Locked<Int32?>(nil)
 
     /// Records `signal` if it is the first; returns whether it was.
     func first(_ signal: Int32) -> Bool {

@@ -1,6 +1,5 @@
 import Foundation
 import JobrunCore
-import Synchronization
 
 /// The console of a run: one line per event with a timestamp, each job output line whole
 /// and prefixed with its task name, or (`--format json`) one JSON object per line. Every
@@ -17,7 +16,7 @@ public final class RunConsole: OutputSink, Sendable {
     private let github: Bool
     private let color: Bool
     private let live: Bool
-    private let lock = Mutex(Counts())
+    private let lock = Locked(Counts())
 
     /// What the status line shows.
     private struct Counts {
@@ -27,9 +26,9 @@ public final class RunConsole: OutputSink, Sendable {
         var ended = false
     }
     /// The last attempt's error of each run, for the annotation of a run that fails.
-    private let lastErrors = Mutex<[Int: [Int: String]]>([:])
+    private let lastErrors = Locked<[Int: [Int: String]]>([:])
     /// GitHub Actions: attempts running, and the task whose output is in an open `::group::`.
-    private let groups = Mutex<(running: Int, open: String?)>((0, nil))
+    private let groups = Locked<(running: Int, open: String?)>((0, nil))
 
     /// Creates a console writing to `fd` (1 for stdout, 2 when the report goes to stdout);
     /// with `github`, a run that finally fails also prints an `::error` annotation.

@@ -47,6 +47,24 @@ import Testing
         #expect(s.diagnostics == q.diagnostics)
     }
 
+    // Found by the fuzzer (Tests/JobrunCLITests/Fixtures/fuzz-regressions/): of duplicate
+    // keys YAML keeps the first, and the streaming reader must not read the tasks or the
+    // defaults of the second.
+    @Test func aDuplicateTasksKeyIsNotRead() {
+        let text = "tasks:\n  - x\ntasks:\n  - command: [true]\n"
+        let (s, q) = both(text)
+        #expect(s.diagnostics.count == 2)
+        #expect(s.diagnostics == q.diagnostics)
+    }
+
+    @Test func theFirstOfDuplicateDefaultsApplies() {
+        let text = "defaults: {retries: 0}\ndefaults: {retries: 5, retry_delay: 1h}\n"
+            + "tasks:\n  - {name: a, command: [\"true\"], schedule: \"@every 5m\"}\n"
+        let (s, q) = both(text)
+        #expect(s.diagnostics.count == 1)
+        #expect(s.diagnostics == q.diagnostics)
+    }
+
     @Test func yamlErrorsAreTheSame() {
         let text = "tasks:\n\(tasks(500))\n  - [unclosed\n"
         let (s, q) = both(text)

@@ -26,9 +26,13 @@ public struct Timebase<C: Clock>: Sendable where C.Duration == Duration {
     public let origin: C.Instant
     public let wallOrigin: Instant
 
-    public init(clock: C, wallOrigin: Instant) {
+    /// `originAge` is how long ago, in real time, the wall clock read `wallOrigin`: wall
+    /// instants have millisecond resolution, and the clock's origin is set back by the part
+    /// that was cut off, so that a run due at a wall instant starts then and not up to a
+    /// millisecond later.
+    public init(clock: C, wallOrigin: Instant, originAge: Duration = .zero) {
         self.clock = clock
-        self.origin = clock.now
+        self.origin = clock.now.advanced(by: .zero - originAge)
         self.wallOrigin = wallOrigin
     }
 
@@ -457,11 +461,12 @@ public actor Scheduler<C: Clock> where C.Duration == Duration {
     private var announced: (task: Int, at: Instant)?
 
     /// Creates a scheduler that starts now on `clock`, whose now is the wall-clock `wallOrigin`.
-    public init(file: JobFile, plan: RunPlan, clock: C, wallOrigin: Instant, executor: any Executor,
-                emit: @escaping @Sendable (SchedulerEvent) -> Void) {
+    /// `originAge`: see ``Timebase/init(clock:wallOrigin:originAge:)``.
+    public init(file: JobFile, plan: RunPlan, clock: C, wallOrigin: Instant, originAge: Duration = .zero,
+                executor: any Executor, emit: @escaping @Sendable (SchedulerEvent) -> Void) {
         self.plan = plan
         self.executor = executor
-        self.timebase = Timebase(clock: clock, wallOrigin: wallOrigin)
+        self.timebase = Timebase(clock: clock, wallOrigin: wallOrigin, originAge: originAge)
         self.emit = emit
         core = SchedulerCore(file: file, plan: plan, start: wallOrigin, emit: emit)
         (control, controlContinuation) = AsyncStream.makeStream(of: Void.self)

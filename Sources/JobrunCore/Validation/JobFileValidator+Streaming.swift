@@ -74,20 +74,29 @@ final class TaskFeed: @unchecked Sendable {
     private var prelude: [String: Node] = [:]
     private var items: [(Int, Node)] = []
     private var tasksStarted = false
+    /// The first `tasks:` value is complete: items of a later, duplicate `tasks:` are not
+    /// the file's tasks.
+    private var tasksEnded = false
     private var document: YAMLDocument?
 
+    // Of duplicate keys, the composer keeps the first, and so does the feed.
     func value(_ key: String, _ node: Node) {
         condition.lock()
-        if !tasksStarted && key != "tasks" { prelude[key] = node }
+        if key == "tasks" {
+            tasksEnded = true
+        } else if !tasksStarted && prelude[key] == nil {
+            prelude[key] = node
+        }
         condition.unlock()
     }
 
     func item(_ index: Int, _ node: Node) {
         condition.lock()
+        defer { condition.unlock() }
+        if tasksEnded { return }
         tasksStarted = true
         items.append((index, node))
         if items.count == 1 || items.count % 256 == 0 { condition.signal() }
-        condition.unlock()
     }
 
     func finish(_ document: YAMLDocument) {
