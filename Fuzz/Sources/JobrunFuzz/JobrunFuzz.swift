@@ -1,0 +1,60 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import JobrunCore
+
+/// The environment every input is read in: a zone for files without `timezone:`, and one
+/// variable for `${NAME}` references to find.
+private func environment() -> [String: String] {
+    ["TZ": "Europe/Berlin", "TOKEN": "t0ken"]
+}
+
+/// Whether each input is also validated with the streaming reader that `jobrun --validate`
+/// uses for files of `JobFileValidator.streamingThreshold` bytes or more; set
+/// `JOBRUN_FUZZ_STREAMING=0` to skip it.
+private let streaming: Bool = getenv("JOBRUN_FUZZ_STREAMING").map { String(cString: $0) != "0" } ?? true
+
+/// libFuzzer's entry point: validates the input as `jobrun --validate FILE` does (whole,
+/// then streaming with the threshold lowered to one byte), prints nothing, and traps when
+/// the two readers disagree.
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+    let bytes = Array(UnsafeBufferPointer(start: data, count: size))
+    let validator = JobFileValidator(environment: environment())
+    let whole = validator.validate(bytes)
+    render(whole)
+
+    if streaming {
+        var streamingValidator = validator
+        streamingValidator.streamingThreshold = 1
+        let streamed = streamingValidator.validate(bytes)
+        render(streamed)
+        // The streaming reader promises the same result as reading after parsing.
+        if streamed.diagnostics != whole.diagnostics || (streamed.file == nil) != (whole.file == nil) {
+            let show = { (v: Validated) in
+                v.diagnostics.map { $0.formatted(file: "input") }.joined(separator: "\n") + "\n(model: \(v.file == nil ? "none" : "\(v.file!.tasks.count) tasks"))"
+            }
+            fatalError("the streaming reader disagrees with the whole-file reader\nwhole:\n\(show(whole))\nstreaming:\n\(show(streamed))")
+        }
+    }
+    return 0
+}
+
+/// Everything `ValidateAction` makes of a result: each diagnostic as text, as JSON and as a
+/// GitHub annotation, and the task count of a valid file.
+private func render(_ validated: Validated) {
+    var total = validated.file?.tasks.count ?? 0
+    for d in validated.diagnostics {
+        total &+= d.formatted(file: "jobs.yaml").utf8.count
+        total &+= d.json(file: "jobs.yaml").utf8.count
+        total &+= d.githubAnnotation(file: "jobs.yaml").utf8.count
+    }
+    blackHole(total)
+}
+
+@inline(never)
+private func blackHole(_ value: Int) {
+    withExtendedLifetime(value) {}
+}
