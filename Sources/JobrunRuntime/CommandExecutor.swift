@@ -132,20 +132,9 @@ public struct CommandExecutor: Executor {
                     // then the watchdog stays until the job has really exited.
                     await group.next()
                     await group.next()
-                    // A job whose streams just ended is almost always exiting: look again for
-                    // up to 2 ms before falling back to sleeping between looks.
-                    var exited = hasExited(pid)
-                    let deadline = ContinuousClock.now + .milliseconds(2)
-                    while !exited && ContinuousClock.now < deadline {
-                        usleep(50)
-                        exited = hasExited(pid)
-                    }
-                    var wait = 5
-                    while !exited {
-                        await pause(milliseconds: wait)
-                        wait = min(wait * 2, 100)
-                        exited = hasExited(pid)
-                    }
+                    // Then wait for the exit itself, on a thread of its own: a blocking
+                    // waitid that does not reap (swift-subprocess does that).
+                    if !hasExited(pid) { await waitForExit(of: pid) }
                     finished.set()
                     grace.end()
                     group.cancelAll()
@@ -244,10 +233,15 @@ func hasExited(_ pid: pid_t) -> Bool {
     return rc != 0 || info._sifields._sigchld.si_pid != 0
 }
 
-/// Waits a little, whether or not the task is cancelled.
-func pause(milliseconds: Int) async {
+/// Waits until child `pid` has exited, without reaping it, on a thread of its own (not one
+/// of the pool's, which a blocked wait would take from every other job).
+func waitForExit(of pid: pid_t) async {
     await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-        DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(milliseconds)) { continuation.resume() }
+        Thread.detachNewThread {
+            var info = siginfo_t()
+            while waitid(P_PID, id_t(pid), &info, WEXITED | WNOWAIT) != 0 && errno == EINTR {}
+            continuation.resume()
+        }
     }
 }
 
