@@ -169,6 +169,15 @@ private func expectDiagnostics(_ marked: String, _ expected: [Expected], sourceL
             ])
     }
 
+    // Found while fuzzing: each candidate zone cost a table as large as the value, so a
+    // 1 MB `timezone:` took minutes. A value far longer than every candidate is skipped.
+    @Test func aHugeUnknownZoneIsRefusedAtOnce() {
+        let zone = String(repeating: "Europe/Berlin", count: 20_000)
+        let validated = validate("timezone: \(zone)\ntasks:\n  - {name: a, command: [\"true\"]}\n")
+        #expect(validated.diagnostics.map(\.path) == ["timezone"])
+        #expect(validated.diagnostics.first?.message.contains("did you mean") == false)
+    }
+
     @Test func schedulesDurationsAndTimestamps() {
         expectDiagnostics("""
             tasks:

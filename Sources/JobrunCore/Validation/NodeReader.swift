@@ -198,10 +198,16 @@ public enum Suggestion {
     /// The candidate closest to `word`, when one is within a few edits.
     public static func closest(to word: String, in candidates: [String]) -> String? {
         let lower = word.lowercased()
+        let length = lower.unicodeScalars.count
         var best: (String, Int)?
         for c in candidates {
-            let d = distance(lower, c.lowercased())
-            if d <= max(1, min(3, c.count / 3)), best == nil || d < best!.1 { best = (c, d) }
+            let candidate = c.lowercased()
+            let limit = max(1, min(3, c.count / 3))
+            // The distance is at least the difference in length: a long value (a whole line
+            // pasted as a time zone) is far from every candidate, and costs no table.
+            guard abs(candidate.unicodeScalars.count - length) <= limit else { continue }
+            let d = distance(lower, candidate)
+            if d <= limit, best == nil || d < best!.1 { best = (c, d) }
         }
         return best?.0
     }
