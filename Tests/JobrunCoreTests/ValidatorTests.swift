@@ -1,4 +1,4 @@
-import JobrunCore
+@testable import JobrunCore
 import JobrunYAML
 import Testing
 
@@ -176,6 +176,44 @@ private func expectDiagnostics(_ marked: String, _ expected: [Expected], sourceL
         let validated = validate("timezone: \(zone)\ntasks:\n  - {name: a, command: [\"true\"]}\n")
         #expect(validated.diagnostics.map(\.path) == ["timezone"])
         #expect(validated.diagnostics.first?.message.contains("did you mean") == false)
+    }
+
+    // Found while fuzzing: every unknown `after:` name was compared with every task name,
+    // so a large file whose `after:` names were all wrong took hours. Only the first hundred
+    // get a suggestion.
+    @Test func unknownAfterNamesGetSuggestionsForTheFirstHundredOnly() {
+        var yaml = "tasks:\n"
+        for i in 0..<300 { yaml += "  - {name: task\(i), command: [\"true\"], after: [tsak\(i)]}\n" }
+        let messages = validate(yaml).diagnostics.map(\.message)
+        #expect(messages.count == 300)
+        #expect(messages.prefix(100).allSatisfy { $0.contains("did you mean") })
+        #expect(messages.dropFirst(100).allSatisfy { !$0.contains("did you mean") })
+        #expect(messages.first?.contains("did you mean \"task0\"") == true)
+    }
+
+    /// The bounded edit distance agrees with the whole-table one wherever it is within the limit.
+    @Test func theBoundedDistanceAgreesWithTheFullOne() {
+        var generator = SystemRandomNumberGenerator()
+        let letters = Array("abcab".unicodeScalars)
+        func word() -> [Unicode.Scalar] { (0..<Int.random(in: 0...7, using: &generator)).map { _ in letters.randomElement(using: &generator)! } }
+        func full(_ x: [Unicode.Scalar], _ y: [Unicode.Scalar]) -> Int {
+            var d = [[Int]](repeating: [Int](repeating: 0, count: y.count + 1), count: x.count + 1)
+            for i in 0...x.count { d[i][0] = i }
+            for j in 0...y.count { d[0][j] = j }
+            for i in x.indices.map({ $0 + 1 }) {
+                for j in y.indices.map({ $0 + 1 }) {
+                    d[i][j] = min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (x[i - 1] == y[j - 1] ? 0 : 1))
+                    if i > 1, j > 1, x[i - 1] == y[j - 2], x[i - 2] == y[j - 1] { d[i][j] = min(d[i][j], d[i - 2][j - 2] + 1) }
+                }
+            }
+            return d[x.count][y.count]
+        }
+        for _ in 0..<5000 {
+            let (x, y) = (word(), word())
+            let limit = Int.random(in: 0...3, using: &generator)
+            let expected = full(x, y)
+            #expect(Suggestion.distance(x, y, limit: limit) == min(expected, limit + 1), "\(x) \(y) limit \(limit)")
+        }
     }
 
     @Test func schedulesDurationsAndTimestamps() {

@@ -32,6 +32,10 @@ struct Semantics {
         // are edges[edgeStart[k]..<edgeStart[k + 1]], each with the index of its `after` item.
         var edgeStart = [Int](repeating: 0, count: sources.count + 1)
         var edges: [(to: Int, item: Int)] = []
+        // Suggestions for unknown names: the names prepared once, and only for the first
+        // hundred unknown names, so that a file whose every `after:` is wrong stays fast.
+        var candidates: [Suggestion.Candidate]?
+        var suggestionsLeft = 100
         for (k, s) in sources.enumerated() {
             for (j, a) in s.after.enumerated() {
                 if a.value == s.name {
@@ -42,7 +46,12 @@ struct Semantics {
                         reader.warning(.afterUnbounded(a.value), at: a.location, "tasks[\(s.index)].after[\(j)]")
                     }
                 } else {
-                    let suggestion = Suggestion.closest(to: a.value, in: sources.compactMap(\.name))
+                    var suggestion: String?
+                    if suggestionsLeft > 0 {
+                        suggestionsLeft -= 1
+                        if candidates == nil { candidates = sources.compactMap(\.name).map(Suggestion.Candidate.init) }
+                        suggestion = Suggestion.closest(to: a.value, in: candidates!)
+                    }
                     reader.error(.unknownAfter(a.value, suggestion: suggestion), at: a.location, "tasks[\(s.index)].after[\(j)]")
                 }
             }
