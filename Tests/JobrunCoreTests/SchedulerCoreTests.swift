@@ -287,4 +287,19 @@ private struct Simulation {
         #expect(!RunStatus.succeeded.canMove(to: .queued))
         #expect(!RunStatus.scheduled.canMove(to: .running))
     }
+
+    /// The wall clock is read in whole milliseconds: the clock's origin is set back by the
+    /// part cut off, so a run due at a wall instant is due on the clock at that moment, not
+    /// up to a millisecond later.
+    @Test func theTimebaseSetsItsOriginBackByTheCutOffPartOfTheWallClock() {
+        let before = ContinuousClock.now
+        let timebase = Timebase(clock: ContinuousClock(), wallOrigin: Instant(milliseconds: 1_000),
+                                originAge: .microseconds(700))
+        let after = ContinuousClock.now
+        // 700 µs before the moment it was made, so between before − 700 µs and after − 700 µs.
+        #expect(timebase.origin.duration(to: after) >= .microseconds(700))
+        #expect(before.duration(to: timebase.origin) >= .microseconds(-700))
+        #expect(timebase.clockInstant(Instant(milliseconds: 1_001)) == timebase.origin.advanced(by: .milliseconds(1)))
+        #expect(timebase.now() >= Instant(milliseconds: 1_000))
+    }
 }
