@@ -14,12 +14,9 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
-        .package(url: "https://github.com/swiftlang/swift-subprocess.git", from: "1.0.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
-        // FilePath, which swift-subprocess's API takes.
-        .package(url: "https://github.com/apple/swift-system.git", from: "1.5.0"),
     ],
     targets: [
         .systemLibrary(
@@ -41,30 +38,35 @@ let package = Package(
         .target(
             name: "JobrunRuntime",
             dependencies: [
+                "CJobrunExec",
                 "JobrunCore",
-                .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
-                .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
+        // jobrun-exec, the server that starts every job (see jobrun_exec.c); in C, so that it
+        // is small and single-threaded and forks fast.
+        .target(name: "CJobrunExec"),
         .executableTarget(
             name: "jobrun",
             dependencies: [
+                "CJobrunExec",
                 "JobrunCore",
                 "JobrunRuntime",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        // In C: it starts before every job, so it must start fast and stay small.
+        // The same server as its own small program, installed next to jobrun.
         .executableTarget(
             name: "jobrun-exec",
-            // Release builds link it statically: it starts before every job, and the Swift
-            // runtime the driver links in would otherwise be loaded each time (about 1 ms here).
-            // lld without warnings: static glibc warns about dlopen, which this never calls.
-            // Debug builds (and sanitizer builds, which cannot be static) link it dynamically.
+            dependencies: ["CJobrunExec"],
+            // Release builds link it statically: it forks once per job, and a fork costs less
+            // the fewer mappings a process has (the Swift runtime the driver links in would
+            // add a dozen libraries). lld without warnings: static glibc warns about dlopen,
+            // which this never calls. Debug builds (and sanitizer builds, which cannot be
+            // static) link it dynamically.
             linkerSettings: [.unsafeFlags(["-static-executable", "-use-ld=lld", "-Xlinker", "--no-warnings"],
                                           .when(configuration: .release))]
         ),

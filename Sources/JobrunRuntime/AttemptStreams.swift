@@ -1,6 +1,5 @@
 import Foundation
 import JobrunCore
-import Subprocess
 
 /// Which output stream of a job.
 public enum StreamKind: String, Sendable {
@@ -45,18 +44,8 @@ final class AttemptStreams: Sendable {
         self.destination = destination
     }
 
-    /// Reads a stream to its end (or until the attempt is cancelled).
-    func read(_ sequence: SubprocessOutputSequence, _ kind: StreamKind) async {
-        do {
-            for try await buffer in sequence {
-                buffer.withUnsafeBytes { take(UnsafeRawBufferPointer($0), kind) }
-            }
-        } catch {
-            // Cancelled (timeout or shutdown): what arrived so far is kept.
-        }
-    }
-
-    private func take(_ bytes: UnsafeRawBufferPointer, _ kind: StreamKind) {
+    /// Takes the next chunk of a stream.
+    func take(_ bytes: UnsafeRawBufferPointer, _ kind: StreamKind) {
         log?.write(bytes)
         let toFile = kind == .stdout && destination != nil
         if toFile, let error = destination?.write(bytes) {
@@ -200,28 +189,4 @@ final class LogFile: Sendable {
     }
 
     func close() { Foundation.close(fd) }
-}
-
-/// The process groups of running jobs, so shutdown can reach every one of them.
-public final class ProcessGroups: Sendable {
-    private let groups = Locked<Set<pid_t>>([])
-
-    /// Creates an empty registry.
-    public init() {}
-
-    func insert(_ pid: pid_t) { _ = groups.withLock { $0.insert(pid) } }
-
-    func remove(_ pid: pid_t) {
-        // A job's leader has exited; anything left in its group goes with it.
-        if pid > 0 { kill(-pid, SIGKILL) }
-        _ = groups.withLock { $0.remove(pid) }
-    }
-
-    /// Sends `signal` to every running job's process group.
-    public func signalAll(_ signal: Int32) {
-        for pid in groups.withLock({ $0 }) { kill(-pid, signal) }
-    }
-
-    /// How many jobs are running.
-    public var count: Int { groups.withLock { $0.count } }
 }

@@ -1,13 +1,11 @@
 import Foundation
 import JobrunCore
-import Subprocess
 import Synchronization
-import SystemPackage
 
-/// Runs `type: command` attempts with swift-subprocess: each attempt in its own session
-/// (so its own process group), stdin from /dev/null, the layered environment, streamed
-/// output, and a timeout that ends the whole group with SIGTERM, then SIGKILL after
-/// `kill_grace`. A job that cannot start is a failed attempt with a message, not an error.
+/// Runs `type: command` attempts through a ``ProcessHost``: each attempt in its own process
+/// group, stdin from /dev/null, the layered environment, streamed output, and a timeout that
+/// ends the whole group with SIGTERM, then SIGKILL after `kill_grace`. A job that cannot start
+/// is a failed attempt with a message, not an error.
 public struct CommandExecutor: Executor {
     /// jobrun's own environment, the base of every job's.
     public let environment: [String: String]
@@ -15,29 +13,17 @@ public struct CommandExecutor: Executor {
     public let output: any OutputSink
     /// Keeps every attempt's full output, when set.
     public let logs: AttemptLogs?
-    /// Every running job's process group, for shutdown.
-    public let groups: ProcessGroups
-    /// The `jobrun-exec` program that starts each job and ties its life to jobrun's (the
-    /// whole group is killed when jobrun dies, even by SIGKILL), or nil to start jobs
-    /// directly.
-    public let tether: String?
+    /// Starts every job's process, and reaches running ones for shutdown.
+    public let processes: ProcessHost
     private let executables = ExecutableCache()
+    private let launches = LaunchCache()
 
     /// Creates an executor.
-    public init(environment: [String: String], output: any OutputSink, logs: AttemptLogs?, groups: ProcessGroups,
-                tether: String? = CommandExecutor.installedTether()) {
+    public init(environment: [String: String], output: any OutputSink, logs: AttemptLogs?, processes: ProcessHost) {
         self.environment = environment
         self.output = output
         self.logs = logs
-        self.groups = groups
-        self.tether = tether
-    }
-
-    /// `jobrun-exec` next to the running program, when it is there and executable.
-    public static func installedTether() -> String? {
-        guard let program = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") else { return nil }
-        let candidate = (program as NSString).deletingLastPathComponent + "/jobrun-exec"
-        return access(candidate, X_OK) == 0 ? candidate : nil
+        self.processes = processes
     }
 
     public func run(_ request: AttemptRequest, now: @Sendable () -> Instant) async -> AttemptRecord {
@@ -47,13 +33,13 @@ public struct CommandExecutor: Executor {
         case .shell(let script): argv = [request.task.shell, "-c", script]
         case nil: argv = []
         }
-        return await run(request, argv: argv, input: .none, now: now)
+        return await run(request, argv: argv, input: nil, now: now)
     }
 
-    /// Runs `argv` for an attempt, with `input` on stdin: the process part that commands
-    /// and email (the sendmail program) share.
-    func run<Input: InputProtocol>(_ request: AttemptRequest, argv: [String], input: Input,
-                                   now: @Sendable () -> Instant) async -> AttemptRecord {
+    /// Runs `argv` for an attempt, with `input` (a descriptor, closed here) on stdin, or
+    /// /dev/null: the process part that commands and email (the sendmail program) share.
+    func run(_ request: AttemptRequest, argv: [String], input: Int32?, now: @Sendable () -> Instant) async -> AttemptRecord {
+        defer { if let input { close(input) } }
         let task = request.task
         let startedAt = now()
         func failed(_ error: String) -> AttemptRecord {
@@ -63,7 +49,6 @@ public struct CommandExecutor: Executor {
             return AttemptRecord(attempt: request.attempt, status: .cancelled, startedAt: startedAt, finishedAt: now(),
                                  error: "jobrun was stopped before the attempt started")
         }
-        let env = jobEnvironment(request)
         if let dir = task.workingDirectory {
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDirectory) else {
@@ -73,7 +58,7 @@ public struct CommandExecutor: Executor {
         }
         guard !argv.isEmpty else { return failed("the task has no command") }
         let executable: String
-        switch executables.resolve(argv[0], task: task.index, path: env["PATH"] ?? "", workingDirectory: task.workingDirectory) {
+        switch executables.resolve(argv[0], task: task.index, path: task.env.last { $0.key == "PATH" }?.value ?? environment["PATH"] ?? "", workingDirectory: task.workingDirectory) {
         case .success(let path): executable = path
         case .failure(let message): return failed(message.text)
         }
@@ -87,73 +72,38 @@ public struct CommandExecutor: Executor {
         let log = logs.flatMap { try? $0.open(task: task.name, run: request.run, attempt: request.attempt) }
         let streams = AttemptStreams(task: task.name, sink: output, log: log, destination: destination)
 
-        var platformOptions = PlatformOptions()
-        platformOptions.createSession = true
-        // jobrun ends jobs itself (below); this only covers a body that throws.
-        platformOptions.teardownSequence = [.gracefulShutDown(toProcessGroup: true, allowedDurationToNextStep: task.killGrace)]
-        let options = platformOptions
-        let timedOut = Flag(), stopped = Flag()
-        let status: TerminationStatus
-        var leader: pid_t = 0
-        // Through jobrun-exec: PARENT_PID PROGRAM ARGV0 ARGS...
-        let program = tether ?? executable
-        let arguments = tether == nil ? Array(argv.dropFirst()) : [String(getpid()), executable] + argv
+        let job: JobProcess
         do {
-            let result = try await Subprocess.run(
-                .path(FilePath(program)), arguments: Arguments(arguments),
-                environment: .custom(Dictionary(uniqueKeysWithValues: env.compactMap { k, v in
-                    Environment.Key(rawValue: k).map { ($0, v) }
-                })),
-                workingDirectory: task.workingDirectory.map { FilePath($0) },
-                platformOptions: options, input: input, output: .sequence, error: .sequence
-            ) { execution in
-                let pid = execution.processIdentifier.value
-                groups.insert(pid)
-                let finished = Flag(), grace = GraceTimer()
-                await withTaskGroup(of: Void.self) { group in
-                    group.addTask { await streams.read(execution.standardOutput, .stdout) }
-                    group.addTask { await streams.read(execution.standardError, .stderr) }
-                    // The watchdog: on timeout or shutdown, SIGTERM to the whole group, then
-                    // SIGKILL after kill_grace.
-                    group.addTask {
-                        do {
-                            if let timeout = task.timeout { try await Task.sleep(for: timeout) } else {
-                                try await Task.sleep(for: .seconds(100 * 366 * 86_400))
-                            }
-                            timedOut.set()
-                        } catch {
-                            guard !finished.isSet else { return }
-                            stopped.set()
-                        }
-                        kill(-pid, SIGTERM)
-                        if await grace.wait(task.killGrace) { kill(-pid, SIGKILL) }
-                    }
-                    // The streams end when the job exits, or when it closes them and goes on;
-                    // then the watchdog stays until the job has really exited.
-                    await group.next()
-                    await group.next()
-                    // Then wait for the exit itself, on a thread of its own: a blocking
-                    // waitid that does not reap (swift-subprocess does that).
-                    if !hasExited(pid) { await waitForExit(of: pid) }
-                    finished.set()
-                    grace.end()
-                    group.cancelAll()
-                }
+            var launch = launches.launch(task: task.index) {
+                Launch(program: executable, arguments: argv, environment: taskEnvironment(request),
+                       workingDirectory: task.workingDirectory)
             }
-            status = result.terminationStatus
-            leader = result.processIdentifier.value
+            launch.adding(["JOBRUN_RUN=\(request.run)", "JOBRUN_ATTEMPT=\(request.attempt)"])
+            job = try processes.start(launch, stdin: input) { streams.take($1, $0) }
         } catch {
             streams.finish(success: false)
             log?.close()
-            return failed("could not run \(executable): \(error)")
+            return failed("could not run \(executable): \(error.text)")
         }
-        // Whatever the job left behind in its process group goes with it.
-        groups.remove(leader)
-        let wasTimedOut = timedOut.isSet
-        let cancelled = stopped.isSet && !wasTimedOut
+        // On timeout or shutdown, SIGTERM to the whole group, then SIGKILL after kill_grace.
+        let watchdog = Watchdog(job: job, processes: processes, grace: task.killGrace)
+        if let timeout = task.timeout { watchdog.arm(timeout) }
+        // When the job's main process has ended, what it left behind has been killed too, so
+        // its output ends with it (a job may close its streams earlier and go on).
+        let end = await withTaskCancellationHandler {
+            await processes.wait(job)
+        } onCancel: {
+            watchdog.fire(.stopped)
+        }
+        let reason = watchdog.end()
+        let wasTimedOut = reason == .timedOut
+        let cancelled = reason == .stopped
         var record = AttemptRecord(attempt: request.attempt, status: .succeeded, startedAt: startedAt, finishedAt: now(),
                                    stdoutTail: streams.tail(.stdout), stderrTail: streams.tail(.stderr))
-        switch status {
+        switch end {
+        case .lost(let message):
+            record.status = .failed
+            record.error = message
         case .exited(let code):
             record.exitCode = code
             if code != 0 {
@@ -182,66 +132,90 @@ public struct CommandExecutor: Executor {
         return record
     }
 
-    private func jobEnvironment(_ request: AttemptRequest) -> [String: String] {
+    /// The job's environment but the per-attempt entries: jobrun's, then the task's, then
+    /// `JOBRUN_TASK` (`JOBRUN_RUN` and `JOBRUN_ATTEMPT` come with each attempt).
+    private func taskEnvironment(_ request: AttemptRequest) -> [String] {
         var env = environment
         for (k, v) in request.task.env { env[k] = v }
         env["JOBRUN_TASK"] = request.task.name
-        env["JOBRUN_RUN"] = String(request.run)
-        env["JOBRUN_ATTEMPT"] = String(request.attempt)
-        return env
+        env["JOBRUN_RUN"] = nil
+        env["JOBRUN_ATTEMPT"] = nil
+        return env.map { "\($0.key)=\($0.value)" }
     }
 }
 
-/// The grace period between SIGTERM and SIGKILL. It runs even when the attempt's task is
-/// cancelled (a job told to stop still gets its grace), and ends early when the job is gone.
-final class GraceTimer: Sendable {
-    private enum State { case idle, waiting(CheckedContinuation<Bool, Never>), ended }
-    private let state = Locked(State.idle)
+/// Each task's ``Launch``, made once (every attempt of a task starts the same way).
+final class LaunchCache: Sendable {
+    private let cached = Locked<[Int: Launch]>([:])
 
-    /// Waits `duration`; true when it ran out, false when ``end()`` came first.
-    func wait(_ duration: Duration) async -> Bool {
+    func launch(task: Int, _ make: () -> Launch) -> Launch {
+        if let hit = cached.withLock({ $0[task] }) { return hit }
+        let made = make()
+        cached.withLock { $0[task] = made }
+        return made
+    }
+}
+
+/// Ends a job that ran out of time or must stop: SIGTERM to its process group, then SIGKILL
+/// after `kill_grace` while it still runs. The grace runs even when the attempt's task is
+/// cancelled (a job told to stop still gets its grace), and ends when the job does.
+final class Watchdog: Sendable {
+    enum Reason { case timedOut, stopped }
+
+    private struct State {
+        var reason: Reason?
+        var ended = false
+        var timers: [DispatchWorkItem] = []
+    }
+
+    private let state = Locked(State())
+    private let job: JobProcess
+    private let processes: ProcessHost
+    private let grace: Duration
+
+    init(job: JobProcess, processes: ProcessHost, grace: Duration) {
+        self.job = job
+        self.processes = processes
+        self.grace = grace
+    }
+
+    /// Fires with `.timedOut` after `timeout`.
+    func arm(_ timeout: Duration) {
+        after(timeout) { self.fire(.timedOut) }
+    }
+
+    /// SIGTERM now, SIGKILL after the grace; only the first call counts.
+    func fire(_ reason: Reason) {
+        let first = state.withLock { state -> Bool in
+            guard !state.ended, state.reason == nil else { return false }
+            state.reason = reason
+            return true
+        }
+        guard first else { return }
+        processes.signal(job, SIGTERM)
+        after(grace) { self.processes.signal(self.job, SIGKILL) }
+    }
+
+    /// The job has ended: no more signals. Returns why it was ended, if it was.
+    func end() -> Reason? {
+        state.withLock { state in
+            state.ended = true
+            state.timers.forEach { $0.cancel() }
+            state.timers = []
+            return state.reason
+        }
+    }
+
+    private func after(_ duration: Duration, _ body: @escaping @Sendable () -> Void) {
         let (seconds, attoseconds) = duration.components
         let nanoseconds = Int(seconds) * 1_000_000_000 + Int(attoseconds / 1_000_000_000)
-        return await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
-            let ended = state.withLock { state -> Bool in
-                if case .ended = state { return true }
-                state = .waiting(continuation)
-                return false
-            }
-            if ended { return continuation.resume(returning: false) }
-            DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(nanoseconds)) { self.resume(true) }
+        let item = DispatchWorkItem(block: body)
+        let armed = state.withLock { state -> Bool in
+            guard !state.ended else { return false }
+            state.timers.append(item)
+            return true
         }
-    }
-
-    /// The job is gone: a pending wait returns at once.
-    func end() { resume(false) }
-
-    private func resume(_ ranOut: Bool) {
-        let continuation = state.withLock { state -> CheckedContinuation<Bool, Never>? in
-            defer { state = .ended }
-            if case .waiting(let c) = state { return c }
-            return nil
-        }
-        continuation?.resume(returning: ranOut)
-    }
-}
-
-/// Whether a child has exited, without reaping it (swift-subprocess does that).
-func hasExited(_ pid: pid_t) -> Bool {
-    var info = siginfo_t()
-    let rc = waitid(P_PID, id_t(pid), &info, WEXITED | WNOHANG | WNOWAIT)
-    return rc != 0 || info._sifields._sigchld.si_pid != 0
-}
-
-/// Waits until child `pid` has exited, without reaping it, on a thread of its own (not one
-/// of the pool's, which a blocked wait would take from every other job).
-func waitForExit(of pid: pid_t) async {
-    await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-        Thread.detachNewThread {
-            var info = siginfo_t()
-            while waitid(P_PID, id_t(pid), &info, WEXITED | WNOWAIT) != 0 && errno == EINTR {}
-            continuation.resume()
-        }
+        if armed { DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(nanoseconds), execute: item) }
     }
 }
 

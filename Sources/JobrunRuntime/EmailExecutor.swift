@@ -1,7 +1,5 @@
 import Foundation
 import JobrunCore
-import Subprocess
-import SystemPackage
 
 /// Runs `type: email` attempts: composes the message (RFC 5322) and pipes it to a
 /// sendmail-compatible program, `sendmail -t -i`, taken from `email.sendmail`, else
@@ -33,8 +31,7 @@ public struct EmailExecutor: Executor {
             return AttemptRecord(attempt: request.attempt, status: .failed, startedAt: t, finishedAt: t,
                                  error: "cannot prepare the message: \(String(cString: strerror(errno)))")
         }
-        return await command.run(request, argv: [sendmail, "-t", "-i"],
-                                 input: .fileDescriptor(FileDescriptor(rawValue: fd), closeAfterSpawningProcess: true), now: now)
+        return await command.run(request, argv: [sendmail, "-t", "-i"], input: fd, now: now)
     }
 
     /// An unlinked file in the temporary directory with `bytes` in it, positioned at its start.

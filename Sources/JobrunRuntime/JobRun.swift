@@ -76,12 +76,11 @@ public struct JobRun: Sendable {
         let console = RunConsole(fd: fd, format: settings.format, quiet: settings.quiet,
                                  taskNames: file.tasks.map(\.name), github: environment["GITHUB_ACTIONS"] == "true",
                                  color: RunConsole.wantsColor(settings.color, fd: fd, environment: environment))
-        let groups = ProcessGroups()
-        let command = CommandExecutor(environment: environment, output: console, logs: logs, groups: groups)
-        if command.tether == nil, file.tasks.contains(where: { $0.type != .http }) {
-            console.note("jobrun: warning: jobrun-exec is not installed next to jobrun, so jobs are started directly "
-                + "and would outlive jobrun if it were killed with SIGKILL; install both programs together")
-        }
+        let groups = ProcessHost(warn: { console.note($0) })
+        defer { groups.stop() }
+        // Started now rather than by the first job, which would wait for it.
+        if file.tasks.contains(where: { $0.type != .http }) { groups.prepare() }
+        let command = CommandExecutor(environment: environment, output: console, logs: logs, processes: groups)
         let http = HTTPExecutor(environment: environment)
         let executor = TaskExecutor(command: command, http: http, email: EmailExecutor(command: command))
         let wallStart = RunConsole.now()

@@ -1,7 +1,15 @@
 import ArgumentParser
+import CJobrunExec
 #if canImport(Glibc)
 import Glibc
 #endif
+
+// Run as jobrun-exec (when that program is not installed next to jobrun, jobrun starts
+// itself under that name to start jobs; see Sources/CJobrunExec/jobrun_exec.c).
+if CommandLine.unsafeArgv[0].map({ String(cString: $0).hasSuffix("jobrun-exec") }) == true {
+    exit(jobrun_exec_main(CommandLine.argc, CommandLine.unsafeArgv))
+}
+
 
 // A job that exits before reading its stdin (a sendmail that refuses a message) must not
 // kill jobrun; jobs themselves start with default signal dispositions.

@@ -273,67 +273,136 @@ private func trapsSIGTERM(_ pid: Int32) -> Bool {
         try expectCleanAftermath(w, marker: "208", tasks: 1000)
     }
 
-    /// jobrun killed with SIGKILL cannot clean up: jobrun-exec, the parent of every job,
-    /// gets its parent-death signal and kills the job's whole group.
+    /// jobrun killed with SIGKILL cannot clean up: the kernel closes its end of the socket to
+    /// jobrun-exec, which then exits, and every keeper, told by its parent-death signal, kills
+    /// its job's group and whatever the job daemonized.
     @Test func jobsDieWithJobrunEvenWhenItIsKilledWithSIGKILL() throws {
+        try expectJobsDieWithJobrun(binary: JobrunBinary.url)
+    }
+
+    /// A job's descendant that left the group (setsid) survives a SIGKILL of the group; the
+    /// keeper, outside the group and a child subreaper, still kills it.
+    @Test func aDaemonizedGrandchildIsKilledEvenWhenTheJobHadToBeKilled() throws {
         let w = try Workspace("""
             tasks:
-              - {name: tree, command: "sleep 209.1 & sleep 209.2; wait"}
-              - {name: direct, command: [sleep, "209.3"]}
-              - {name: marker, command: "touch started; sleep 209.4"}
+              - name: stubborn
+                command: (setsid sleep 211.$((0 + 1)) >/dev/null 2>&1 &); trap '' TERM; touch started; sleep 211.2
+                timeout: 1s
+                kill_grace: 100ms
             """)
         let process = try w.start()
         try w.waitFor("started")
-        usleep(100_000)
-        // Three jobrun-exec, two shells, four sleeps.
-        #expect(survivors("209.").count == 9)
-        kill(process.processIdentifier, SIGKILL)
+        #expect(survivors("211.1").count == 1, "the daemon (only it has 211.1 in its command line) runs")
         process.waitUntilExit()
-        var left = survivors("209.")
-        for _ in 0..<100 where !left.isEmpty {
-            usleep(20_000)
-            left = survivors("209.")
-        }
-        #expect(left.isEmpty, "left behind: \(left)")
+        #expect(process.terminationStatus == 1)
+        let attempt = try firstAttempt(try w.report(), "stubborn")
+        #expect(attempt["status"] as? String == "timed_out")
+        #expect(attempt["signal"] as? Int == 9)
+        try expectCleanAftermath(w, marker: "211.", tasks: 1)
     }
 
-    /// The kernel sends the parent-death signal when the *thread* that started a process
-    /// exits; jobrun's threads come and go, so jobrun-exec must not take that for jobrun's death.
-    @Test func aJobOutlivesTheThreadThatStartedIt() throws {
-        let tether = JobrunBinary.url.deletingLastPathComponent().appendingPathComponent("jobrun-exec").path
-        let started = DispatchSemaphore(value: 0)
-        nonisolated(unsafe) var pid: pid_t = 0
-        let thread = Thread {
-            var attributes = posix_spawnattr_t()
-            posix_spawnattr_init(&attributes)
-            posix_spawnattr_setflags(&attributes, 0x80)  // POSIX_SPAWN_SETSID, which Glibc's module leaves out
-            let argv = [tether, String(getpid()), "/bin/sleep", "sleep", "210.1"]
-            var cArgs = argv.map { strdup($0) } + [nil]
-            posix_spawn(&pid, tether, nil, &attributes, &cArgs, environ)
-            for p in cArgs { free(p) }
-            posix_spawnattr_destroy(&attributes)
-            started.signal()
-        }
-        thread.start()
-        started.wait()
-        // The thread has returned and exited; give the signal time to arrive.
-        usleep(300_000)
-        #expect(survivors("210.1").count == 2, "jobrun-exec or its job died with the thread")
-        kill(-pid, SIGKILL)
-        var status: Int32 = 0
-        waitpid(pid, &status, 0)
-        for _ in 0..<100 where !survivors("210.1").isEmpty { usleep(20_000) }
-        #expect(survivors("210.1").isEmpty)
+    /// When jobrun-exec itself dies (killed by hand, or by the OOM killer), the jobs it started
+    /// die with it and their attempts fail with a message; the next jobs start through a new one.
+    @Test func jobrunExecKilledMidRunFailsItsJobsAndTheRunGoesOn() throws {
+        let w = try Workspace("""
+            tasks:
+              - {name: lost, command: "touch started; sleep 212.1"}
+              - {name: later, command: "echo 212.2", schedule: "+1500ms"}
+            """)
+        let process = try w.start()
+        try w.waitFor("started")
+        let server = try #require(serverOf(process.processIdentifier))
+        kill(server, SIGKILL)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 1)
+        let report = try w.report()
+        let lost = try firstAttempt(report, "lost")
+        #expect(lost["status"] as? String == "failed")
+        #expect((lost["error"] as? String)?.contains("jobrun-exec, which started the job, ended unexpectedly") == true,
+                "\(lost)")
+        #expect(try firstAttempt(report, "later")["stdout_tail"] as? String == "212.2\n")
+        try expectCleanAftermath(w, marker: "212.", tasks: 2)
     }
 
-    @Test func withoutJobrunExecJobrunWarnsAndStillRuns() throws {
+    /// Without jobrun-exec next to it, jobrun runs itself as jobrun-exec: slower to fork, the
+    /// same guarantees, no warning.
+    @Test func withoutJobrunExecJobrunStartsJobsItselfWithTheSameGuarantees() throws {
         let w = try Workspace("tasks: [{name: t, command: \"echo ran\"}]\n")
-        let lone = w.url.appendingPathComponent("bin")
-        try FileManager.default.createDirectory(at: lone, withIntermediateDirectories: true)
-        try FileManager.default.copyItem(at: JobrunBinary.url, to: lone.appendingPathComponent("jobrun"))
-        let r = try JobrunBinary.run(["jobs.yaml"], in: w.url, binary: lone.appendingPathComponent("jobrun"))
+        let lone = try loneCopy(in: w)
+        let r = try JobrunBinary.run(["jobs.yaml"], in: w.url, binary: lone)
         #expect(r.status == 0, "\(r.stderr)")
-        #expect(r.stdout.contains("jobrun-exec is not installed next to jobrun"), "\(r.stdout)")
+        #expect(r.stdout.contains("[t] ran"))
+        #expect(!r.stdout.contains("warning"), "\(r.stdout)")
+        try expectJobsDieWithJobrun(binary: lone)
+    }
+
+    /// A jobrun-exec from another build does not speak this jobrun's protocol: jobrun says so
+    /// and starts jobs itself.
+    @Test func aJobrunExecFromAnotherBuildIsNotUsed() throws {
+        let w = try Workspace("tasks: [{name: t, command: \"echo ran\"}]\n")
+        let lone = try loneCopy(in: w)
+        let stranger = lone.deletingLastPathComponent().appendingPathComponent("jobrun-exec")
+        try "#!/bin/sh\necho 'usage: jobrun-exec PARENT_PID PROGRAM ARGV0 [ARG...]' >&2\nexit 2\n"
+            .write(to: stranger, atomically: true, encoding: .utf8)
+        chmod(stranger.path, 0o755)
+        let r = try JobrunBinary.run(["jobs.yaml"], in: w.url, binary: lone)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("does not speak the protocol of this jobrun"), "\(r.stdout)")
         #expect(r.stdout.contains("[t] ran"))
     }
+
+    @Test func jobrunExecRunByHandExplainsItself() throws {
+        let exec = JobrunBinary.url.deletingLastPathComponent().appendingPathComponent("jobrun-exec")
+        let r = try JobrunBinary.run(["--serve"], binary: exec)
+        #expect(r.status == 2)
+        #expect(r.stderr.contains("starts jobs for jobrun"), "\(r.stderr)")
+    }
+}
+
+/// Runs three jobs (a shell with two sleeps, a sleep, a shell with a sleep) with `binary`,
+/// kills it with SIGKILL once they run, and expects every one of them gone soon after.
+private func expectJobsDieWithJobrun(binary: URL, sourceLocation: SourceLocation = #_sourceLocation) throws {
+    let w = try Workspace("""
+        tasks:
+          - {name: tree, command: "sleep 209.1 & sleep 209.2; wait"}
+          - {name: direct, command: [sleep, "209.3"]}
+          - {name: marker, command: "touch started; sleep 209.4"}
+        """)
+    let process = try w.start(binary: binary)
+    try w.waitFor("started")
+    usleep(100_000)
+    // Two shells, four sleeps.
+    #expect(survivors("209.").count == 6, "\(survivors("209."))", sourceLocation: sourceLocation)
+    kill(process.processIdentifier, SIGKILL)
+    process.waitUntilExit()
+    var left = survivors("209.")
+    for _ in 0..<100 where !left.isEmpty {
+        usleep(20_000)
+        left = survivors("209.")
+    }
+    #expect(left.isEmpty, "left behind: \(left)", sourceLocation: sourceLocation)
+}
+
+/// A copy of jobrun alone in a directory of `w`.
+private func loneCopy(in w: Workspace) throws -> URL {
+    let dir = w.url.appendingPathComponent("bin")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    let lone = dir.appendingPathComponent("jobrun")
+    try FileManager.default.copyItem(at: JobrunBinary.url, to: lone)
+    return lone
+}
+
+/// The jobrun-exec server that jobrun `pid` started.
+private func serverOf(_ pid: Int32) -> Int32? {
+    let procs = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+    for entry in procs where entry.allSatisfy(\.isNumber) {
+        guard let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")"),
+              let cmd = try? String(contentsOfFile: "/proc/\(entry)/cmdline", encoding: .utf8),
+              cmd.hasPrefix("jobrun-exec\0--serve")
+        else { continue }
+        let fields = stat[stat.index(close, offsetBy: 2)...].split(separator: " ")
+        if fields.count > 1, Int32(fields[1]) == pid { return Int32(entry) }
+    }
+    return nil
 }

@@ -34,10 +34,10 @@ final class Workspace {
         Issue.record("\(name) never appeared")
     }
 
-    /// Starts jobrun in the background.
-    func start(_ arguments: [String] = []) throws -> Process {
+    /// Starts jobrun (or `binary`) in the background.
+    func start(_ arguments: [String] = [], binary: URL = JobrunBinary.url) throws -> Process {
         let process = Process()
-        process.executableURL = JobrunBinary.url
+        process.executableURL = binary
         process.arguments = ["jobs.yaml"] + arguments
         process.currentDirectoryURL = url
         process.standardOutput = FileHandle.nullDevice

@@ -1,0 +1,383 @@
+// jobrun-exec: starts every job for jobrun and ties each job's life to jobrun's.
+//
+//   jobrun-exec --serve        fd 3: a connected stream socket to jobrun
+//
+// jobrun starts one jobrun-exec when a run begins; it starts each job through it instead of
+// forking itself (a fork of jobrun, with its runtime and threads, costs far more than one of
+// this small, single-threaded program). It runs in a session of its own, so a terminal's
+// Ctrl-C reaches jobrun and not the jobs, and blocks every signal.
+//
+// For each job it forks a *keeper*, which:
+// - starts the job as the leader of a new process group, with the given stdin, stdout and
+//   stderr, working directory, arguments and environment, default signal dispositions and
+//   an empty signal mask;
+// - is a child subreaper: a descendant that daemonizes (double fork, setsid) is reparented
+//   to it instead of to init;
+// - when the job's main process ends, kills what it left in its process group, then every
+//   such reparented descendant, and then tells jobrun how the job ended. It stays outside
+//   the job's group, so it does this even when the group was killed with SIGKILL;
+// - forwards the signals jobrun asks for to the job's group;
+// - dies with jobrun: when jobrun dies, even by SIGKILL, the kernel closes jobrun's end of
+//   the socket, this process sees the end of it and exits, and every keeper gets its
+//   parent-death signal, kills its job's group and its leftovers, and exits.
+//
+// The protocol (native byte order: both ends run on one machine):
+// - jobrun-exec greets with a reply {id 0, JOBRUN_EXEC_HELLO, JOBRUN_EXEC_PROTOCOL}.
+// - jobrun sends requests: a header {u32 kind, u32 a, u32 b, u32 length, u64 id}, then
+//   `length` bytes of payload.
+//   - START, with the job's stdin, stdout and stderr as SCM_RIGHTS on the header: a = argc,
+//     b = number of environment entries; the payload is PROGRAM\0 WORKDIR\0 (empty: stay)
+//     ARGV...\0 ENV...\0.
+//   - SIGNAL: a = the signal to send to the job's group; no payload. Ignored when the job
+//     has ended.
+// - Replies are {u64 id, i32 kind, i32 value}: ENDED with the job's wait status, from the
+//   keeper once the job and everything it left are gone; NOT_STARTED with an errno (no
+//   keeper could be forked); LOST with the keeper's own wait status, from the server, when a
+//   keeper was killed before it could reply. Every reply is written whole by one write, so
+//   the keepers and the server can share the socket.
+// A job that cannot be started (no such program, no working directory) ends with status
+// 127 or 126 and a message on its stderr, as in a shell.
+#define _GNU_SOURCE
+#include "jobrun_exec.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+struct request {
+    uint32_t kind;
+    uint32_t a;
+    uint32_t b;
+    uint32_t length;
+    uint64_t id;
+};
+
+struct reply {
+    uint64_t id;
+    int32_t kind;
+    int32_t value;
+};
+
+enum { SOCKET_FD = 3, MAX_PAYLOAD = 256 << 20 };
+
+static int signals_fd = -1;
+static pid_t server;
+
+// The keepers running, by the id of their job.
+static struct keeper {
+    pid_t pid;
+    uint64_t id;
+} *keepers;
+static size_t keeper_count, keeper_capacity;
+
+static int read_full(int fd, void *buffer, size_t size) {
+    char *p = buffer;
+    while (size > 0) {
+        ssize_t n = read(fd, p, size);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return -1;
+        p += n;
+        size -= (size_t)n;
+    }
+    return 0;
+}
+
+static void send_reply(uint64_t id, int32_t kind, int32_t value) {
+    struct reply r = {id, kind, value};
+    const char *p = (const char *)&r;
+    size_t left = sizeof r;
+    while (left > 0) {
+        ssize_t n = send(SOCKET_FD, p, left, MSG_NOSIGNAL);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return;  // jobrun is gone; the end of the socket says so next
+        p += n;
+        left -= (size_t)n;
+    }
+}
+
+static void close_from(unsigned first) {
+    if (syscall(SYS_close_range, first, ~0U, 0) == 0) return;
+    for (unsigned fd = first; fd < 4096; fd++) close((int)fd);
+}
+
+// Kills and reaps every child of this process: descendants reparented here because their
+// parent exited (and the job, when it still runs).
+static void end_leftovers(void) {
+    if (waitpid(-1, NULL, WNOHANG) < 0 && errno == ECHILD) return;  // none: the usual case
+    char path[64];
+    snprintf(path, sizeof path, "/proc/self/task/%d/children", (int)getpid());
+    for (;;) {
+        FILE *file = fopen(path, "r");
+        if (file != NULL) {
+            long pid;
+            while (fscanf(file, "%ld", &pid) == 1) kill((pid_t)pid, SIGKILL);
+            fclose(file);
+        }
+        pid_t got = waitpid(-1, NULL, WNOHANG);
+        if (got < 0 && errno == ECHILD) return;
+        if (got < 0 && errno != EINTR) return;
+        // Children left, none gone yet: they are dying, or one was just reparented here.
+        if (got == 0) usleep(1000);
+    }
+}
+
+// The keeper of one job (see the top of the file). Never returns.
+static void keep(uint64_t id, const char *program, const char *workdir, char **argv, char **envp, const int fds[3]) {
+    // Only what it waits for stays blocked: the fewer blocked signals, the less posix_spawn
+    // has to reset in the job (dispositions are all default already, see main).
+    sigset_t wanted;
+    sigemptyset(&wanted);
+    sigaddset(&wanted, SIGCHLD);
+    sigaddset(&wanted, SIGUSR1);
+    sigaddset(&wanted, SIGRTMIN);
+    sigprocmask(SIG_SETMASK, &wanted, NULL);
+    prctl(PR_SET_PDEATHSIG, SIGUSR1);
+    if (getppid() != server) _exit(137);  // the server died before the line above
+    prctl(PR_SET_CHILD_SUBREAPER, 1);
+    close(signals_fd);
+
+    if (workdir[0] != '\0' && chdir(workdir) != 0) {
+        dprintf(fds[2], "jobrun: cannot enter the working directory %s: %s\n", workdir, strerror(errno));
+        send_reply(id, JOBRUN_EXEC_ENDED, 126 << 8);
+        _exit(0);
+    }
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    for (int i = 0; i < 3; i++) posix_spawn_file_actions_adddup2(&actions, fds[i], i);
+    posix_spawnattr_t attributes;
+    posix_spawnattr_init(&attributes);
+    sigset_t none;
+    sigemptyset(&none);
+    posix_spawnattr_setsigmask(&attributes, &none);
+    posix_spawnattr_setpgroup(&attributes, 0);
+    posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETPGROUP);
+    pid_t job;
+    int error = posix_spawn(&job, program, &actions, &attributes, argv, envp);
+    if (error != 0) {
+        dprintf(fds[2], "jobrun: cannot run %s: %s\n", program, strerror(error));
+        send_reply(id, JOBRUN_EXEC_ENDED, (error == ENOENT ? 127 : 126) << 8);
+        _exit(0);
+    }
+    for (int i = 0; i < 3; i++) close(fds[i]);
+
+    for (;;) {
+        siginfo_t info;
+        int signal = sigwaitinfo(&wanted, &info);
+        if (signal < 0) continue;
+        if (signal == SIGUSR1) {
+            if (getppid() == server) continue;  // not the parent-death signal
+            kill(-job, SIGKILL);
+            end_leftovers();
+            _exit(137);
+        }
+        if (signal == SIGRTMIN) {
+            if (info.si_pid == server) kill(-job, info.si_value.sival_int);
+            continue;
+        }
+        siginfo_t ended;
+        memset(&ended, 0, sizeof ended);
+        if (waitid(P_PID, (id_t)job, &ended, WEXITED | WNOHANG | WNOWAIT) == 0 && ended.si_pid == job) break;
+    }
+    // What the job left in its group (its unreaped main process still holds the group's
+    // id), then what left the group.
+    kill(-job, SIGKILL);
+    int status = 0;
+    while (waitpid(job, &status, 0) < 0 && errno == EINTR) {}
+    end_leftovers();
+    // The keeper tells jobrun itself, one step sooner than through the server.
+    send_reply(id, JOBRUN_EXEC_ENDED, status);
+    _exit(0);
+}
+
+// Reads one request's header and the descriptors that came with it. -1: jobrun is gone.
+static int receive_header(struct request *header, int fds[3], int *fd_count) {
+    char control[CMSG_SPACE(3 * sizeof(int))];
+    struct iovec iov = {header, sizeof *header};
+    struct msghdr message;
+    memset(&message, 0, sizeof message);
+    message.msg_iov = &iov;
+    message.msg_iovlen = 1;
+    message.msg_control = control;
+    message.msg_controllen = sizeof control;
+    ssize_t n;
+    do n = recvmsg(SOCKET_FD, &message, MSG_CMSG_CLOEXEC);
+    while (n < 0 && errno == EINTR);
+    if (n <= 0) return -1;
+    *fd_count = 0;
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(&message); c != NULL; c = CMSG_NXTHDR(&message, c)) {
+        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+        size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+        int *received = (int *)CMSG_DATA(c);
+        for (size_t i = 0; i < count; i++) {
+            if (*fd_count < 3) fds[(*fd_count)++] = received[i];
+            else close(received[i]);
+        }
+    }
+    if ((size_t)n < sizeof *header && read_full(SOCKET_FD, (char *)header + n, sizeof *header - (size_t)n) != 0) return -1;
+    return 0;
+}
+
+// Serves one request. -1: jobrun is gone.
+static int serve(void) {
+    struct request header;
+    int fds[3], fd_count = 0;
+    if (receive_header(&header, fds, &fd_count) != 0) return -1;
+    if (header.length > MAX_PAYLOAD) return -1;  // not jobrun speaking
+    char *payload = malloc((size_t)header.length + 1);
+    if (payload == NULL || read_full(SOCKET_FD, payload, header.length) != 0) {
+        free(payload);
+        for (int i = 0; i < fd_count; i++) close(fds[i]);
+        return payload == NULL ? 0 : -1;
+    }
+    payload[header.length] = '\0';
+
+    if (header.kind == JOBRUN_EXEC_SIGNAL) {
+        for (size_t i = 0; i < keeper_count; i++) {
+            if (keepers[i].id != header.id) continue;
+            union sigval value = {.sival_int = (int)header.a};
+            sigqueue(keepers[i].pid, SIGRTMIN, value);
+        }
+    } else if (header.kind == JOBRUN_EXEC_START) {
+        // PROGRAM, WORKDIR, the arguments, the environment: each ends with a NUL.
+        size_t strings = 2 + (size_t)header.a + (size_t)header.b, found = 0;
+        for (uint32_t i = 0; i < header.length; i++) found += payload[i] == '\0';
+        char **vector = NULL;
+        if (fd_count == 3 && header.a > 0 && found == strings && header.length > 0 && payload[header.length - 1] == '\0')
+            vector = malloc((strings + 2) * sizeof(char *));
+        if (vector == NULL) {
+            send_reply(header.id, JOBRUN_EXEC_NOT_STARTED, fd_count == 3 ? ENOMEM : EINVAL);
+        } else {
+            // vector: PROGRAM WORKDIR ARGV... NULL ENV... NULL
+            char *p = payload;
+            size_t slot = 0;
+            for (size_t i = 0; i < strings; i++) {
+                vector[slot++] = p;
+                p += strlen(p) + 1;
+                if (i == 1 + header.a) vector[slot++] = NULL;
+            }
+            vector[slot] = NULL;
+            if (keeper_count == keeper_capacity) {
+                size_t capacity = keeper_capacity ? keeper_capacity * 2 : 64;
+                struct keeper *grown = realloc(keepers, capacity * sizeof *grown);
+                if (grown != NULL) {
+                    keepers = grown;
+                    keeper_capacity = capacity;
+                }
+            }
+            pid_t pid = keeper_count < keeper_capacity ? fork() : (errno = ENOMEM, -1);
+            if (pid == 0) keep(header.id, vector[0], vector[1], vector + 2, vector + 3 + header.a, fds);
+            if (pid < 0) {
+                send_reply(header.id, JOBRUN_EXEC_NOT_STARTED, errno);
+            } else {
+                keepers[keeper_count].pid = pid;
+                keepers[keeper_count].id = header.id;
+                keeper_count++;
+            }
+            free(vector);
+        }
+    }
+    free(payload);
+    for (int i = 0; i < fd_count; i++) close(fds[i]);
+    return 0;
+}
+
+// Reaps the keepers that ended. A keeper tells jobrun how its job ended and exits with 0;
+// one that ended otherwise (killed) could not, and this tells jobrun how the keeper ended.
+static void reap(void) {
+    struct signalfd_siginfo info;
+    while (read(signals_fd, &info, sizeof info) == (ssize_t)sizeof info) {}
+    for (;;) {
+        int status = 0;
+        pid_t pid = waitpid(-1, &status, WNOHANG);
+        if (pid <= 0) return;
+        for (size_t i = 0; i < keeper_count; i++) {
+            if (keepers[i].pid != pid) continue;
+            if (status != 0) send_reply(keepers[i].id, JOBRUN_EXEC_LOST, status);
+            keepers[i] = keepers[--keeper_count];
+            break;
+        }
+    }
+}
+
+int jobrun_exec_main(int argc, char **argv) {
+    struct stat socket_stat;
+    if (argc != 2 || strcmp(argv[1], "--serve") != 0 || fstat(SOCKET_FD, &socket_stat) != 0 ||
+        !S_ISSOCK(socket_stat.st_mode)) {
+        fputs("jobrun-exec starts jobs for jobrun, which runs it itself; it is not meant to be run by hand\n", stderr);
+        return 2;
+    }
+    server = getpid();
+    setsid();
+    // Nothing of jobrun's reaches the keepers or the jobs but what each request gives: no
+    // other descriptor, and no ignored signal (jobrun ignores SIGPIPE). Every job starts with
+    // default dispositions.
+    close_from(SOCKET_FD + 1);
+    sigset_t all, child;
+    sigfillset(&all);
+    sigprocmask(SIG_SETMASK, &all, NULL);
+    for (int signal = 1; signal < NSIG; signal++) {
+        if (signal != SIGKILL && signal != SIGSTOP) sigaction(signal, &(struct sigaction){.sa_handler = SIG_DFL}, NULL);
+    }
+    sigemptyset(&child);
+    sigaddset(&child, SIGCHLD);
+    signals_fd = signalfd(-1, &child, SFD_CLOEXEC | SFD_NONBLOCK);
+    if (signals_fd < 0) {
+        fprintf(stderr, "jobrun-exec: signalfd: %s\n", strerror(errno));
+        return 1;
+    }
+    send_reply(0, JOBRUN_EXEC_HELLO, JOBRUN_EXEC_PROTOCOL);
+    for (;;) {
+        struct pollfd watched[2] = {{SOCKET_FD, POLLIN, 0}, {signals_fd, POLLIN, 0}};
+        if (poll(watched, 2, -1) < 0) {
+            if (errno == EINTR) continue;
+            return 1;
+        }
+        if (watched[1].revents != 0) reap();
+        if (watched[0].revents != 0 && serve() != 0) break;
+    }
+    // jobrun closed the socket or died: as this process ends, every keeper gets its
+    // parent-death signal and ends its job.
+    return 0;
+}
+
+int jobrun_exec_pipe(int fds[2]) {
+    return pipe2(fds, O_CLOEXEC);
+}
+
+int jobrun_epoll_create(void) {
+    return epoll_create1(EPOLL_CLOEXEC);
+}
+
+int jobrun_epoll_remove(int epoll, int fd) {
+    return epoll_ctl(epoll, EPOLL_CTL_DEL, fd, NULL);
+}
+
+int jobrun_epoll_add(int epoll, int fd) {
+    struct epoll_event event;
+    memset(&event, 0, sizeof event);
+    event.events = EPOLLIN;
+    event.data.fd = fd;
+    return epoll_ctl(epoll, EPOLL_CTL_ADD, fd, &event);
+}
+
+int jobrun_epoll_wait(int epoll, int *ready, int capacity) {
+    struct epoll_event events[64];
+    if (capacity > 64) capacity = 64;
+    int n = epoll_wait(epoll, events, capacity, -1);
+    for (int i = 0; i < n; i++) ready[i] = events[i].data.fd;
+    return n;
+}

@@ -1,0 +1,92 @@
+import Foundation
+import Testing
+
+@testable import JobrunRuntime
+
+/// Every chunk of output a job wrote, by stream.
+private final class Output: Sendable {
+    private let chunks = Locked<[StreamKind: [UInt8]]>([:])
+
+    func take(_ kind: StreamKind, _ bytes: UnsafeRawBufferPointer) {
+        chunks.withLock { $0[kind, default: []].append(contentsOf: bytes) }
+    }
+
+    func text(_ kind: StreamKind) -> String { String(decoding: chunks.withLock { $0[kind] ?? [] }, as: UTF8.self) }
+}
+
+private func shell(_ script: String) -> Launch {
+    Launch(program: "/bin/sh", arguments: ["sh", "-c", script], environment: [], workingDirectory: nil)
+}
+
+/// Starting jobs through jobrun-exec (built next to the tests), reading their output and
+/// learning how they ended.
+@Suite struct ProcessHostTests {
+    private func host() throws -> ProcessHost {
+        let program: String = try #require(ProcessHost.installedServer(), "jobrun-exec is built next to the tests")
+        return ProcessHost(program: program)
+    }
+
+    @Test func outputAndHowTheJobEndedArriveTogether() async throws {
+        let host = try host()
+        defer { host.stop() }
+        let output = Output()
+        let job = try host.start(shell("echo out; echo err >&2; exit 7"), stdin: nil, output: output.take)
+        #expect(await host.wait(job) == .exited(7))
+        #expect(output.text(.stdout) == "out\n")
+        #expect(output.text(.stderr) == "err\n")
+    }
+
+    @Test func theJobGetsItsArgumentsEnvironmentAndWorkingDirectory() async throws {
+        let host = try host()
+        defer { host.stop() }
+        let output = Output()
+        let launch = Launch(program: "/bin/sh", arguments: ["sh", "-c", "echo \"$0|$1|$FOO\"; pwd", "zero", "one two"],
+                            environment: ["FOO=bar"], workingDirectory: "/tmp")
+        let job = try host.start(launch, stdin: nil, output: output.take)
+        #expect(await host.wait(job) == .exited(0))
+        #expect(output.text(.stdout) == "zero|one two|bar\n/tmp\n")
+    }
+
+    @Test func aProgramThatCannotStartEndsWith127AndSaysWhy() async throws {
+        let host = try host()
+        defer { host.stop() }
+        let output = Output()
+        let job = try host.start(Launch(program: "/nonexistent/x", arguments: ["x"], environment: [], workingDirectory: nil),
+                                 stdin: nil, output: output.take)
+        #expect(await host.wait(job) == .exited(127))
+        #expect(output.text(.stderr) == "jobrun: cannot run /nonexistent/x: No such file or directory\n")
+    }
+
+    /// A signal goes to the job's whole group while it runs; once it has ended, nothing is sent.
+    @Test func signalsReachTheJobsGroupWhileItRuns() async throws {
+        let host = try host()
+        defer { host.stop() }
+        let output = Output()
+        let job = try host.start(shell("trap 'echo term; exit 3' TERM; echo ready; sleep 30 & wait"), stdin: nil,
+                                 output: output.take)
+        for _ in 0..<500 where output.text(.stdout).isEmpty { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(host.count == 1)
+        host.signal(job, SIGTERM)
+        #expect(await host.wait(job) == .exited(3))
+        #expect(output.text(.stdout) == "ready\nterm\n")
+        #expect(host.count == 0)
+        host.signal(job, SIGKILL)
+    }
+
+    /// The kernel sends a parent-death signal when the *thread* that started a process exits;
+    /// jobrun's threads come and go, so nothing may take that for jobrun's death.
+    @Test func aJobStartedByAThreadThatEndsRunsToItsEnd() async throws {
+        let host = try host()
+        defer { host.stop() }
+        let started = Locked<JobProcess?>(nil)
+        let done = DispatchSemaphore(value: 0)
+        let thread = Thread {
+            started.withLock { $0 = try? host.start(shell("sleep 0.3; echo still here"), stdin: nil) { _, _ in } }
+            done.signal()
+        }
+        thread.start()
+        done.wait()
+        let job = try #require(started.withLock { $0 })
+        #expect(await host.wait(job) == .exited(0))
+    }
+}
