@@ -23,11 +23,14 @@
 //
 // The protocol (native byte order: both ends run on one machine):
 // - jobrun-exec greets with a reply {id 0, JOBRUN_EXEC_HELLO, JOBRUN_EXEC_PROTOCOL}.
-// - jobrun sends requests: a header {u32 kind, u32 a, u32 b, u32 length, u64 id}, then
-//   `length` bytes of payload.
+// - jobrun sends requests: a header {u32 kind, u32 a, u32 b, u32 length, u64 id, u64 start},
+//   then `length` bytes of payload.
 //   - START, with the job's stdin, stdout and stderr as SCM_RIGHTS on the header: a = argc,
 //     b = number of environment entries; the payload is PROGRAM\0 WORKDIR\0 (empty: stay)
-//     ARGV...\0 ENV...\0.
+//     ARGV...\0 ENV...\0. `start`, when not 0, is the CLOCK_BOOTTIME instant (ns) to start
+//     the job at: jobrun hands runs over a little ahead of their due instant, and the keeper,
+//     set up and waiting, starts the job on the instant (a SIGNAL before then cancels it:
+//     NOT_STARTED, ECANCELED).
 //   - SIGNAL: a = the signal to send to the job's group; no payload. Ignored when the job
 //     has ended.
 // - Replies are {u64 id, i32 kind, i32 value}: ENDED with the job's wait status, from the
@@ -44,6 +47,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <spawn.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -56,6 +60,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 struct request {
@@ -64,6 +69,7 @@ struct request {
     uint32_t b;
     uint32_t length;
     uint64_t id;
+    uint64_t start;
 };
 
 struct reply {
@@ -135,8 +141,29 @@ static void end_leftovers(void) {
     }
 }
 
+// Waits until CLOCK_BOOTTIME reads `start` (ns). False when jobrun cancels the job first;
+// exits when the server dies.
+static bool wait_until(uint64_t start) {
+    sigset_t wanted;
+    sigemptyset(&wanted);
+    sigaddset(&wanted, SIGUSR1);
+    sigaddset(&wanted, SIGRTMIN);
+    for (;;) {
+        struct timespec now;
+        clock_gettime(CLOCK_BOOTTIME, &now);
+        uint64_t at = (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
+        if (at >= start) return true;
+        uint64_t left = start - at;
+        struct timespec timeout = {(time_t)(left / 1000000000u), (long)(left % 1000000000u)};
+        siginfo_t info;
+        int signal = sigtimedwait(&wanted, &info, &timeout);
+        if (signal == SIGUSR1 && getppid() != server) _exit(137);
+        if (signal == SIGRTMIN && info.si_pid == server) return false;
+    }
+}
+
 // The keeper of one job (see the top of the file). Never returns.
-static void keep(uint64_t id, const char *program, const char *workdir, char **argv, char **envp, const int fds[3]) {
+static void keep(uint64_t id, uint64_t start, const char *program, const char *workdir, char **argv, char **envp, const int fds[3]) {
     // Only what it waits for stays blocked: the fewer blocked signals, the less posix_spawn
     // has to reset in the job (dispositions are all default already, see main).
     sigset_t wanted;
@@ -166,7 +193,39 @@ static void keep(uint64_t id, const char *program, const char *workdir, char **a
     posix_spawnattr_setpgroup(&attributes, 0);
     posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETPGROUP);
     pid_t job;
-    int error = posix_spawn(&job, program, &actions, &attributes, argv, envp);
+    int error = 0;
+    if (start != 0) {
+        // Due at `start`: the job's process is made now and waits, set up, to exec on the
+        // instant, so that only the exec itself comes after it.
+        job = fork();
+        if (job == 0) {
+            setpgid(0, 0);
+            for (int i = 0; i < 3; i++) dup2(fds[i], i);
+            prctl(PR_SET_TIMERSLACK, 1);
+            struct timespec at = {(time_t)(start / 1000000000u), (long)(start % 1000000000u)};
+            while (clock_nanosleep(CLOCK_BOOTTIME, TIMER_ABSTIME, &at, NULL) == EINTR) {}
+            sigset_t none;
+            sigemptyset(&none);
+            sigprocmask(SIG_SETMASK, &none, NULL);
+            execve(program, argv, envp);
+            int failure = errno;
+            dprintf(2, "jobrun: cannot run %s: %s\n", program, strerror(failure));
+            _exit(failure == ENOENT ? 127 : 126);
+        }
+        if (job < 0) {
+            send_reply(id, JOBRUN_EXEC_NOT_STARTED, errno);
+            _exit(0);
+        }
+        setpgid(job, job);
+        if (!wait_until(start)) {
+            kill(job, SIGKILL);
+            while (waitpid(job, NULL, 0) < 0 && errno == EINTR) {}
+            send_reply(id, JOBRUN_EXEC_NOT_STARTED, ECANCELED);
+            _exit(0);
+        }
+    } else {
+        error = posix_spawn(&job, program, &actions, &attributes, argv, envp);
+    }
     if (error != 0) {
         dprintf(fds[2], "jobrun: cannot run %s: %s\n", program, strerror(error));
         send_reply(id, JOBRUN_EXEC_ENDED, (error == ENOENT ? 127 : 126) << 8);
@@ -279,7 +338,7 @@ static int serve(void) {
                 }
             }
             pid_t pid = keeper_count < keeper_capacity ? fork() : (errno = ENOMEM, -1);
-            if (pid == 0) keep(header.id, vector[0], vector[1], vector + 2, vector + 3 + header.a, fds);
+            if (pid == 0) keep(header.id, header.start, vector[0], vector[1], vector + 2, vector + 3 + header.a, fds);
             if (pid < 0) {
                 send_reply(header.id, JOBRUN_EXEC_NOT_STARTED, errno);
             } else {

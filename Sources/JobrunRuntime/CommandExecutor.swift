@@ -41,12 +41,15 @@ public struct CommandExecutor: Executor {
     func run(_ request: AttemptRequest, argv: [String], input: Int32?, now: @Sendable () -> Instant) async -> AttemptRecord {
         defer { if let input { close(input) } }
         let task = request.task
-        let startedAt = now()
+        // Handed over ahead of its due instant, the attempt starts on it.
+        let startedAt = request.startsAt.map { Swift.max(now(), $0.at) } ?? now()
         func failed(_ error: String) -> AttemptRecord {
-            AttemptRecord(attempt: request.attempt, status: .failed, startedAt: startedAt, finishedAt: now(), error: error)
+            AttemptRecord(attempt: request.attempt, status: .failed, startedAt: startedAt,
+                          finishedAt: Swift.max(now(), startedAt), error: error)
         }
         if Task.isCancelled {
-            return AttemptRecord(attempt: request.attempt, status: .cancelled, startedAt: startedAt, finishedAt: now(),
+            return AttemptRecord(attempt: request.attempt, status: .cancelled, startedAt: startedAt,
+                                 finishedAt: Swift.max(now(), startedAt),
                                  error: "jobrun was stopped before the attempt started")
         }
         if let dir = task.workingDirectory {
@@ -79,7 +82,7 @@ public struct CommandExecutor: Executor {
                        workingDirectory: task.workingDirectory)
             }
             launch.adding(["JOBRUN_RUN=\(request.run)", "JOBRUN_ATTEMPT=\(request.attempt)"])
-            job = try processes.start(launch, stdin: input) { streams.take($1, $0) }
+            job = try processes.start(launch, after: request.startsAt?.in() ?? .zero, stdin: input) { streams.take($1, $0) }
         } catch {
             streams.finish(success: false)
             log?.close()
@@ -87,7 +90,7 @@ public struct CommandExecutor: Executor {
         }
         // On timeout or shutdown, SIGTERM to the whole group, then SIGKILL after kill_grace.
         let watchdog = Watchdog(job: job, processes: processes, grace: task.killGrace)
-        if let timeout = task.timeout { watchdog.arm(timeout) }
+        if let timeout = task.timeout { watchdog.arm(timeout + Swift.max(.zero, request.startsAt?.in() ?? .zero)) }
         // When the job's main process has ended, what it left behind has been killed too, so
         // its output ends with it (a job may close its streams earlier and go on).
         let end = await withTaskCancellationHandler {

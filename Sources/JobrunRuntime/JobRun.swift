@@ -43,6 +43,11 @@ public struct JobRun: Sendable {
     let settings: RunSettings
     let signals: UnixSignalsSequence
 
+    /// How long before its due instant a run of a command or email task is handed to
+    /// jobrun-exec, which starts it on the instant (so the time it takes jobrun to get there
+    /// does not make it late).
+    static let lead: Duration = .milliseconds(10)
+
     /// Installs signal handling first thing, then prepares the run.
     public init(file: JobFile, settings: RunSettings, signals: UnixSignalsSequence) {
         self.file = file
@@ -86,7 +91,7 @@ public struct JobRun: Sendable {
         let wallStart = RunConsole.now()
         let scheduler = Scheduler(file: file, plan: settings.plan, clock: ContinuousClock(), wallOrigin: wallStart,
                                   originAge: .seconds(Date().timeIntervalSince1970 - Double(wallStart.milliseconds) / 1000),
-                                  executor: executor, emit: { console.event($0) })
+                                  lead: Self.lead, executor: executor, emit: { console.event($0) })
         let shutdownGrace = file.shutdownGrace
         let signals = self.signals
         let received = SignalRecord()

@@ -151,10 +151,11 @@ public final class ProcessHost: Sendable {
         return access(candidate, X_OK) == 0 ? candidate : nil
     }
 
-    /// Starts `launch` with `stdin` (the caller keeps its descriptor) or /dev/null. Its stdout
-    /// and stderr go to `output`, chunk by chunk, on the host's thread.
-    func start(_ launch: Launch, stdin: Int32?, output: @escaping @Sendable (StreamKind, UnsafeRawBufferPointer) -> Void)
-        throws(UserMessage) -> JobProcess {
+    /// Starts `launch` with `stdin` (the caller keeps its descriptor) or /dev/null, `after`
+    /// from now (it waits, set up, and starts on the instant; ``signal(_:_:)`` before then
+    /// cancels it). Its stdout and stderr go to `output`, chunk by chunk, on the host's thread.
+    func start(_ launch: Launch, after delay: Duration = .zero, stdin: Int32?,
+               output: @escaping @Sendable (StreamKind, UnsafeRawBufferPointer) -> Void) throws(UserMessage) -> JobProcess {
         var stdout: [Int32] = [-1, -1], stderr: [Int32] = [-1, -1]
         guard jobrun_exec_pipe(&stdout) == 0 else { throw UserMessage(text: "cannot make a pipe: \(String(cString: strerror(errno)))") }
         guard jobrun_exec_pipe(&stderr) == 0 else {
@@ -184,8 +185,15 @@ public final class ProcessHost: Sendable {
             _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
             _ = jobrun_epoll_add(epoll, fd)
         }
-        let header = Request(kind: UInt32(JOBRUN_EXEC_START), a: UInt32(launch.argumentCount),
+        var header = Request(kind: UInt32(JOBRUN_EXEC_START), a: UInt32(launch.argumentCount),
                              b: UInt32(launch.environmentCount), length: UInt32(launch.payload.count), id: id)
+        if delay > .zero {
+            var now = timespec()
+            clock_gettime(CLOCK_BOOTTIME, &now)
+            let (seconds, attoseconds) = delay.components
+            header.start = UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)
+                + UInt64(seconds) * 1_000_000_000 + UInt64(attoseconds / 1_000_000_000)
+        }
         if let error = send(header, launch.payload, fds: [stdin ?? devNull, stdout[1], stderr[1]], on: server.socket) {
             // The pipes' write ends close below, so the job completes as lost once they are read.
             finish(id, .lost("cannot hand the job to jobrun-exec: \(String(cString: strerror(error)))"))
@@ -298,6 +306,8 @@ public final class ProcessHost: Sendable {
         switch reply.kind {
         case JOBRUN_EXEC_ENDED:
             finish(reply.id, ProcessEnd(waitStatus: reply.value))
+        case JOBRUN_EXEC_NOT_STARTED where reply.value == ECANCELED:
+            finish(reply.id, .lost("the job was cancelled before its time came"))
         case JOBRUN_EXEC_NOT_STARTED:
             finish(reply.id, .lost("jobrun-exec could not start the job: \(String(cString: strerror(reply.value)))"))
         case JOBRUN_EXEC_LOST:
@@ -363,6 +373,7 @@ public final class ProcessHost: Sendable {
         var b: UInt32
         var length: UInt32
         var id: UInt64
+        var start: UInt64 = 0
     }
 
     private struct Reply {

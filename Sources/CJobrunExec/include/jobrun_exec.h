@@ -2,7 +2,7 @@
 #define JOBRUN_EXEC_H
 
 /// The protocol version of `jobrun-exec --serve`, which jobrun checks in its greeting.
-#define JOBRUN_EXEC_PROTOCOL 2
+#define JOBRUN_EXEC_PROTOCOL 3
 
 /// Request kinds, from jobrun to jobrun-exec.
 #define JOBRUN_EXEC_START 1

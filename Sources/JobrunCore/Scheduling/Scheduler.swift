@@ -181,6 +181,50 @@ public struct SchedulerCore: Sendable {
         return starts
     }
 
+    /// Starts ahead of time, each for its due instant, the runs due by `horizon` whose start
+    /// nothing that can still happen before their instant would change, so that an executor can
+    /// start their processes on the instant itself rather than some hops of work after it. That
+    /// holds when every entry due by `horizon` is a new run of a command or email task (HTTP
+    /// requests are not handed ahead), of different tasks, none with a run active or queued,
+    /// nothing is queued, enough workers are free for all of them, and all come before
+    /// `deadline` (`--for`). Otherwise nothing starts, and they start on time as usual.
+    /// A run that only becomes ready in the meantime (a dependent, a retry) does not take
+    /// the workers handed ahead. Returns the starts, each with its instant in `startsAt`.
+    public mutating func advanceAhead(to horizon: Instant, stopAt deadline: Instant?,
+                                      startsIn: @escaping @Sendable (Instant) -> Duration) -> [Start] {
+        guard state == .running, accepting, ready.isEmpty, heldCount == 0 else { return [] }
+        var window = dueHeap, entries: [DueEntry] = []
+        while let top = window.min, top.at <= horizon { entries.append(window.removeMin()) }
+        guard !entries.isEmpty, running + entries.count <= plan.workers else { return [] }
+        var seen = Set<Int>()
+        for entry in entries {
+            guard case .newRun(let t) = entry.kind, seen.insert(t).inserted, entry.at > clockNow,
+                  tasks[t].active.isEmpty, tasks[t].queued == 0, file.tasks[t].type != .http,
+                  deadline.map({ entry.at < $0 }) ?? true
+            else { return [] }
+        }
+        let now = clockNow
+        defer { clockNow = now }
+        var ahead: [Start] = []
+        for entry in entries {
+            // A later run of the same task may have been scheduled inside the window; it waits.
+            guard dueHeap.min?.seq == entry.seq, case .newRun(let t) = entry.kind else { break }
+            clockNow = entry.at
+            dueHeap.removeMin()
+            tasks[t].pendingDue = false
+            newRun(of: t, dueAt: entry.at)
+            scheduleNextRun(of: t, notBefore: entry.at)
+            dispatch()
+            for start in starts {
+                var request = start.request
+                request.startsAt = (entry.at, { startsIn(entry.at) })
+                ahead.append(Start(run: start.run, request: request))
+            }
+            starts = []
+        }
+        return ahead
+    }
+
     /// Records an attempt's end; returns the attempts that can start now.
     public mutating func attemptFinished(_ run: Int, record: AttemptRecord, at now: Instant) -> [Start] {
         clockNow = Swift.max(clockNow, now)
@@ -457,14 +501,20 @@ public actor Scheduler<C: Clock> where C.Duration == Duration {
     private let control: AsyncStream<Void>
     private let controlContinuation: AsyncStream<Void>.Continuation
     private var armed: Instant?
+    /// How long before their due instant runs are handed to the executor (see
+    /// ``SchedulerCore/advanceAhead(to:stopAt:startsIn:)``); zero: on the instant.
+    private let lead: Duration
+    /// The due instant for which handing ahead was tried and could not be done.
+    private var notAhead: Instant?
     private let emit: @Sendable (SchedulerEvent) -> Void
     private var announced: (task: Int, at: Instant)?
 
     /// Creates a scheduler that starts now on `clock`, whose now is the wall-clock `wallOrigin`.
     /// `originAge`: see ``Timebase/init(clock:wallOrigin:originAge:)``.
     public init(file: JobFile, plan: RunPlan, clock: C, wallOrigin: Instant, originAge: Duration = .zero,
-                executor: any Executor, emit: @escaping @Sendable (SchedulerEvent) -> Void) {
+                lead: Duration = .zero, executor: any Executor, emit: @escaping @Sendable (SchedulerEvent) -> Void) {
         self.plan = plan
+        self.lead = lead
         self.executor = executor
         self.timebase = Timebase(clock: clock, wallOrigin: wallOrigin, originAge: originAge)
         self.emit = emit
@@ -514,6 +564,14 @@ public actor Scheduler<C: Clock> where C.Duration == Duration {
                 case .wake:
                     if let armed, armed <= now { self.armed = nil }
                     starts = core.advance(to: now)
+                    if lead > .zero, let next = core.nextWake, next > now, next <= now + lead {
+                        let timebase = self.timebase
+                        let ahead = core.advanceAhead(to: now + lead, stopAt: plan.runFor.map { timebase.wallOrigin + $0 }) {
+                            timebase.clock.now.duration(to: timebase.clockInstant($0))
+                        }
+                        if ahead.isEmpty { notAhead = next }
+                        starts += ahead
+                    }
                 case .deadline:
                     starts = core.stopScheduling(at: now)
                 case .attempt(let run, let record):
@@ -541,7 +599,8 @@ public actor Scheduler<C: Clock> where C.Duration == Duration {
     }
 
     private func armTimer(_ group: inout TaskGroup<Event>) {
-        guard let next = core.nextWake else { return }
+        guard var next = core.nextWake else { return }
+        if lead > .zero && notAhead != next { next = next + (.zero - lead) }
         if let armed, armed <= next { return }
         armed = next
         group.addTask { [timebase] in
