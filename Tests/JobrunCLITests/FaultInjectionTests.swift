@@ -147,9 +147,9 @@ private func trapsSIGTERM(_ pid: Int32) -> Bool {
     @Test func jobsThatCannotStartAreFailedAttemptsAndTheRunGoesOn() throws {
         let w = try Workspace("""
             tasks:
-              - {name: missing, command: [no-such-program-205]}
+              - {name: missing, command: [no-such-program-205.1]}
               - {name: plain, command: [./plain.txt]}
-              - {name: nodir, command: "true", working_dir: /no/such/dir/205}
+              - {name: nodir, command: "true", working_dir: /no/such/dir/205.1}
               - {name: fine, command: "echo fine"}
             """)
         try "x".write(to: w.url.appendingPathComponent("plain.txt"), atomically: true, encoding: .utf8)
@@ -162,7 +162,8 @@ private func trapsSIGTERM(_ pid: Int32) -> Bool {
             #expect((attempt?["error"] as? String)?.isEmpty == false)
         }
         #expect(runs(report, "fine").first?["status"] as? String == "succeeded")
-        try expectCleanAftermath(w, marker: "205", tasks: 4)
+        // With a dot: no UUID in another test's paths can contain it.
+        try expectCleanAftermath(w, marker: "205.1", tasks: 4)
     }
 
     @Test func anUnwritableLogDirectoryStopsJobrunBeforeAnyTaskStarts() throws {
@@ -203,12 +204,12 @@ private func trapsSIGTERM(_ pid: Int32) -> Bool {
             workers: 4
             shutdown_grace: 3s
             tasks:
-              - {name: ticker, command: "echo tick 206", schedule: "@every 100ms"}
+              - {name: ticker, command: "echo tick 206.0", schedule: "@every 100ms"}
               - {name: slow, command: "sleep 206.1"}
               - {name: tree, command: "sleep 206.2 & sleep 206.3 & wait"}
               - {name: stubborn, command: "trap '' TERM; sleep 206.4 & wait; sleep 206.5", kill_grace: 100ms}
               - {name: flaky, command: "exit 1", retries: 3, retry_delay: 50ms}
-              - {name: writer, command: "echo data 206; sleep 206.6", output: written.txt}
+              - {name: writer, command: "echo data 206.0; sleep 206.6", output: written.txt}
               - {name: later, command: "true", after: [slow]}
             """)
         var generator = SystemRandomNumberGenerator()
@@ -220,7 +221,7 @@ private func trapsSIGTERM(_ pid: Int32) -> Bool {
             kill(process.processIdentifier, SIGTERM)
             process.waitUntilExit()
             #expect(process.terminationReason == .exit && process.terminationStatus == 143, "round \(round)")
-            try expectCleanAftermath(w, marker: "206", report: report, tasks: 7, checkSchema: false)
+            try expectCleanAftermath(w, marker: "206.", report: report, tasks: 7, checkSchema: false)
             let json = try w.report(report)
             #expect(json["outcome"] as? String == "interrupted" && json["signal"] as? Int == 15, "round \(round)")
             #expect(w.file("written.txt") == nil, "round \(round): a stopped job's output must not be kept")
@@ -248,7 +249,7 @@ private func trapsSIGTERM(_ pid: Int32) -> Bool {
 
     @Test func aThousandTasksOnFiftyWorkers() throws {
         var yaml = "workers: 50\ntasks:\n"
-        for i in 0..<1000 { yaml += "  - {name: t\(i), command: \"sleep 0.02; echo 208 \(i)\"}\n" }
+        for i in 0..<1000 { yaml += "  - {name: t\(i), command: \"sleep 0.02; echo 208.0 \(i)\"}\n" }
         let w = try Workspace(yaml)
         let r = try w.run(["--quiet"])
         #expect(r.status == 0, "\(r.stderr)")
@@ -259,7 +260,7 @@ private func trapsSIGTERM(_ pid: Int32) -> Bool {
         for (i, task) in tasks.enumerated() {
             let run = (task["runs"] as? [[String: Any]])?.first ?? [:]
             #expect(run["status"] as? String == "succeeded")
-            #expect(attempts(run).first?["stdout_tail"] as? String == "208 \(i)\n")
+            #expect(attempts(run).first?["stdout_tail"] as? String == "208.0 \(i)\n")
             edges.append((millis(run["started_at"]), 1))
             edges.append((millis(run["finished_at"]), -1))
         }
@@ -270,7 +271,7 @@ private func trapsSIGTERM(_ pid: Int32) -> Bool {
             most = max(most, running)
         }
         #expect(most <= 50 && most > 1, "at most \(most) at once")
-        try expectCleanAftermath(w, marker: "208", tasks: 1000)
+        try expectCleanAftermath(w, marker: "208.0", tasks: 1000)
     }
 
     /// jobrun killed with SIGKILL cannot clean up: the kernel closes its end of the socket to

@@ -388,6 +388,22 @@ import Testing
         #expect(attempt?["stderr_tail"] as? String == "")
     }
 
+    /// A run due later is handed to jobrun-exec a little ahead, and the job starts on its due
+    /// instant: the report says so, and the job's own clock is never earlier.
+    @Test func aScheduledRunStartsOnItsDueInstantAndNeverBefore() throws {
+        let w = try Workspace("tasks: [{name: t, command: 'date +%s.%N', schedule: +300ms, repeat: 50ms, count: 3}]\n")
+        let r = try w.run()
+        #expect(r.status == 0, "\(r.stderr)")
+        let all = runs(try w.report(), "t")
+        #expect(all.count == 3)
+        for run in all {
+            let attempt = try #require(attempts(run).first)
+            #expect(millis(attempt["started_at"]) == millis(run["due_at"]))
+            let stamp = try #require(Double((attempt["stdout_tail"] as? String ?? "").trimmingCharacters(in: .whitespacesAndNewlines)))
+            #expect(stamp * 1000 >= Double(millis(run["due_at"])), "started before it was due")
+        }
+    }
+
     @Test func strictTurnsWarningsIntoAnInvalidFile() throws {
         let w = try Workspace("tasks: [{name: t, command: \"touch ran\", count: 2}]\n")
         let r = try w.run(["--strict"])

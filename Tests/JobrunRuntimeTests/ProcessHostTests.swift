@@ -73,6 +73,31 @@ private func shell(_ script: String) -> Launch {
         host.signal(job, SIGKILL)
     }
 
+    /// A job handed over ahead of its time is made and waits; it runs on the instant, never before.
+    @Test func aJobHandedAheadStartsOnItsInstantAndNotBefore() async throws {
+        let host = try host()
+        defer { host.stop() }
+        let output = Output()
+        let due = Date().timeIntervalSince1970 + 0.2
+        let job = try host.start(shell("date +%s.%N"), after: .milliseconds(200), stdin: nil, output: output.take)
+        #expect(await host.wait(job) == .exited(0))
+        let started = try #require(Double(output.text(.stdout).trimmingCharacters(in: .whitespacesAndNewlines)))
+        #expect(started >= due)
+    }
+
+    /// A job stopped before its time comes never runs.
+    @Test func aJobCancelledBeforeItsInstantNeverRuns() async throws {
+        let host = try host()
+        defer { host.stop() }
+        let marker = FileManager.default.temporaryDirectory.appendingPathComponent("jobrun-never-\(UUID().uuidString)").path
+        // Its time is far off; the signal follows the start request, so it finds the keeper waiting.
+        let job = try host.start(shell("touch \(marker)"), after: .seconds(60), stdin: nil) { _, _ in }
+        host.signal(job, SIGTERM)
+        #expect(await host.wait(job) == .lost("the job was cancelled before its time came"))
+        // The keeper has killed the waiting process before it replied.
+        #expect(!FileManager.default.fileExists(atPath: marker))
+    }
+
     /// The kernel sends a parent-death signal when the *thread* that started a process exits;
     /// jobrun's threads come and go, so nothing may take that for jobrun's death.
     @Test func aJobStartedByAThreadThatEndsRunsToItsEnd() async throws {
