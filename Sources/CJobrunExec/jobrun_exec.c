@@ -385,6 +385,7 @@ int jobrun_exec_main(int argc, char **argv) {
     // other descriptor, and no ignored signal (jobrun ignores SIGPIPE). Every job starts with
     // default dispositions.
     close_from(SOCKET_FD + 1);
+    fcntl(SOCKET_FD, F_SETFD, FD_CLOEXEC);  // the keepers keep it; the jobs must not get it
     sigset_t all, child;
     sigfillset(&all);
     sigprocmask(SIG_SETMASK, &all, NULL);

@@ -6,7 +6,7 @@ import Glibc
 
 // Run as jobrun-exec (when that program is not installed next to jobrun, jobrun starts
 // itself under that name to start jobs; see Sources/CJobrunExec/jobrun_exec.c).
-if CommandLine.unsafeArgv[0].map({ String(cString: $0).hasSuffix("jobrun-exec") }) == true {
+if CommandLine.unsafeArgv[0].map({ String(cString: $0).split(separator: "/").last == "jobrun-exec" }) == true {
     exit(jobrun_exec_main(CommandLine.argc, CommandLine.unsafeArgv))
 }
 

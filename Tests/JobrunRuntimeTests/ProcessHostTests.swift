@@ -62,15 +62,29 @@ private func shell(_ script: String) -> Launch {
         let host = try host()
         defer { host.stop() }
         let output = Output()
-        let job = try host.start(shell("trap 'echo term; exit 3' TERM; echo ready; sleep 30 & wait"), stdin: nil,
+        // Long enough for a slow, loaded machine (a sanitizer build) to get to the signal.
+        let job = try host.start(shell("trap 'echo term; exit 3' TERM; echo ready; sleep 600 & wait"), stdin: nil,
                                  output: output.take)
-        for _ in 0..<500 where output.text(.stdout).isEmpty { try await Task.sleep(for: .milliseconds(10)) }
+        for _ in 0..<6000 where output.text(.stdout).isEmpty { try await Task.sleep(for: .milliseconds(10)) }
         #expect(host.count == 1)
         host.signal(job, SIGTERM)
-        #expect(await host.wait(job) == .exited(3))
+        let end = await host.wait(job)
+        #expect(end == .exited(3), "\(end)")
         #expect(output.text(.stdout) == "ready\nterm\n")
         #expect(host.count == 0)
         host.signal(job, SIGKILL)
+    }
+
+    /// Nothing of jobrun's or jobrun-exec's reaches a job but its three streams, whether it
+    /// starts at once or was handed over ahead.
+    @Test(arguments: [Duration.zero, .milliseconds(50)])
+    func aJobGetsOnlyItsThreeStreams(after delay: Duration) async throws {
+        let host = try host()
+        defer { host.stop() }
+        let output = Output()
+        let job = try host.start(shell("ls /proc/$$/fd"), after: delay, stdin: nil, output: output.take)
+        #expect(await host.wait(job) == .exited(0))
+        #expect(output.text(.stdout) == "0\n1\n2\n")
     }
 
     /// A job handed over ahead of its time is made and waits; it runs on the instant, never before.
