@@ -126,7 +126,8 @@ static void end_leftovers(void) {
     if (waitpid(-1, NULL, WNOHANG) < 0 && errno == ECHILD) return;  // none: the usual case
     char path[64];
     snprintf(path, sizeof path, "/proc/self/task/%d/children", (int)getpid());
-    for (;;) {
+    // Bounded (about 10 s), should /proc not list children: the job's end is still reported.
+    for (int round = 0; round < 10000; round++) {
         FILE *file = fopen(path, "r");
         if (file != NULL) {
             long pid;
@@ -141,37 +142,60 @@ static void end_leftovers(void) {
     }
 }
 
-// Waits until CLOCK_BOOTTIME reads `start` (ns). False when jobrun cancels the job first;
-// exits when the server dies.
-static bool wait_until(uint64_t start) {
+static uint64_t boottime(void) {
+    struct timespec now;
+    clock_gettime(CLOCK_BOOTTIME, &now);
+    return (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
+}
+
+// Waits until CLOCK_BOOTTIME reads `start` (ns), while `job` waits to exec then. False when
+// jobrun cancels the job first. A signal from jobrun that comes once the instant has passed
+// is for the job, which is then running. When the server dies, the job goes with the keeper.
+static bool wait_until(uint64_t start, pid_t job) {
     sigset_t wanted;
     sigemptyset(&wanted);
     sigaddset(&wanted, SIGUSR1);
     sigaddset(&wanted, SIGRTMIN);
     for (;;) {
-        struct timespec now;
-        clock_gettime(CLOCK_BOOTTIME, &now);
-        uint64_t at = (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
+        uint64_t at = boottime();
         if (at >= start) return true;
         uint64_t left = start - at;
         struct timespec timeout = {(time_t)(left / 1000000000u), (long)(left % 1000000000u)};
         siginfo_t info;
         int signal = sigtimedwait(&wanted, &info, &timeout);
-        if (signal == SIGUSR1 && getppid() != server) _exit(137);
-        if (signal == SIGRTMIN && info.si_pid == server) return false;
+        if (signal == SIGUSR1 && getppid() != server) {
+            kill(-job, SIGKILL);
+            end_leftovers();
+            _exit(137);
+        }
+        if (signal == SIGRTMIN && info.si_pid == server) {
+            if (boottime() < start) return false;
+            kill(-job, info.si_value.sival_int);
+            return true;
+        }
     }
 }
 
 // The keeper of one job (see the top of the file). Never returns.
 static void keep(uint64_t id, uint64_t start, const char *program, const char *workdir, char **argv, char **envp, const int fds[3]) {
-    // Only what it waits for stays blocked: the fewer blocked signals, the less posix_spawn
-    // has to reset in the job (dispositions are all default already, see main).
-    sigset_t wanted;
+    // Blocked: what it waits for, and what a stray `kill` or `pkill` sends (only SIGKILL
+    // ends a keeper, and the server then ends its job). Not every signal: the fewer blocked
+    // signals, the less posix_spawn has to reset in the job (dispositions are all default
+    // already, see main).
+    sigset_t wanted, blocked;
     sigemptyset(&wanted);
     sigaddset(&wanted, SIGCHLD);
     sigaddset(&wanted, SIGUSR1);
     sigaddset(&wanted, SIGRTMIN);
-    sigprocmask(SIG_SETMASK, &wanted, NULL);
+    blocked = wanted;
+    sigaddset(&blocked, SIGTERM);
+    sigaddset(&blocked, SIGINT);
+    sigaddset(&blocked, SIGHUP);
+    sigaddset(&blocked, SIGQUIT);
+    sigaddset(&blocked, SIGUSR2);
+    sigaddset(&blocked, SIGALRM);
+    sigaddset(&blocked, SIGPIPE);
+    sigprocmask(SIG_SETMASK, &blocked, NULL);
     prctl(PR_SET_PDEATHSIG, SIGUSR1);
     if (getppid() != server) _exit(137);  // the server died before the line above
     prctl(PR_SET_CHILD_SUBREAPER, 1);
@@ -197,13 +221,20 @@ static void keep(uint64_t id, uint64_t start, const char *program, const char *w
     if (start != 0) {
         // Due at `start`: the job's process is made now and waits, set up, to exec on the
         // instant, so that only the exec itself comes after it.
+        pid_t keeper = getpid();
         job = fork();
         if (job == 0) {
+            // Until the exec it dies with the keeper, however the keeper ends.
+            prctl(PR_SET_PDEATHSIG, SIGKILL);
+            if (getppid() != keeper) _exit(137);
+            close(SOCKET_FD);
             setpgid(0, 0);
             for (int i = 0; i < 3; i++) dup2(fds[i], i);
             prctl(PR_SET_TIMERSLACK, 1);
             struct timespec at = {(time_t)(start / 1000000000u), (long)(start % 1000000000u)};
             while (clock_nanosleep(CLOCK_BOOTTIME, TIMER_ABSTIME, &at, NULL) == EINTR) {}
+            prctl(PR_SET_PDEATHSIG, 0);
+            prctl(PR_SET_TIMERSLACK, 0);  // the job gets the usual slack
             sigset_t none;
             sigemptyset(&none);
             sigprocmask(SIG_SETMASK, &none, NULL);
@@ -217,9 +248,9 @@ static void keep(uint64_t id, uint64_t start, const char *program, const char *w
             _exit(0);
         }
         setpgid(job, job);
-        if (!wait_until(start)) {
-            kill(job, SIGKILL);
-            while (waitpid(job, NULL, 0) < 0 && errno == EINTR) {}
+        if (!wait_until(start, job)) {
+            kill(-job, SIGKILL);
+            end_leftovers();
             send_reply(id, JOBRUN_EXEC_NOT_STARTED, ECANCELED);
             _exit(0);
         }
@@ -300,7 +331,7 @@ static int serve(void) {
     if (payload == NULL || read_full(SOCKET_FD, payload, header.length) != 0) {
         free(payload);
         for (int i = 0; i < fd_count; i++) close(fds[i]);
-        return payload == NULL ? 0 : -1;
+        return -1;  // jobrun is gone, or the stream cannot be followed any more
     }
     payload[header.length] = '\0';
 
@@ -354,6 +385,22 @@ static int serve(void) {
     return 0;
 }
 
+// Kills every child of this process that is not a keeper: what a killed keeper left, which
+// was reparented here (this process is a child subreaper). They are reaped as they end.
+static void end_orphans(void) {
+    char path[64];
+    snprintf(path, sizeof path, "/proc/self/task/%d/children", (int)getpid());
+    FILE *file = fopen(path, "r");
+    if (file == NULL) return;
+    long pid;
+    while (fscanf(file, "%ld", &pid) == 1) {
+        bool keeper = false;
+        for (size_t i = 0; i < keeper_count && !keeper; i++) keeper = keepers[i].pid == (pid_t)pid;
+        if (!keeper) kill((pid_t)pid, SIGKILL);
+    }
+    fclose(file);
+}
+
 // Reaps the keepers that ended. A keeper tells jobrun how its job ended and exits with 0;
 // one that ended otherwise (killed) could not, and this tells jobrun how the keeper ended.
 static void reap(void) {
@@ -363,12 +410,20 @@ static void reap(void) {
         int status = 0;
         pid_t pid = waitpid(-1, &status, WNOHANG);
         if (pid <= 0) return;
+        bool keeper = false;
         for (size_t i = 0; i < keeper_count; i++) {
             if (keepers[i].pid != pid) continue;
-            if (status != 0) send_reply(keepers[i].id, JOBRUN_EXEC_LOST, status);
+            keeper = true;
+            if (status != 0) {
+                // Killed: its job and what it started were reparented here; they go too.
+                send_reply(keepers[i].id, JOBRUN_EXEC_LOST, status);
+                end_orphans();
+            }
             keepers[i] = keepers[--keeper_count];
             break;
         }
+        // An orphan ended: what it started has been reparented here in turn.
+        if (!keeper) end_orphans();
     }
 }
 
@@ -381,6 +436,7 @@ int jobrun_exec_main(int argc, char **argv) {
     }
     server = getpid();
     setsid();
+    prctl(PR_SET_CHILD_SUBREAPER, 1);  // what a killed keeper leaves comes here (see end_orphans)
     // Nothing of jobrun's reaches the keepers or the jobs but what each request gives: no
     // other descriptor, and no ignored signal (jobrun ignores SIGPIPE). Every job starts with
     // default dispositions.

@@ -16,11 +16,11 @@ enum ProcessEnd: Sendable, Equatable {
         self = signal == 0 ? .exited((status >> 8) & 0xff) : .signaled(signal)
     }
 
-    /// "exited with status 3", "killed by signal 9 (SIGKILL)".
+    /// "exited with status 3", "was killed by signal 9 (SIGKILL)", or the message.
     var summary: String {
         switch self {
         case .exited(let code): "exited with status \(code)"
-        case .signaled(let signal): "killed by signal \(signal) (\(signalName(signal)))"
+        case .signaled(let signal): "was killed by signal \(signal) (\(signalName(signal)))"
         case .lost(let message): message
         }
     }
@@ -236,6 +236,9 @@ public final class ProcessHost: Sendable {
         for job in running { self.signal(job, signal) }
     }
 
+    /// The running server's process id, if one runs.
+    var serverProcess: pid_t? { state.withLock { $0.server?.pid } }
+
     /// How many jobs are running.
     public var count: Int {
         state.withLock { $0.jobs.values.count { $0.end == nil } }
@@ -410,8 +413,9 @@ public final class ProcessHost: Sendable {
             throw UserMessage(text: "cannot make a socket: \(String(cString: strerror(errno)))")
         }
         var theirs = pair[1]
-        if theirs == 3 {
-            // dup2 onto itself would keep close-on-exec set.
+        if theirs < 4 {
+            // Out of the way of the server's 0-2 (jobrun may have started with one of them
+            // closed) and of 3 (dup2 onto itself would keep close-on-exec set).
             theirs = fcntl(pair[1], F_DUPFD_CLOEXEC, 4)
             close(pair[1])
         }

@@ -14,6 +14,25 @@ private final class Output: Sendable {
     func text(_ kind: StreamKind) -> String { String(decoding: chunks.withLock { $0[kind] ?? [] }, as: UTF8.self) }
 }
 
+/// Live processes (not zombies) whose command line contains `marker`.
+private func survivors(_ marker: String) -> [String] {
+    let procs = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+    return procs.filter { $0.allSatisfy(\.isNumber) }.compactMap { pid in
+        guard let cmd = try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8),
+              cmd.replacingOccurrences(of: "\0", with: " ").contains(marker),
+              let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")"), stat[stat.index(close, offsetBy: 2)] != "Z"
+        else { return nil }
+        return "\(pid): \(cmd)"
+    }
+}
+
+/// Waits (up to 5 s) until no process with `marker` is left, and returns what is left.
+private func gone(_ marker: String) async throws -> [String] {
+    for _ in 0..<250 where !survivors(marker).isEmpty { try await Task.sleep(for: .milliseconds(20)) }
+    return survivors(marker)
+}
+
 private func shell(_ script: String) -> Launch {
     Launch(program: "/bin/sh", arguments: ["sh", "-c", script], environment: [], workingDirectory: nil)
 }
@@ -109,6 +128,49 @@ private func shell(_ script: String) -> Launch {
         host.signal(job, SIGTERM)
         #expect(await host.wait(job) == .lost("the job was cancelled before its time came"))
         // The keeper has killed the waiting process before it replied.
+        #expect(!FileManager.default.fileExists(atPath: marker))
+    }
+
+    /// The process that keeps a job ignores a stray `kill` (SIGTERM); the job runs on.
+    @Test func aStraySignalToTheKeeperDoesNotEndTheJob() async throws {
+        let host = try host()
+        defer { host.stop() }
+        let output = Output()
+        let job = try host.start(shell("echo $PPID; sleep 0.3; echo done"), stdin: nil, output: output.take)
+        for _ in 0..<500 where !output.text(.stdout).hasSuffix("\n") { try await Task.sleep(for: .milliseconds(10)) }
+        let keeper = try #require(Int32(output.text(.stdout).trimmingCharacters(in: .whitespacesAndNewlines)))
+        kill(keeper, SIGTERM)
+        kill(keeper, SIGHUP)
+        #expect(await host.wait(job) == .exited(0))
+        #expect(output.text(.stdout).hasSuffix("done\n"))
+    }
+
+    /// A keeper killed with SIGKILL cannot end its job; the server, which inherits the job,
+    /// does, with everything the job started, and the attempt ends.
+    @Test func aJobWhoseKeeperIsKilledEndsWithIt() async throws {
+        let host = try host()
+        defer { host.stop() }
+        let output = Output()
+        let job = try host.start(shell("echo $PPID; sleep 213.1 & sleep 213.2; wait"), stdin: nil, output: output.take)
+        for _ in 0..<500 where !output.text(.stdout).hasSuffix("\n") { try await Task.sleep(for: .milliseconds(10)) }
+        let keeper = try #require(Int32(output.text(.stdout).trimmingCharacters(in: .whitespacesAndNewlines)))
+        kill(keeper, SIGKILL)
+        let end = await host.wait(job)
+        #expect(end == .lost("the process that watched the job ended before it could tell how (it was killed by signal 9 (SIGKILL))"),
+                "\(end)")
+        #expect(try await gone("213.").isEmpty)
+    }
+
+    /// A job handed over ahead and waiting for its instant dies with jobrun-exec.
+    @Test func aJobWaitingForItsInstantNeverRunsWhenTheServerDies() async throws {
+        let host = try host()
+        defer { host.stop() }
+        let marker = FileManager.default.temporaryDirectory.appendingPathComponent("jobrun-orphan-\(UUID().uuidString)").path
+        let job = try host.start(shell("touch \(marker)"), after: .milliseconds(800), stdin: nil) { _, _ in }
+        kill(try #require(host.serverProcess), SIGKILL)
+        let end = await host.wait(job)
+        #expect(end.summary.contains("jobrun-exec, which started the job, ended unexpectedly"), "\(end)")
+        try await Task.sleep(for: .seconds(1))
         #expect(!FileManager.default.fileExists(atPath: marker))
     }
 

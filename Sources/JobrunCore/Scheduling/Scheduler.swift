@@ -227,7 +227,10 @@ public struct SchedulerCore: Sendable {
 
     /// Records an attempt's end; returns the attempts that can start now.
     public mutating func attemptFinished(_ run: Int, record: AttemptRecord, at now: Instant) -> [Start] {
-        clockNow = Swift.max(clockNow, now)
+        // An attempt handed ahead that failed before its process started (no such program)
+        // ends on its due instant, which may not have come yet: what follows from it (a
+        // retry's delay) counts from there.
+        clockNow = Swift.max(clockNow, now, record.finishedAt)
         finishAttempt(run: run, record: record)
         return advance(to: now)
     }
