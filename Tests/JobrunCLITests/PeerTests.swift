@@ -34,7 +34,8 @@ private final class Peer {
     }
 
     func stop() {
-        if pid > 0 { kill(pid, SIGTERM) }
+        // SIGKILL: the peer inherits the test thread's signal mask, which may block SIGTERM.
+        if pid > 0 { kill(pid, SIGKILL) }
     }
 
     deinit {
