@@ -148,34 +148,6 @@ static uint64_t boottime(void) {
     return (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
 }
 
-// Waits until CLOCK_BOOTTIME reads `start` (ns), while `job` waits to exec then. False when
-// jobrun cancels the job first. A signal from jobrun that comes once the instant has passed
-// is for the job, which is then running. When the server dies, the job goes with the keeper.
-static bool wait_until(uint64_t start, pid_t job) {
-    sigset_t wanted;
-    sigemptyset(&wanted);
-    sigaddset(&wanted, SIGUSR1);
-    sigaddset(&wanted, SIGRTMIN);
-    for (;;) {
-        uint64_t at = boottime();
-        if (at >= start) return true;
-        uint64_t left = start - at;
-        struct timespec timeout = {(time_t)(left / 1000000000u), (long)(left % 1000000000u)};
-        siginfo_t info;
-        int signal = sigtimedwait(&wanted, &info, &timeout);
-        if (signal == SIGUSR1 && getppid() != server) {
-            kill(-job, SIGKILL);
-            end_leftovers();
-            _exit(137);
-        }
-        if (signal == SIGRTMIN && info.si_pid == server) {
-            if (boottime() < start) return false;
-            kill(-job, info.si_value.sival_int);
-            return true;
-        }
-    }
-}
-
 // The keeper of one job (see the top of the file). Never returns.
 static void keep(uint64_t id, uint64_t start, const char *program, const char *workdir, char **argv, char **envp, const int fds[3]) {
     // Blocked: what it waits for, and what a stray `kill` or `pkill` sends (only SIGKILL
@@ -248,12 +220,8 @@ static void keep(uint64_t id, uint64_t start, const char *program, const char *w
             _exit(0);
         }
         setpgid(job, job);
-        if (!wait_until(start, job)) {
-            kill(-job, SIGKILL);
-            end_leftovers();
-            send_reply(id, JOBRUN_EXEC_NOT_STARTED, ECANCELED);
-            _exit(0);
-        }
+        // The keeper does not wake on the instant (it would compete with the exec for a CPU):
+        // a signal from jobrun before then cancels the job, one after is for the job.
     } else {
         error = posix_spawn(&job, program, &actions, &attributes, argv, envp);
     }
@@ -275,7 +243,14 @@ static void keep(uint64_t id, uint64_t start, const char *program, const char *w
             _exit(137);
         }
         if (signal == SIGRTMIN) {
-            if (info.si_pid == server) kill(-job, info.si_value.sival_int);
+            if (info.si_pid != server) continue;
+            if (start != 0 && boottime() < start) {
+                kill(-job, SIGKILL);
+                end_leftovers();
+                send_reply(id, JOBRUN_EXEC_NOT_STARTED, ECANCELED);
+                _exit(0);
+            }
+            kill(-job, info.si_value.sival_int);
             continue;
         }
         siginfo_t ended;

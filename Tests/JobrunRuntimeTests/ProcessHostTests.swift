@@ -136,9 +136,9 @@ private func shell(_ script: String) -> Launch {
         let host = try host()
         defer { host.stop() }
         let output = Output()
-        let job = try host.start(shell("echo $PPID; sleep 0.3; echo done"), stdin: nil, output: output.take)
+        let job = try host.start(shell("echo $PPID; sleep 1; echo done"), stdin: nil, output: output.take)
         for _ in 0..<500 where !output.text(.stdout).hasSuffix("\n") { try await Task.sleep(for: .milliseconds(10)) }
-        let keeper = try #require(Int32(output.text(.stdout).trimmingCharacters(in: .whitespacesAndNewlines)))
+        let keeper = try #require(Int32(output.text(.stdout).split(separator: "\n").first ?? ""))
         kill(keeper, SIGTERM)
         kill(keeper, SIGHUP)
         #expect(await host.wait(job) == .exited(0))
@@ -153,7 +153,7 @@ private func shell(_ script: String) -> Launch {
         let output = Output()
         let job = try host.start(shell("echo $PPID; sleep 213.1 & sleep 213.2; wait"), stdin: nil, output: output.take)
         for _ in 0..<500 where !output.text(.stdout).hasSuffix("\n") { try await Task.sleep(for: .milliseconds(10)) }
-        let keeper = try #require(Int32(output.text(.stdout).trimmingCharacters(in: .whitespacesAndNewlines)))
+        let keeper = try #require(Int32(output.text(.stdout).split(separator: "\n").first ?? ""))
         kill(keeper, SIGKILL)
         let end = await host.wait(job)
         #expect(end == .lost("the process that watched the job ended before it could tell how (it was killed by signal 9 (SIGKILL))"),
