@@ -101,7 +101,9 @@ public struct CommandExecutor: Executor {
         let reason = watchdog.end()
         let wasTimedOut = reason == .timedOut
         let cancelled = reason == .stopped
-        var record = AttemptRecord(attempt: request.attempt, status: .succeeded, startedAt: startedAt, finishedAt: now(),
+        // Not before its start: an attempt handed ahead and cancelled before its instant.
+        var record = AttemptRecord(attempt: request.attempt, status: .succeeded, startedAt: startedAt,
+                                   finishedAt: Swift.max(now(), startedAt),
                                    stdoutTail: streams.tail(.stdout), stderrTail: streams.tail(.stderr))
         switch end {
         case .lost(let message):
