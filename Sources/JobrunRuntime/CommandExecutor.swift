@@ -1,6 +1,5 @@
 import Foundation
 import JobrunCore
-import Synchronization
 
 /// Runs `type: command` attempts through a ``ProcessHost``: each attempt in its own process
 /// group, stdin from /dev/null, the layered environment, streamed output, and a timeout that
@@ -15,8 +14,8 @@ public struct CommandExecutor: Executor {
     public let logs: AttemptLogs?
     /// Starts every job's process, and reaches running ones for shutdown.
     public let processes: ProcessHost
-    private let executables = ExecutableCache()
-    private let launches = LaunchCache()
+    private let executables = PerTask<Result<String, UserMessage>>()
+    private let launches = PerTask<Launch>()
 
     /// Creates an executor.
     public init(environment: [String: String], output: any OutputSink, logs: AttemptLogs?, processes: ProcessHost) {
@@ -41,15 +40,15 @@ public struct CommandExecutor: Executor {
     func run(_ request: AttemptRequest, argv: [String], input: Int32?, now: @Sendable () -> Instant) async -> AttemptRecord {
         defer { if let input { close(input) } }
         let task = request.task
-        // Handed over ahead of its due instant, the attempt starts on it.
+        // Handed over ahead of its due instant, the attempt starts on it, and never ends
+        // before it (stopped, or failed before a process started).
         let startedAt = request.startsAt.map { Swift.max(now(), $0.at) } ?? now()
+        func finishedAt() -> Instant { Swift.max(now(), startedAt) }
         func failed(_ error: String) -> AttemptRecord {
-            AttemptRecord(attempt: request.attempt, status: .failed, startedAt: startedAt,
-                          finishedAt: Swift.max(now(), startedAt), error: error)
+            AttemptRecord(attempt: request.attempt, status: .failed, startedAt: startedAt, finishedAt: finishedAt(), error: error)
         }
         if Task.isCancelled {
-            return AttemptRecord(attempt: request.attempt, status: .cancelled, startedAt: startedAt,
-                                 finishedAt: Swift.max(now(), startedAt),
+            return AttemptRecord(attempt: request.attempt, status: .cancelled, startedAt: startedAt, finishedAt: finishedAt(),
                                  error: "jobrun was stopped before the attempt started")
         }
         if let dir = task.workingDirectory {
@@ -61,7 +60,11 @@ public struct CommandExecutor: Executor {
         }
         guard !argv.isEmpty else { return failed("the task has no command") }
         let executable: String
-        switch executables.resolve(argv[0], task: task.index, path: task.env.last { $0.key == "PATH" }?.value ?? environment["PATH"] ?? "", workingDirectory: task.workingDirectory) {
+        let resolved = executables.value(for: task.index) {
+            Executables.search(argv[0], path: task.env.last { $0.key == "PATH" }?.value ?? environment["PATH"] ?? "",
+                               workingDirectory: task.workingDirectory)
+        }
+        switch resolved {
         case .success(let path): executable = path
         case .failure(let message): return failed(message.text)
         }
@@ -75,14 +78,15 @@ public struct CommandExecutor: Executor {
         let log = logs.flatMap { try? $0.open(task: task.name, run: request.run, attempt: request.attempt) }
         let streams = AttemptStreams(task: task.name, sink: output, log: log, destination: destination)
 
+        let wait = Swift.max(.zero, request.startsAt?.in() ?? .zero)
         let job: JobProcess
         do {
-            var launch = launches.launch(task: task.index) {
+            var launch = launches.value(for: task.index) {
                 Launch(program: executable, arguments: argv, environment: taskEnvironment(request),
                        workingDirectory: task.workingDirectory)
             }
             launch.adding(["JOBRUN_RUN=\(request.run)", "JOBRUN_ATTEMPT=\(request.attempt)"])
-            job = try processes.start(launch, after: request.startsAt?.in() ?? .zero, stdin: input) { streams.take($1, $0) }
+            job = try processes.start(launch, after: wait, stdin: input) { streams.take($1, $0) }
         } catch {
             streams.finish(success: false)
             log?.close()
@@ -90,7 +94,7 @@ public struct CommandExecutor: Executor {
         }
         // On timeout or shutdown, SIGTERM to the whole group, then SIGKILL after kill_grace.
         let watchdog = Watchdog(job: job, processes: processes, grace: task.killGrace)
-        if let timeout = task.timeout { watchdog.arm(timeout + Swift.max(.zero, request.startsAt?.in() ?? .zero)) }
+        if let timeout = task.timeout { watchdog.arm(wait + timeout) }
         // When the job's main process has ended, what it left behind has been killed too, so
         // its output ends with it (a job may close its streams earlier and go on).
         let end = await withTaskCancellationHandler {
@@ -101,9 +105,7 @@ public struct CommandExecutor: Executor {
         let reason = watchdog.end()
         let wasTimedOut = reason == .timedOut
         let cancelled = reason == .stopped
-        // Not before its start: an attempt handed ahead and cancelled before its instant.
-        var record = AttemptRecord(attempt: request.attempt, status: .succeeded, startedAt: startedAt,
-                                   finishedAt: Swift.max(now(), startedAt),
+        var record = AttemptRecord(attempt: request.attempt, status: .succeeded, startedAt: startedAt, finishedAt: finishedAt(),
                                    stdoutTail: streams.tail(.stdout), stderrTail: streams.tail(.stderr))
         switch end {
         case .lost(let message):
@@ -149,14 +151,15 @@ public struct CommandExecutor: Executor {
     }
 }
 
-/// Each task's ``Launch``, made once (every attempt of a task starts the same way).
-final class LaunchCache: Sendable {
-    private let cached = Locked<[Int: Launch]>([:])
+/// A value worked out once per task (by its position): every attempt of a task starts the
+/// same way.
+final class PerTask<Value: Sendable>: Sendable {
+    private let values = Locked<[Int: Value]>([:])
 
-    func launch(task: Int, _ make: () -> Launch) -> Launch {
-        if let hit = cached.withLock({ $0[task] }) { return hit }
+    func value(for task: Int, _ make: () -> Value) -> Value {
+        if let hit = values.withLock({ $0[task] }) { return hit }
         let made = make()
-        cached.withLock { $0[task] = made }
+        values.withLock { $0[task] = made }
         return made
     }
 }
@@ -212,23 +215,14 @@ final class Watchdog: Sendable {
     }
 
     private func after(_ duration: Duration, _ body: @escaping @Sendable () -> Void) {
-        let (seconds, attoseconds) = duration.components
-        let nanoseconds = Int(seconds) * 1_000_000_000 + Int(attoseconds / 1_000_000_000)
         let item = DispatchWorkItem(block: body)
         let armed = state.withLock { state -> Bool in
             guard !state.ended else { return false }
             state.timers.append(item)
             return true
         }
-        if armed { DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(nanoseconds), execute: item) }
+        if armed { DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(Int(duration.nanoseconds)), execute: item) }
     }
-}
-
-/// A flag set once, from any thread.
-final class Flag: Sendable {
-    private let value = Atomic<Bool>(false)
-    func set() { value.store(true, ordering: .relaxed) }
-    var isSet: Bool { value.load(ordering: .relaxed) }
 }
 
 /// The name of a signal, for messages.
@@ -262,18 +256,9 @@ extension Error {
     }
 }
 
-/// Resolves each task's executable once: a path with a slash as given (relative to the
-/// working directory), a bare name by searching `PATH`.
-final class ExecutableCache: Sendable {
-    private let resolved = Locked<[Int: Result<String, UserMessage>]>([:])
-
-    func resolve(_ name: String, task: Int, path: String, workingDirectory: String?) -> Result<String, UserMessage> {
-        if let hit = resolved.withLock({ $0[task] }) { return hit }
-        let result = Self.search(name, path: path, workingDirectory: workingDirectory)
-        resolved.withLock { $0[task] = result }
-        return result
-    }
-
+/// Finds a task's executable: a path with a slash as given (relative to the working
+/// directory), a bare name by searching `PATH`.
+enum Executables {
     static func search(_ name: String, path: String, workingDirectory: String?) -> Result<String, UserMessage> {
         if name.isEmpty { return .failure(UserMessage(text: "the command is empty")) }
         if name.contains("/") {

@@ -190,9 +190,7 @@ public final class ProcessHost: Sendable {
         if delay > .zero {
             var now = timespec()
             clock_gettime(CLOCK_BOOTTIME, &now)
-            let (seconds, attoseconds) = delay.components
-            header.start = UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)
-                + UInt64(seconds) * 1_000_000_000 + UInt64(attoseconds / 1_000_000_000)
+            header.start = UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec) + UInt64(delay.nanoseconds)
         }
         if let error = send(header, launch.payload, fds: [stdin ?? devNull, stdout[1], stderr[1]], on: server.socket) {
             // The pipes' write ends close below, so the job completes as lost once they are read.

@@ -334,6 +334,17 @@ private struct Simulation {
         #expect(core.nextWake == nil)
     }
 
+    /// An attempt handed ahead that fails before its process starts ends on its due instant,
+    /// even when reported before it: its retry's delay counts from there.
+    @Test func aRetryOfAnAttemptHandedAheadCountsFromItsInstant() throws {
+        var core = try core("tasks: [{name: a, command: x, schedule: +5s, retries: 1, retry_delay: 1s}]\n")
+        _ = core.advance(to: start)
+        let run = try #require(ahead(&core, at: 4.995).first).run
+        let failed = AttemptRecord(attempt: 1, status: .failed, startedAt: at(5), finishedAt: at(5), exitCode: 127)
+        #expect(core.attemptFinished(run, record: failed, at: at(4.996)).isEmpty)
+        #expect(core.nextWake == at(6))
+    }
+
     @Test func nothingFurtherThanTheLeadStartsAhead() throws {
         var core = try core("tasks: [{name: a, command: x, schedule: +5s}]\n")
         _ = core.advance(to: start)

@@ -45,34 +45,34 @@ private func shell(_ script: String) -> Launch {
         return ProcessHost(program: program)
     }
 
-    @Test func outputAndHowTheJobEndedArriveTogether() async throws {
+    /// Runs `launch` on a host of its own to its end.
+    private func run(_ launch: Launch, after delay: Duration = .zero) async throws -> (ProcessEnd, Output) {
         let host = try host()
         defer { host.stop() }
         let output = Output()
-        let job = try host.start(shell("echo out; echo err >&2; exit 7"), stdin: nil, output: output.take)
-        #expect(await host.wait(job) == .exited(7))
+        let job = try host.start(launch, after: delay, stdin: nil, output: output.take)
+        return (await host.wait(job), output)
+    }
+
+    @Test func outputAndHowTheJobEndedArriveTogether() async throws {
+        let (end, output) = try await run(shell("echo out; echo err >&2; exit 7"))
+        #expect(end == .exited(7))
         #expect(output.text(.stdout) == "out\n")
         #expect(output.text(.stderr) == "err\n")
     }
 
     @Test func theJobGetsItsArgumentsEnvironmentAndWorkingDirectory() async throws {
-        let host = try host()
-        defer { host.stop() }
-        let output = Output()
-        let launch = Launch(program: "/bin/sh", arguments: ["sh", "-c", "echo \"$0|$1|$FOO\"; pwd", "zero", "one two"],
-                            environment: ["FOO=bar"], workingDirectory: "/tmp")
-        let job = try host.start(launch, stdin: nil, output: output.take)
-        #expect(await host.wait(job) == .exited(0))
+        let (end, output) = try await run(Launch(program: "/bin/sh",
+                                                 arguments: ["sh", "-c", "echo \"$0|$1|$FOO\"; pwd", "zero", "one two"],
+                                                 environment: ["FOO=bar"], workingDirectory: "/tmp"))
+        #expect(end == .exited(0))
         #expect(output.text(.stdout) == "zero|one two|bar\n/tmp\n")
     }
 
     @Test func aProgramThatCannotStartEndsWith127AndSaysWhy() async throws {
-        let host = try host()
-        defer { host.stop() }
-        let output = Output()
-        let job = try host.start(Launch(program: "/nonexistent/x", arguments: ["x"], environment: [], workingDirectory: nil),
-                                 stdin: nil, output: output.take)
-        #expect(await host.wait(job) == .exited(127))
+        let (end, output) = try await run(Launch(program: "/nonexistent/x", arguments: ["x"], environment: [],
+                                                 workingDirectory: nil))
+        #expect(end == .exited(127))
         #expect(output.text(.stderr) == "jobrun: cannot run /nonexistent/x: No such file or directory\n")
     }
 
@@ -98,22 +98,16 @@ private func shell(_ script: String) -> Launch {
     /// starts at once or was handed over ahead.
     @Test(arguments: [Duration.zero, .milliseconds(50)])
     func aJobGetsOnlyItsThreeStreams(after delay: Duration) async throws {
-        let host = try host()
-        defer { host.stop() }
-        let output = Output()
-        let job = try host.start(shell("ls /proc/$$/fd"), after: delay, stdin: nil, output: output.take)
-        #expect(await host.wait(job) == .exited(0))
+        let (end, output) = try await run(shell("ls /proc/$$/fd"), after: delay)
+        #expect(end == .exited(0))
         #expect(output.text(.stdout) == "0\n1\n2\n")
     }
 
     /// A job handed over ahead of its time is made and waits; it runs on the instant, never before.
     @Test func aJobHandedAheadStartsOnItsInstantAndNotBefore() async throws {
-        let host = try host()
-        defer { host.stop() }
-        let output = Output()
         let due = Date().timeIntervalSince1970 + 0.2
-        let job = try host.start(shell("date +%s.%N"), after: .milliseconds(200), stdin: nil, output: output.take)
-        #expect(await host.wait(job) == .exited(0))
+        let (end, output) = try await run(shell("date +%s.%N"), after: .milliseconds(200))
+        #expect(end == .exited(0))
         let started = try #require(Double(output.text(.stdout).trimmingCharacters(in: .whitespacesAndNewlines)))
         #expect(started >= due)
     }

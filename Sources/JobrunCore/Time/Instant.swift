@@ -40,6 +40,12 @@ extension Duration {
         let (s, a) = components
         return s * 1000 + a / 1_000_000_000_000_000
     }
+
+    /// Whole nanoseconds, rounded down.
+    public var nanoseconds: Int64 {
+        let (s, a) = components
+        return s * 1_000_000_000 + a / 1_000_000_000
+    }
 }
 
 extension String {
