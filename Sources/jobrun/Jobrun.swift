@@ -116,6 +116,9 @@ struct Jobrun: AsyncParsableCommand {
                 case .instant(let i): start = i
                 case .local(let c, let ms): start = Instant(milliseconds: jobs.zone.instant(local: c.localSeconds) * 1000 + Int64(ms))
                 }
+                guard Plan.writable(start, zone: jobs.zone) != nil else {
+                    throw ValidationError("--from \(from) is outside the years 0000 to 9999 in UTC or in \(jobs.zone.identifier)")
+                }
             } else {
                 start = Instant(milliseconds: Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)))
             }

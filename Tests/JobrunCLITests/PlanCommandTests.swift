@@ -62,3 +62,24 @@ import Testing
         #expect(r.stderr.contains("--from"))
     }
 }
+
+@Suite struct PlanYearBoundsTests {
+    // --plan once printed years 10000 and 00-1, which jobrun's own timestamp parser rejects.
+    @Test func noStartTimeBeyondYear9999IsListed() throws {
+        let dir = try Workspace("tasks:\n  - {name: minutely, command: x, schedule: \"* * * * *\"}\n")
+        let r = try JobrunBinary.run(["--plan", "jobs.yaml", "-n", "3", "--from", "9999-12-31T23:58:30Z", "--format", "json"], in: dir.url)
+        #expect(r.status == 0, "\(r.stderr)")
+        let plan = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        let task = try #require((plan["tasks"] as? [[String: Any]])?.first)
+        let times = try #require(task["times"] as? [[String: Any]])
+        #expect(times.compactMap { $0["utc"] as? String } == ["9999-12-31T23:59:00.000Z"])
+        #expect(task["more"] as? Bool == false)
+    }
+
+    @Test func aStartBeforeYear0IsAUsageError() throws {
+        let dir = try Workspace("timezone: Asia/Tokyo\ntasks:\n  - {name: a, command: x}\n")
+        let r = try JobrunBinary.run(["--plan", "jobs.yaml", "--from", "0000-01-01T00:30:00"], in: dir.url)
+        #expect(r.status == 2)
+        #expect(r.stderr.contains("outside the years 0000 to 9999"), "\(r.stderr)")
+    }
+}

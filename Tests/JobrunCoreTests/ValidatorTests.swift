@@ -346,3 +346,15 @@ private func expectDiagnostics(_ marked: String, _ expected: [Expected], sourceL
         expectDiagnostics("tasks: [{name: 1️⃣\"a\\nb\", command: x}]\n", [("1️⃣", .error, "tasks[0].name", "control characters")])
     }
 }
+
+@Suite struct WideMappingTests {
+    // A known key after 32,768 unknown ones once trapped in a 16-bit index.
+    @Test(arguments: [32_767, 32_768, 70_000])
+    func aKnownKeyAfterManyUnknownOnesIsStillRead(junk: Int) throws {
+        let text = (0..<junk).map { "k\($0): 0\n" }.joined() + "version: 1\ntasks:\n  - name: a\n    command: \"true\"\n"
+        let v = validate(text)
+        #expect(v.file?.tasks.first?.name == "a")
+        #expect(v.diagnostics.count == junk)
+        #expect(v.diagnostics.allSatisfy { $0.message.contains("unknown key") }, "\(v.diagnostics.prefix(2))")
+    }
+}

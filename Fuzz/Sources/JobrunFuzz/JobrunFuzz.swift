@@ -21,7 +21,7 @@ private let streaming: Bool = getenv("JOBRUN_FUZZ_STREAMING").map { String(cStri
 /// the two readers disagree.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
-    let bytes = Array(UnsafeBufferPointer(start: data, count: size))
+    let bytes = widened(Array(UnsafeBufferPointer(start: data, count: size)))
     let validator = JobFileValidator(environment: environment())
     let whole = validator.validate(bytes)
     render(whole)
@@ -41,6 +41,20 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     }
     return 0
 }
+
+/// An input whose first line is `#wide` becomes, in place of that line, a mapping of
+/// 33,000 unknown keys followed by the rest of the input: wider than any 16-bit index, which
+/// is where a narrowed count once trapped. The inputs libFuzzer makes stay small (64 KiB), so
+/// without this no input could reach that width.
+private func widened(_ bytes: [UInt8]) -> [UInt8] {
+    let mark = Array("#wide\n".utf8)
+    guard bytes.starts(with: mark) else { return bytes }
+    var out = wideKeys
+    out.append(contentsOf: bytes.dropFirst(mark.count))
+    return out
+}
+
+private let wideKeys: [UInt8] = Array((0..<33_000).map { "k\($0): 0\n" }.joined().utf8)
 
 /// Everything `ValidateAction` makes of a result: each diagnostic as text, as JSON and as a
 /// GitHub annotation, and the task count of a valid file.

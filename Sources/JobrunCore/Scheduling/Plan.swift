@@ -25,9 +25,22 @@ public struct Plan: Sendable {
             guard task.enabled else { return Entry(task: task, times: [], exhausted: true) }
             var due = DueTimes(task, zone: file.zone, start: start)
             var times: [Instant] = []
-            while times.count < limit, let t = due.next() { times.append(t) }
-            return Entry(task: task, times: times, exhausted: times.count < limit || due.next() == nil)
+            var next = due.next().flatMap { Self.writable($0, zone: file.zone) }
+            while times.count < limit, let t = next {
+                times.append(t)
+                next = due.next().flatMap { Self.writable($0, zone: file.zone) }
+            }
+            return Entry(task: task, times: times, exhausted: next == nil)
         }
+    }
+
+    /// `t`, when it can be written as a timestamp jobrun itself reads: a four-digit year, in
+    /// UTC and in the zone (a schedule may reach beyond year 9999, a start before year 0).
+    public static func writable(_ t: Instant, zone: Zone) -> Instant? {
+        let years = 0...9999
+        guard years.contains(CivilDateTime(localSeconds: t.seconds).year),
+              years.contains(CivilDateTime(localSeconds: t.seconds + Int64(zone.offset(atUnix: t.seconds))).year) else { return nil }
+        return t
     }
 
     /// An instant on the zone's wall clock with its UTC offset, e.g. `2026-12-01 03:00:00 +01:00`.

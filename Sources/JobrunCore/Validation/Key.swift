@@ -49,15 +49,16 @@ final class KeyTable: Sendable {
 /// The pairs of a checked mapping, found by key.
 struct Fields {
     let pairs: [Pair]
-    /// For each `Key`, the index of its pair in `pairs`, or -1.
-    private var slots = InlineArray<64, Int16>(repeating: -1)
+    /// For each `Key`, the index of its pair in `pairs`, or -1. Full-width indices: a mapping
+    /// may hold any number of (unknown) keys before a known one.
+    private var slots = InlineArray<64, Int>(repeating: -1)
 
     init(pairs: [Pair]) { self.pairs = pairs }
 
-    mutating func set(_ key: Key, at index: Int) { slots[key.rawValue] = Int16(index) }
+    mutating func set(_ key: Key, at index: Int) { slots[key.rawValue] = index }
 
     subscript(_ key: Key) -> Pair? {
         let i = slots[key.rawValue]
-        return i < 0 ? nil : pairs[Int(i)]
+        return i < 0 ? nil : pairs[i]
     }
 }
