@@ -10,6 +10,8 @@ public enum StreamKind: String, Sendable {
 public protocol OutputSink: Sendable {
     /// One line of a job's output, without its newline.
     func line(task: String, stream: StreamKind, text: String)
+    /// A warning of jobrun's own about an attempt (a log that could not be written).
+    func warning(_ text: String)
 }
 
 /// The output of one attempt as it arrives: split into whole lines for the console (a line
@@ -28,16 +30,16 @@ final class AttemptStreams: Sendable {
     private struct State {
         var stdout = Stream()
         var stderr = Stream()
-        var writeError: String?
+        var writeError: JobrunError?
     }
 
     private let task: String
     private let sink: any OutputSink
     private let log: LogFile?
-    private let destination: OutputFile?
+    private let destination: StagedFile?
     private let state = Locked(State())
 
-    init(task: String, sink: any OutputSink, log: LogFile?, destination: OutputFile?) {
+    init(task: String, sink: any OutputSink, log: LogFile?, destination: StagedFile?) {
         self.task = task
         self.sink = sink
         self.log = log
@@ -87,8 +89,8 @@ final class AttemptStreams: Sendable {
     /// Passes on unfinished last lines; commits or discards the `output:` file. Returns the
     /// outcome of writing the output file, when there is one.
     @discardableResult
-    func finish(success: Bool) -> Result<Void, UserMessage>? {
-        let (rest, writeError) = state.withLock { state -> ([(StreamKind, String)], String?) in
+    func finish(success: Bool) -> Result<Void, JobrunError>? {
+        let (rest, writeError) = state.withLock { state -> ([(StreamKind, String)], JobrunError?) in
             var rest: [(StreamKind, String)] = []
             if !state.stdout.pending.isEmpty { rest.append((.stdout, String(decoding: state.stdout.pending, as: UTF8.self))) }
             if !state.stderr.pending.isEmpty { rest.append((.stderr, String(decoding: state.stderr.pending, as: UTF8.self))) }
@@ -99,94 +101,80 @@ final class AttemptStreams: Sendable {
         for (kind, text) in rest { sink.line(task: task, stream: kind, text: text) }
         guard let destination else { return nil }
         if success, writeError == nil {
-            return destination.commit()
+            do { try destination.commit() } catch { return .failure(error) }
+            return .success(())
         }
         destination.discard()
-        return writeError.map { .failure(UserMessage(text: "writing `output` failed: \($0)")) }
+        return writeError.map { .failure($0) }
     }
 }
 
-/// The `output:` file of an attempt: written to a temporary file beside it and renamed over
-/// it only when the attempt succeeds, so a failed export never replaces a good one.
-final class OutputFile: Sendable {
-    let path: String
-    let temporary: String
-    private let fd: Int32
-
-    init(_ path: String) throws {
-        self.path = path
-        let url = URL(fileURLWithPath: path)
-        let dir = url.deletingLastPathComponent().path
-        temporary = dir + "/." + url.lastPathComponent + ".jobrun-\(getpid())-\(UInt32.random(in: 0 ... .max)).tmp"
-        fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw UserMessage(text: String(cString: strerror(errno))) }
-    }
-
-    /// Writes bytes; returns an error message when the disk refused them.
-    func write(_ bytes: UnsafeRawBufferPointer) -> String? {
-        FileDescriptorWrite.all(fd, bytes).map { String(cString: strerror($0)) }
-    }
-
-    func commit() -> Result<Void, UserMessage> {
-        defer { close(fd) }
-        if fsync(fd) != 0 || rename(temporary, path) != 0 {
-            let message = String(cString: strerror(errno))
-            unlink(temporary)
-            return .failure(UserMessage(text: "could not replace \"\(path)\": \(message)"))
-        }
-        return .success(())
-    }
-
-    func discard() {
-        close(fd)
-        unlink(temporary)
-    }
-}
-
-/// Where `--log-dir` keeps each attempt's full output, one file per attempt, named from the
-/// task name so that no name can reach outside the directory.
+/// Where `--log-dir` keeps each attempt's full output, one file per attempt. Each file is
+/// new (`O_CREAT|O_EXCL|O_NOFOLLOW`, 0600) and its name ends in 64 random bits, so nobody
+/// who can write the directory can plant a link or a file under a name jobrun will use.
 public struct AttemptLogs: Sendable {
     /// The directory.
     public let directory: String
 
-    /// Uses `directory`, creating it when missing; throws when it cannot be written.
-    public init(directory: String) throws {
+    /// Uses `directory`, creating it (and its parents) when missing; throws when it cannot
+    /// be written.
+    public init(directory: String) throws(JobrunError) {
         self.directory = directory
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        do { try WritePath.makeDirectory(directory) } catch {
+            throw JobrunError(.logDirectory, "cannot use the log directory \"\(directory)\": \(error)",
+                              hint: "choose another with --log-dir")
+        }
         guard access(directory, W_OK) == 0 else {
-            throw UserMessage(text: "the log directory \"\(directory)\" is not writable")
+            throw JobrunError(.logDirectory, "the log directory \"\(directory)\" is not writable", errno: errno,
+                              hint: "choose another with --log-dir")
         }
     }
 
-    /// A file name for a task name: letters, digits, `.`, `-` and `_` kept, anything else
-    /// `_`, never starting with a dot, with a hash of the full name so names stay distinct.
-    public static func fileName(task: String, run: Int, attempt: Int) -> String {
+    /// A file name for an attempt: the task name with letters, digits, `.`, `-` and `_`
+    /// kept and anything else `_`, never starting with a dot, a hash of the full name so
+    /// names stay distinct, the run and attempt, and `random` (the unpredictable part).
+    public static func fileName(task: String, run: Int, attempt: Int, random: UInt64) -> String {
         var safe = String(task.unicodeScalars.prefix(80).map { c -> Character in
             c.isASCII && (c.properties.isAlphabetic || ("0"..."9").contains(c) || c == "-" || c == "_" || c == ".") ? Character(c) : "_"
         })
         while safe.hasPrefix(".") { safe = "_" + safe.dropFirst() }
         var hash: UInt32 = 2_166_136_261
         for b in task.utf8 { hash = (hash ^ UInt32(b)) &* 16_777_619 }
-        return "\(safe)-\(String(hash, radix: 16)).run\(run).attempt\(attempt).log"
+        let tail = String(random, radix: 16)
+        return "\(safe)-\(String(hash, radix: 16)).run\(run).attempt\(attempt).\(String(repeating: "0", count: 16 - tail.count))\(tail).log"
     }
 
-    func open(task: String, run: Int, attempt: Int) throws -> LogFile {
-        try LogFile(directory + "/" + Self.fileName(task: task, run: run, attempt: attempt))
+    func open(task: String, run: Int, attempt: Int) -> Result<LogFile, JobrunError> {
+        let path = directory + "/" + Self.fileName(task: task, run: run, attempt: attempt, random: .random(in: 0 ... .max))
+        do { return .success(LogFile(path: path, fd: try WritePath.createPrivate(path))) } catch {
+            return .failure(error)
+        }
     }
 }
 
-/// One attempt's log file.
+/// One attempt's log file. A write that fails (a full disk) ends the log there, and
+/// ``close()`` says where it stopped.
 final class LogFile: Sendable {
+    let path: String
     private let fd: Int32
+    private let state = Locked<(bytes: Int, error: Int32?)>((0, nil))
 
-    init(_ path: String) throws {
-        fd = Foundation.open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw UserMessage(text: String(cString: strerror(errno))) }
+    init(path: String, fd: Int32) {
+        self.path = path
+        self.fd = fd
     }
 
     func write(_ bytes: UnsafeRawBufferPointer) {
-        FileDescriptorWrite.all(fd, bytes)
+        state.withLock { state in
+            guard state.error == nil else { return }
+            if let e = FileDescriptorWrite.all(fd, bytes) { state.error = e } else { state.bytes += bytes.count }
+        }
     }
 
-    func close() { Foundation.close(fd) }
+    /// Closes the file; returns why the log stops short, if it does.
+    func close() -> JobrunError? {
+        let (bytes, error) = state.withLock { ($0.bytes, $0.error) }
+        Foundation.close(fd)
+        return error.map { JobrunError(.write, "the log \"\(path)\" stops short after \(bytes) bytes", errno: $0) }
+    }
 }

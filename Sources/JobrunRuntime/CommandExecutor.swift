@@ -14,7 +14,7 @@ public struct CommandExecutor: Executor {
     public let logs: AttemptLogs?
     /// Starts every job's process, and reaches running ones for shutdown.
     public let processes: ProcessHost
-    private let executables = PerTask<Result<String, UserMessage>>()
+    private let executables = PerTask<Result<String, JobrunError>>()
     private let launches = PerTask<Launch>()
 
     /// Creates an executor.
@@ -66,16 +66,33 @@ public struct CommandExecutor: Executor {
         }
         switch resolved {
         case .success(let path): executable = path
-        case .failure(let message): return failed(message.text)
+        case .failure(let error): return failed(error.description)
         }
 
-        var destination: OutputFile?
+        var destination: StagedFile?
         if let path = task.output {
-            do { destination = try OutputFile(path) } catch {
-                return failed("cannot write `output` \"\(path)\": \(error.message)")
+            do { destination = try WritePath.stage(path) } catch {
+                return failed("cannot write `output` \"\(path)\": \(error)")
             }
         }
-        let log = logs.flatMap { try? $0.open(task: task.name, run: request.run, attempt: request.attempt) }
+        var log: LogFile?
+        var logError: String?
+        if let logs {
+            switch logs.open(task: task.name, run: request.run, attempt: request.attempt) {
+            case .success(let file): log = file
+            case .failure(let error):
+                logError = "no log was kept: \(error)"
+                output.warning("jobrun: warning: [\(task.name)] run \(request.run) attempt \(request.attempt): \(logError!)")
+            }
+        }
+        func closeLog(_ record: inout AttemptRecord) {
+            record.log = log?.path
+            record.logError = logError
+            if let error = log?.close() {
+                record.logError = error.description
+                output.warning("jobrun: warning: [\(task.name)] run \(request.run) attempt \(request.attempt): \(error)")
+            }
+        }
         let streams = AttemptStreams(task: task.name, sink: output, log: log, destination: destination)
 
         let wait = Swift.max(.zero, request.startsAt?.in() ?? .zero)
@@ -89,8 +106,9 @@ public struct CommandExecutor: Executor {
             job = try processes.start(launch, after: wait, stdin: input) { streams.take($1, $0) }
         } catch {
             streams.finish(success: false)
-            log?.close()
-            return failed("could not run \(executable): \(error.text)")
+            var record = failed("could not run \(executable): \(error)")
+            closeLog(&record)
+            return record
         }
         // On timeout or shutdown, SIGTERM to the whole group, then SIGKILL after kill_grace.
         let watchdog = Watchdog(job: job, processes: processes, grace: task.killGrace)
@@ -131,11 +149,11 @@ public struct CommandExecutor: Executor {
             record.error = "jobrun was stopped" + (record.signal.map { "; the job ended by signal \($0) (\(signalName($0)))" } ?? "")
         }
         let written = streams.finish(success: record.status == .succeeded)
-        if let written, record.status == .succeeded, case .failure(let message) = written {
+        if let written, record.status == .succeeded, case .failure(let error) = written {
             record.status = .failed
-            record.error = message.text
+            record.error = "writing `output` failed: \(error)"
         }
-        log?.close()
+        closeLog(&record)
         return record
     }
 
@@ -242,25 +260,11 @@ func signalName(_ signal: Int32) -> String {
     }
 }
 
-/// A message for the user, as an error value.
-struct UserMessage: Error {
-    let text: String
-}
-
-extension Error {
-    /// A short description of a system error.
-    var message: String {
-        if let e = self as? UserMessage { return e.text }
-        if let e = self as? CocoaError, let path = e.filePath { return "\(e.code) (\(path))" }
-        return (self as NSError).localizedDescription
-    }
-}
-
 /// Finds a task's executable: a path with a slash as given (relative to the working
 /// directory), a bare name by searching `PATH`.
 enum Executables {
-    static func search(_ name: String, path: String, workingDirectory: String?) -> Result<String, UserMessage> {
-        if name.isEmpty { return .failure(UserMessage(text: "the command is empty")) }
+    static func search(_ name: String, path: String, workingDirectory: String?) -> Result<String, JobrunError> {
+        if name.isEmpty { return .failure(JobrunError(.executable, "the command is empty")) }
         if name.contains("/") {
             let full = name.hasPrefix("/") || workingDirectory == nil ? name : workingDirectory! + "/" + name
             return check(full, as: name)
@@ -270,18 +274,18 @@ enum Executables {
             if access(candidate, X_OK) == 0, !isDirectory(candidate) { return .success(candidate) }
         }
         if path.split(separator: ":").contains(where: { FileManager.default.fileExists(atPath: "\($0)/\(name)") }) {
-            return .failure(UserMessage(text: "\"\(name)\" was found on PATH but is not executable; chmod +x it"))
+            return .failure(JobrunError(.executable, "\"\(name)\" was found on PATH but is not executable; chmod +x it"))
         }
-        return .failure(UserMessage(text: "executable \"\(name)\" not found on PATH (\(path)); install it or give its full path"))
+        return .failure(JobrunError(.executable, "executable \"\(name)\" not found on PATH (\(path)); install it or give its full path"))
     }
 
-    private static func check(_ full: String, as name: String) -> Result<String, UserMessage> {
+    private static func check(_ full: String, as name: String) -> Result<String, JobrunError> {
         guard FileManager.default.fileExists(atPath: full) else {
-            return .failure(UserMessage(text: "executable \"\(name)\" does not exist"))
+            return .failure(JobrunError(.executable, "executable \"\(name)\" does not exist"))
         }
-        if isDirectory(full) { return .failure(UserMessage(text: "\"\(name)\" is a directory, not an executable")) }
+        if isDirectory(full) { return .failure(JobrunError(.executable, "\"\(name)\" is a directory, not an executable")) }
         guard access(full, X_OK) == 0 else {
-            return .failure(UserMessage(text: "\"\(name)\" is not executable (permission denied); chmod +x it"))
+            return .failure(JobrunError(.executable, "\"\(name)\" is not executable (permission denied); chmod +x it"))
         }
         return .success(full)
     }

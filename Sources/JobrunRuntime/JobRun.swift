@@ -31,11 +31,6 @@ public struct RunSettings: Sendable {
     }
 }
 
-/// Why jobrun itself could not work (exit 3).
-public struct RunFailure: Error, Sendable {
-    public let message: String
-}
-
 /// One run of a jobs file: the scheduler on the real clock, the executors, signals and the
 /// report. Signal handling is installed before anything else starts.
 public struct JobRun: Sendable {
@@ -60,24 +55,24 @@ public struct JobRun: Sendable {
         await UnixSignalsSequence(trapping: .sigterm, .sigint)
     }
 
-    /// Checks that the report and log locations can be written, before any task starts.
-    public func checkOutputs() throws(RunFailure) -> AttemptLogs? {
-        for path in [settings.report, settings.junit].compactMap({ $0 }) where path != "-" {
-            do { try AtomicFile.checkWritable(path) } catch {
-                throw RunFailure(message: "the report path is not writable: \(error); choose another with --report")
-            }
+    /// Checks that the report and log locations can be written, before any task starts;
+    /// creates their missing directories.
+    public func checkOutputs() throws(JobrunError) -> AttemptLogs? {
+        if let path = settings.report {
+            do { try WritePath.check(path) } catch { throw error.hinting("choose another path with --report or `report:`") }
+        }
+        if let path = settings.junit {
+            do { try WritePath.check(path) } catch { throw error.hinting("choose another path with --junit") }
         }
         guard let dir = settings.logDirectory else { return nil }
-        do { return try AttemptLogs(directory: dir) } catch {
-            throw RunFailure(message: "cannot use the log directory \"\(dir)\": \(error.message)")
-        }
+        return try AttemptLogs(directory: dir)
     }
 
     /// Runs every task to the end or to a signal, writes the report, and returns the exit code.
-    public func run() async throws(RunFailure) -> Int32 {
+    public func run() async throws(JobrunError) -> Int32 {
         let logs = try checkOutputs()
         let environment = ProcessInfo.processInfo.environment
-        let fd: Int32 = settings.report == "-" ? 2 : 1
+        let fd: Int32 = settings.report.flatMap(WritePath.descriptor) == 1 ? 2 : 1
         let console = RunConsole(fd: fd, format: settings.format, quiet: settings.quiet,
                                  taskNames: file.tasks.map(\.name), github: environment["GITHUB_ACTIONS"] == "true",
                                  color: RunConsole.wantsColor(settings.color, fd: fd, environment: environment))
@@ -133,48 +128,37 @@ public struct JobRun: Sendable {
                             startedAt: wallStart, finishedAt: scheduler.now(), workers: settings.plan.workers,
                             signal: signal, tasks: file.tasks, records: records)
         var written = "no report"
+        var delivered = true
         if let path = settings.report {
-            if path == "-" {
-                FileHandle.standardOutput.write(Data(report.json().utf8))
-                written = "report on stdout"
-            } else {
-                guard Self.deliver(report.json(), to: path, what: "report", console: console) else {
-                    return ExitStatus.internalFailure
-                }
-                written = "report: \(path)"
-            }
+            delivered = Self.deliver(report.json(), to: path, what: "report", console: console)
+            written = path == "-" ? "report on stdout" : "report: \(path)"
         }
         if let junit = settings.junit {
-            guard Self.deliver(JUnitReport(report).xml(), to: junit, what: "JUnit report", console: console) else {
-                return ExitStatus.internalFailure
+            delivered = Self.deliver(JUnitReport(report).xml(), to: junit, what: "JUnit report", console: console) && delivered
+        }
+        if let path = environment["GITHUB_STEP_SUMMARY"], !path.isEmpty {
+            do { try WritePath.append(Array(report.markdownSummary().utf8), to: path) } catch {
+                console.note("jobrun: warning: the step summary was not written: \(error)")
             }
         }
-        if let path = environment["GITHUB_STEP_SUMMARY"], !path.isEmpty,
-           let handle = FileHandle(forWritingAtPath: path) {
-            handle.seekToEndOfFile()
-            handle.write(Data(report.markdownSummary().utf8))
-            try? handle.close()
-        }
+        guard delivered else { return ExitStatus.internalFailure }
         console.note(Self.summary(report, written))
         return report.exitCode
     }
 
-    /// Writes a report file. If its directory went away during the run, it is made again;
-    /// if the file still cannot be written, the report goes to stderr, so that it is not lost.
+    /// Writes a report through the one write path. When it cannot be written, the report
+    /// goes to stderr (unless that is where it failed), so that it is not lost.
     static func deliver(_ text: String, to path: String, what: String, console: RunConsole) -> Bool {
         do {
-            try AtomicFile.write(text, to: path)
+            try WritePath.replace(path, with: Array(text.utf8))
             return true
         } catch {
-            let dir = (path as NSString).deletingLastPathComponent
-            if !dir.isEmpty, !FileManager.default.fileExists(atPath: dir),
-               (try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)) != nil,
-               (try? AtomicFile.write(text, to: path)) != nil {
-                console.note("jobrun: warning: the \(what)'s directory \"\(dir)\" disappeared during the run; it was made again")
-                return true
+            if WritePath.descriptor(path) == 2 {
+                console.note("jobrun: the \(what) could not be written: \(error)")
+            } else {
+                console.note("jobrun: the \(what) could not be written: \(error); it follows on stderr")
+                _ = FileDescriptorWrite.all(2, Array(text.utf8))
             }
-            console.note("jobrun: \(error); the \(what) follows on stderr")
-            _ = FileDescriptorWrite.all(2, Array(text.utf8))
             return false
         }
     }

@@ -1,5 +1,6 @@
 import CJobrunExec
 import Foundation
+import JobrunCore
 
 /// How a job's process ended.
 enum ProcessEnd: Sendable, Equatable {
@@ -74,6 +75,8 @@ struct JobProcess: Sendable, Hashable {
 /// One thread of its own (epoll) reads every job's stdout and stderr and the server's
 /// replies, and wakes an attempt once: when its job has ended and its output is all read.
 public final class ProcessHost: Sendable {
+    /// The longest request jobrun-exec takes (MAX_PAYLOAD in jobrun_exec.c).
+    static let maxPayload = 256 << 20
     /// The `jobrun-exec` program, or nil to run jobrun itself as the server.
     public let program: String?
     /// Where problems with the server are reported (a mismatched `jobrun-exec`).
@@ -155,13 +158,19 @@ public final class ProcessHost: Sendable {
     /// from now (it waits, set up, and starts on the instant; ``signal(_:_:)`` before then
     /// cancels it). Its stdout and stderr go to `output`, chunk by chunk, on the host's thread.
     func start(_ launch: Launch, after delay: Duration = .zero, stdin: Int32?,
-               output: @escaping @Sendable (StreamKind, UnsafeRawBufferPointer) -> Void) throws(UserMessage) -> JobProcess {
+               output: @escaping @Sendable (StreamKind, UnsafeRawBufferPointer) -> Void) throws(JobrunError) -> JobProcess {
+        // The counts below go out as 32-bit fields, and jobrun-exec refuses a request longer
+        // than MAX_PAYLOAD (jobrun_exec.c); every count is at most the payload's length.
+        guard launch.payload.count <= Self.maxPayload else {
+            throw JobrunError(.start, "the command, its arguments and environment take \(launch.payload.count) bytes, "
+                              + "more than the \(Self.maxPayload >> 20) MiB a job can be handed")
+        }
         var stdout: [Int32] = [-1, -1], stderr: [Int32] = [-1, -1]
-        guard jobrun_exec_pipe(&stdout) == 0 else { throw UserMessage(text: "cannot make a pipe: \(String(cString: strerror(errno)))") }
+        guard jobrun_exec_pipe(&stdout) == 0 else { throw JobrunError(.start, "cannot make a pipe", errno: errno) }
         guard jobrun_exec_pipe(&stderr) == 0 else {
-            let message = String(cString: strerror(errno))
+            let e = errno
             [stdout[0], stdout[1]].forEach { close($0) }
-            throw UserMessage(text: "cannot make a pipe: \(message)")
+            throw JobrunError(.start, "cannot make a pipe", errno: e)
         }
         defer {
             close(stdout[1])
@@ -384,7 +393,7 @@ public final class ProcessHost: Sendable {
     }
 
     /// The running server, started when there is none. Called with `sending` held.
-    private func running() throws(UserMessage) -> Server {
+    private func running() throws(JobrunError) -> Server {
         if let server = state.withLock({ $0.server }) { return server }
         let useInstalled = program != nil && !state.withLock { $0.installedFailed }
         let server: Server
@@ -392,7 +401,7 @@ public final class ProcessHost: Sendable {
             server = try launch(useInstalled ? program! : "/proc/self/exe")
         } catch where useInstalled {
             state.withLock { $0.installedFailed = true }
-            warn("jobrun: warning: \(program!) \(error.text); jobrun starts jobs itself instead, which is slower. "
+            warn("jobrun: warning: \(program!) \(error); jobrun starts jobs itself instead, which is slower. "
                 + "Install jobrun and jobrun-exec from the same build.")
             server = try launch("/proc/self/exe")
         }
@@ -405,10 +414,10 @@ public final class ProcessHost: Sendable {
     }
 
     /// Starts a server from `path` and checks its greeting.
-    private func launch(_ path: String) throws(UserMessage) -> Server {
+    private func launch(_ path: String) throws(JobrunError) -> Server {
         var pair: [Int32] = [-1, -1]
         guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &pair) == 0 else {
-            throw UserMessage(text: "cannot make a socket: \(String(cString: strerror(errno)))")
+            throw JobrunError(.start, "cannot make a socket", errno: errno)
         }
         var theirs = pair[1]
         if theirs < 4 {
@@ -430,7 +439,7 @@ public final class ProcessHost: Sendable {
         close(theirs)
         guard error == 0 else {
             close(pair[0])
-            throw UserMessage(text: "cannot be started: \(String(cString: strerror(error)))")
+            throw JobrunError(.start, "cannot be started", errno: error)
         }
         // The greeting, within 10 s.
         var hello = Reply()
@@ -452,7 +461,7 @@ public final class ProcessHost: Sendable {
             var status: Int32 = 0
             waitpid(pid, &status, 0)
             close(pair[0])
-            throw UserMessage(text: "does not speak the protocol of this jobrun (version \(JOBRUN_EXEC_PROTOCOL))")
+            throw JobrunError(.start, "does not speak the protocol of this jobrun (version \(JOBRUN_EXEC_PROTOCOL))")
         }
         return Server(socket: pair[0], pid: pid)
     }

@@ -111,6 +111,9 @@ public final class RunConsole: OutputSink, Sendable {
     }
 
     /// Prints a line of jobrun's own (the summary, a warning).
+    public func warning(_ text: String) { note(text) }
+
+    /// A message of jobrun's own: a text line, or a `note` event.
     public func note(_ text: String) {
         switch format {
         case .text: write(text)

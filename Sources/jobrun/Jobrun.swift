@@ -130,8 +130,8 @@ struct Jobrun: AsyncParsableCommand {
         do {
             let code = try await JobRun(file: jobs, settings: settings, signals: signals!).run()
             throw ExitCode(code)
-        } catch let failure as RunFailure {
-            console.err("jobrun: \(failure.message)")
+        } catch let failure as JobrunError {
+            console.err("jobrun: \(failure)")
             throw JobrunExit.internalFailure
         }
     }

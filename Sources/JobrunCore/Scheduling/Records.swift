@@ -18,6 +18,9 @@ public struct AttemptRecord: Sendable, Equatable {
     public var httpStatus: Int?
     public var responseMs: Int64?
     public var responseBody: String?
+    /// `--log-dir`: the attempt's log file, and why it could not be made or where it stops short.
+    public var log: String?
+    public var logError: String?
 
     /// Creates a record.
     public init(attempt: Int, status: AttemptStatus, startedAt: Instant, finishedAt: Instant,
