@@ -50,9 +50,10 @@ public struct JobRun: Sendable {
         self.signals = signals
     }
 
-    /// Traps SIGINT and SIGTERM; call before anything else starts.
+    /// Traps every signal jobrun acts on (SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1); call
+    /// before anything else starts.
     public static func trapSignals() async -> UnixSignalsSequence {
-        await UnixSignalsSequence(trapping: .sigterm, .sigint)
+        await UnixSignalsSequence(trapping: .sigterm, .sigint, .sighup, .sigquit, .sigusr1)
     }
 
     /// Checks that the report and log locations can be written, before any task starts;
@@ -89,23 +90,38 @@ public struct JobRun: Sendable {
                                   lead: Self.lead, executor: executor, emit: { console.event($0) })
         let shutdownGrace = file.shutdownGrace
         let signals = self.signals
+        let file = self.file
         let received = SignalRecord()
         let records = await withTaskGroup(of: [RunRecord]?.self) { group -> [RunRecord] in
             group.addTask { await scheduler.run() }
             group.addTask {
                 await withTaskGroup(of: Void.self) { killer in
                     for await signal in signals {
-                        if received.first(signal.rawValue) {
-                            console.note("jobrun: received \(signal); stopping (a second signal kills every job at once)")
+                        switch signal {
+                        case .sigusr1:
+                            // The status table, and nothing changes.
+                            let table = StatusTable(rows: await scheduler.status(), names: file.tasks.map(\.name),
+                                                    at: scheduler.now())
+                            _ = FileDescriptorWrite.all(2, Array(table.text().utf8))
+                        case .sigquit:
+                            _ = received.first(signal.rawValue)
+                            console.note("jobrun: received \(signal); killing every job now")
                             scheduler.shutdown()
-                            // Jobs get shutdown_grace in all; whatever is left then is killed.
-                            killer.addTask {
-                                try? await Task.sleep(for: shutdownGrace)
-                                if !Task.isCancelled { groups.signalAll(SIGKILL) }
-                            }
-                        } else {
-                            console.note("jobrun: received \(signal) again; killing every job now")
                             groups.signalAll(SIGKILL)
+                        default:
+                            // SIGINT, SIGTERM and (until reload exists) SIGHUP: stop gracefully.
+                            if received.first(signal.rawValue) {
+                                console.note("jobrun: received \(signal); stopping (a second signal kills every job at once)")
+                                scheduler.shutdown()
+                                // Jobs get shutdown_grace in all; whatever is left then is killed.
+                                killer.addTask {
+                                    try? await Task.sleep(for: shutdownGrace)
+                                    if !Task.isCancelled { groups.signalAll(SIGKILL) }
+                                }
+                            } else {
+                                console.note("jobrun: received \(signal) again; killing every job now")
+                                groups.signalAll(SIGKILL)
+                            }
                         }
                     }
                     killer.cancelAll()

@@ -291,6 +291,31 @@ public struct SchedulerCore: Sendable {
         dueHeap.insert(DueEntry(at: at, seq: nextSeq(), kind: .newRun(task: t)))
     }
 
+    /// Each task's state now, for the status table (SIGUSR1): its last finished run, runs
+    /// running, its next due instant, and how its last ten finished runs ended.
+    public func status() -> [TaskStatus] {
+        var rows = file.tasks.indices.map { TaskStatus(task: $0) }
+        for entry in dueHeap.unordered {
+            let t: Int
+            switch entry.kind {
+            case .newRun(let task): t = task
+            case .retry(let r): t = records[r].task
+            }
+            if rows[t].nextDueAt.map({ entry.at < $0 }) ?? true { rows[t].nextDueAt = entry.at }
+        }
+        var recentSeen = [Int](repeating: 0, count: rows.count)
+        for record in records.reversed() {
+            let t = record.task
+            if record.status == .running { rows[t].running += 1 }
+            guard record.status.isFinal, record.status != .skipped, record.status != .cancelled else { continue }
+            if rows[t].lastRun == nil { rows[t].lastRun = record }
+            guard recentSeen[t] < 10 else { continue }
+            recentSeen[t] += 1
+            if record.status == .succeeded { rows[t].recentSucceeded += 1 } else { rows[t].recentFailed += 1 }
+        }
+        return rows
+    }
+
     /// Moves every entry whose time has come from the due heap to the ready queue.
     private mutating func releaseDue() {
         let now = now()
@@ -530,6 +555,9 @@ public actor Scheduler<C: Clock> where C.Duration == Duration {
 
     /// The current instant on the scheduler's clock, the clock every record is timed by.
     public nonisolated func now() -> Instant { timebase.now() }
+
+    /// Each task's state now (see ``SchedulerCore/status()``).
+    public func status() -> [TaskStatus] { core.status() }
 
     /// Stops dispatching and cancels running attempts; ``run()`` then returns once they end.
     public nonisolated func shutdown() { controlContinuation.yield() }

@@ -1,0 +1,55 @@
+/// One task's state in a running jobrun.
+public struct TaskStatus: Sendable, Equatable {
+    /// The task's position in the file.
+    public var task: Int
+    /// The last run that ended succeeded, failed or timed out.
+    public var lastRun: RunRecord?
+    /// Runs of the task running now.
+    public var running = 0
+    /// When its next run (or retry) is due, if one is.
+    public var nextDueAt: Instant?
+    /// How its last ten finished runs ended.
+    public var recentSucceeded = 0
+    public var recentFailed = 0
+
+    /// A task with nothing recorded yet.
+    public init(task: Int) { self.task = task }
+}
+
+/// The status table (SIGUSR1): one row per task.
+public struct StatusTable: Sendable {
+    public let rows: [TaskStatus]
+    public let names: [String]
+    public let at: Instant
+
+    /// Creates a table of `rows` for the tasks named `names`, taken at `at`.
+    public init(rows: [TaskStatus], names: [String], at: Instant) {
+        self.rows = rows
+        self.names = names
+        self.at = at
+    }
+
+    /// The table as text for a terminal, columns aligned.
+    public func text() -> String {
+        var table = [["TASK", "LAST RUN", "RUNNING", "NEXT DUE", "LAST 10"]]
+        for row in rows {
+            let last = row.lastRun.map { r in
+                "#\(r.run) \(r.status.rawValue.replacingOccurrences(of: "_", with: " "))"
+                    + (r.finishedAt.map { " at \($0.rfc3339)" } ?? "")
+            } ?? "–"
+            let name = names[row.task]
+            table.append([
+                name.count > 40 ? String(name.prefix(39)) + "…" : name, last, String(row.running),
+                row.nextDueAt?.rfc3339 ?? "–",
+                "\(row.recentSucceeded) succeeded, \(row.recentFailed) failed",
+            ])
+        }
+        let widths = (0..<5).map { c in table.map { $0[c].count }.max() ?? 0 }
+        let lines = table.map { cells in
+            cells.enumerated().map { c, cell in
+                c == cells.count - 1 ? cell : cell + String(repeating: " ", count: widths[c] - cell.count)
+            }.joined(separator: "  ")
+        }
+        return "jobrun: status at \(at.rfc3339)\n" + lines.joined(separator: "\n") + "\n"
+    }
+}
