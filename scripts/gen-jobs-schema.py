@@ -297,6 +297,11 @@ def build_schema() -> dict:
                 ),
                 "body": described("Request body, sent as is.", type=TEXT),
                 "timeout": ref("positiveDuration", "Limit for the request."),
+                "follow_redirects": described(
+                    "Follow up to 5 redirects (to another origin without the task's headers and body); "
+                    "false: the 3xx is the response.",
+                    type="boolean", default=True,
+                ),
                 "expect_status": described(
                     "Statuses that count as success: one or a list of statuses (`204`) or ranges "
                     "(`\"200-299\"`).",

@@ -25,6 +25,8 @@ final class AttemptStreams: Sendable {
     private struct Stream {
         var pending: [UInt8] = []
         var tail: [UInt8] = []
+        /// Whether earlier bytes were dropped from `tail`.
+        var cut = false
     }
 
     private struct State {
@@ -37,9 +39,11 @@ final class AttemptStreams: Sendable {
     private let sink: any OutputSink
     private let log: LogFile?
     private let destination: StagedFile?
+    private let mask: SecretMask
     private let state = Locked(State())
 
-    init(task: String, sink: any OutputSink, log: LogFile?, destination: StagedFile?) {
+    init(task: String, sink: any OutputSink, log: LogFile?, destination: StagedFile?, mask: SecretMask = .none) {
+        self.mask = mask
         self.task = task
         self.sink = sink
         self.log = log
@@ -57,7 +61,12 @@ final class AttemptStreams: Sendable {
             var out: [String] = []
             func update(_ s: inout Stream) {
                 s.tail.append(contentsOf: bytes)
-                if s.tail.count > 2 * Self.tailSize { s.tail.removeFirst(s.tail.count - Self.tailSize) }
+                // Kept: the tail, and enough before it that a secret reaching into it is seen whole.
+                let keep = Self.tailSize + mask.longest
+                if s.tail.count > 2 * keep {
+                    s.tail.removeFirst(s.tail.count - keep)
+                    s.cut = true
+                }
                 guard !toFile else { return }
                 for byte in bytes {
                     if byte == 10 {
@@ -66,8 +75,12 @@ final class AttemptStreams: Sendable {
                     } else {
                         s.pending.append(byte)
                         if s.pending.count >= Self.maxLine {
-                            out.append(String(decoding: s.pending, as: UTF8.self))
-                            s.pending.removeAll(keepingCapacity: true)
+                            // A long line goes out in pieces; what may be the start of a secret
+                            // waits for the next piece, so no secret is split between two.
+                            let masked = mask.mask(s.pending)
+                            let held = mask.partialAtEnd(masked.suffix(mask.longest))
+                            out.append(String(decoding: masked.dropLast(held), as: UTF8.self))
+                            s.pending = Array(masked.suffix(held))
                         }
                     }
                 }
@@ -78,11 +91,11 @@ final class AttemptStreams: Sendable {
         for line in lines { sink.line(task: task, stream: kind, text: line) }
     }
 
-    /// The last 4 KiB of a stream.
+    /// The last 4 KiB of a stream, secrets masked before the cut.
     func tail(_ kind: StreamKind) -> String {
         state.withLock { state in
-            let t = kind == .stdout ? state.stdout.tail : state.stderr.tail
-            return String(decoding: t.suffix(Self.tailSize), as: UTF8.self)
+            let s = kind == .stdout ? state.stdout : state.stderr
+            return mask.tail(s.tail, limit: Self.tailSize, cut: s.cut)
         }
     }
 

@@ -14,11 +14,15 @@ public struct CommandExecutor: Executor {
     public let logs: AttemptLogs?
     /// Starts every job's process, and reaches running ones for shutdown.
     public let processes: ProcessHost
+    /// Masks the file's secrets in the output tails.
+    public let mask: SecretMask
     private let executables = PerTask<Result<String, JobrunError>>()
     private let launches = PerTask<Launch>()
 
     /// Creates an executor.
-    public init(environment: [String: String], output: any OutputSink, logs: AttemptLogs?, processes: ProcessHost) {
+    public init(environment: [String: String], output: any OutputSink, logs: AttemptLogs?, processes: ProcessHost,
+                mask: SecretMask = .none) {
+        self.mask = mask
         self.environment = environment
         self.output = output
         self.logs = logs
@@ -93,7 +97,7 @@ public struct CommandExecutor: Executor {
                 output.warning("jobrun: warning: [\(task.name)] run \(request.run) attempt \(request.attempt): \(error)")
             }
         }
-        let streams = AttemptStreams(task: task.name, sink: output, log: log, destination: destination)
+        let streams = AttemptStreams(task: task.name, sink: output, log: log, destination: destination, mask: mask)
 
         let wait = Swift.max(.zero, request.startsAt?.in() ?? .zero)
         let job: JobProcess

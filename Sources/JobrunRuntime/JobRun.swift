@@ -74,15 +74,16 @@ public struct JobRun: Sendable {
         let logs = try checkOutputs()
         let environment = ProcessInfo.processInfo.environment
         let fd: Int32 = settings.report.flatMap(WritePath.descriptor) == 1 ? 2 : 1
-        let console = RunConsole(fd: fd, format: settings.format, quiet: settings.quiet,
+        let mask = SecretMask(SecretMask.secrets(of: file, environment: environment))
+        let console = RunConsole(fd: fd, format: settings.format, quiet: settings.quiet, mask: mask,
                                  taskNames: file.tasks.map(\.name), github: environment["GITHUB_ACTIONS"] == "true",
                                  color: RunConsole.wantsColor(settings.color, fd: fd, environment: environment))
         let groups = ProcessHost(warn: { console.note($0) })
         defer { groups.stop() }
         // Started now rather than by the first job, which would wait for it.
         if file.tasks.contains(where: { $0.type != .http }) { groups.prepare() }
-        let command = CommandExecutor(environment: environment, output: console, logs: logs, processes: groups)
-        let http = HTTPExecutor(environment: environment)
+        let command = CommandExecutor(environment: environment, output: console, logs: logs, processes: groups, mask: mask)
+        let http = HTTPExecutor(environment: environment, mask: mask)
         let executor = TaskExecutor(command: command, http: http, email: EmailExecutor(command: command))
         let wallStart = RunConsole.now()
         let scheduler = Scheduler(file: file, plan: settings.plan, clock: ContinuousClock(), wallOrigin: wallStart,

@@ -16,6 +16,8 @@ public final class RunConsole: OutputSink, Sendable {
     private let github: Bool
     private let color: Bool
     private let live: Bool
+    /// Masks the file's secrets in job output and in jobrun's own messages.
+    private let mask: SecretMask
     private let lock = Locked(Counts())
 
     /// What the status line shows.
@@ -32,7 +34,9 @@ public final class RunConsole: OutputSink, Sendable {
 
     /// Creates a console writing to `fd` (1 for stdout, 2 when the report goes to stdout);
     /// with `github`, a run that finally fails also prints an `::error` annotation.
-    public init(fd: Int32, format: Format, quiet: Bool, taskNames: [String], github: Bool = false, color: Bool = false) {
+    public init(fd: Int32, format: Format, quiet: Bool, mask: SecretMask = .none, taskNames: [String], github: Bool = false,
+                color: Bool = false) {
+        self.mask = mask
         self.fd = fd
         self.format = format
         self.quiet = quiet
@@ -70,6 +74,7 @@ public final class RunConsole: OutputSink, Sendable {
 
     public func line(task: String, stream: StreamKind, text: String) {
         guard !quiet else { return }
+        let text = mask(text)
         switch format {
         case .text where github:
             // A job's output goes in a collapsible group while it is the only job running;
@@ -115,6 +120,7 @@ public final class RunConsole: OutputSink, Sendable {
 
     /// A message of jobrun's own: a text line, or a `note` event.
     public func note(_ text: String) {
+        let text = mask(text)
         switch format {
         case .text: write(text)
         case .json: write(JSONText.object(["time": JSONText.string(Self.now().rfc3339), "event": JSONText.string("note"),

@@ -124,6 +124,129 @@ private func firstRun(_ report: [String: Any], _ task: String) -> [String: Any] 
         #expect(!result.stdout.contains("s3cr3t-value") && !result.stderr.contains("s3cr3t-value"))
     }
 
+    // A redirect to another origin once carried the task's headers and, on 307, its body.
+    @Test(arguments: [302, 307])
+    func aRedirectToAnotherOriginCarriesNeitherTheTasksHeadersNorItsBody(code: Int) throws {
+        let first = try Peer("http_peer.py")
+        let other = try Peer("http_peer.py")
+        let (result, report, _) = try run("""
+            tasks:
+              - name: hook
+                type: http
+                http:
+                  url: "http://127.0.0.1:\(first.port)/redirect/\(code)/\(other.port)/landed"
+                  headers: {X-Api-Key: "${API_KEY}"}
+                  body: "key=${API_KEY}"
+            """, environment: ["API_KEY": "k3y-for-first-only"])
+        #expect(result.status == 0, "\(result.stdout)")
+        #expect(first.requests.first?["body"] as? String == "key=k3y-for-first-only")
+        let landed = try #require(other.requests.first)
+        #expect(landed["path"] as? String == "/landed")
+        #expect(landed["method"] as? String == (code == 307 ? "POST" : "GET"))
+        let headers = landed["headers"] as? [String: String] ?? [:]
+        #expect(headers["x-api-key"] == nil, "\(headers)")
+        #expect(landed["body"] as? String == "")
+        #expect(attempts(firstRun(report, "hook")).first?["http_status"] as? Int == 200)
+    }
+
+    @Test func aRedirectWithinTheOriginKeepsTheHeadersAndARefusedTargetIsNamed() throws {
+        let peer = try Peer("http_peer.py")
+        let (result, report, _) = try run("""
+            tasks:
+              - name: same
+                type: http
+                http:
+                  url: "http://127.0.0.1:\(peer.port)/redirect/307/\(peer.port)/there"
+                  headers: {X-Api-Key: "${API_KEY}"}
+              - name: refused
+                type: http
+                http: {url: "http://127.0.0.1:\(peer.port)/redirect/302/1/nowhere"}
+              - name: kept
+                type: http
+                http: {url: "http://127.0.0.1:\(peer.port)/redirect/302/1/nowhere", follow_redirects: false, expect_status: [302]}
+            """, environment: ["API_KEY": "k3y-for-first-only"])
+        #expect(result.status == 1)
+        let there = peer.requests.first { $0["path"] as? String == "/there" }
+        #expect((there?["headers"] as? [String: String])?["x-api-key"] == "k3y-for-first-only")
+        #expect(firstRun(report, "same")["status"] as? String == "succeeded")
+        // The refused address is the redirect's (port 1), not the first host's.
+        let error = attempts(firstRun(report, "refused")).first?["error"] as? String ?? ""
+        #expect(error.contains("redirected to http://127.0.0.1:1/nowhere") && error.contains("connection refused by 127.0.0.1:1"), "\(error)")
+        #expect(attempts(firstRun(report, "kept")).first?["http_status"] as? Int == 302)
+        #expect(firstRun(report, "kept")["status"] as? String == "succeeded")
+    }
+
+    @Test func aLargeBodySucceedsAndKeepsItsFirst4KiB() throws {
+        let peer = try Peer("http_peer.py")
+        let (result, report, _) = try run("""
+            tasks:
+              - {name: big, type: http, http: {url: "http://127.0.0.1:\(peer.port)/big/3000000", method: GET}}
+            """)
+        #expect(result.status == 0, "\(result.stdout)")
+        let attempt = attempts(firstRun(report, "big")).first ?? [:]
+        #expect(attempt["status"] as? String == "succeeded")
+        #expect(attempt["response_body"] as? String == String(repeating: "b", count: 4096))
+    }
+
+    // A secret placed at every offset around the 4 KiB cut: no prefix of it survives.
+    @Test func aSecretAcrossTheCutOfTheBodyLeavesNoPrefix() throws {
+        let peer = try Peer("http_peer.py")
+        let secret = "Zq7SECRETvalue-42"
+        let offsets = Array(4096 - secret.utf8.count - 1 ... 4096)
+        let tasks = offsets.map { n in
+            "  - {name: pad\(n), type: http, http: {url: \"http://127.0.0.1:\(peer.port)/pad/\(n)?s=${TOKEN}\", method: GET}}"
+        }.joined(separator: "\n")
+        let (result, report, dir) = try run("workers: 8\ntasks:\n" + tasks + "\n", environment: ["TOKEN": secret])
+        #expect(result.status == 0, "\(result.stdout)")
+        for n in offsets {
+            let body = attempts(firstRun(report, "pad\(n)")).first?["response_body"] as? String ?? ""
+            #expect(body.hasPrefix(String(repeating: "x", count: Swift.min(n, 4000))), "pad\(n)")
+            // After the x's comes the mask (itself perhaps cut), never a piece of the secret.
+            let tail = body.drop { $0 == "x" }
+            #expect(tail.hasPrefix("***") || "***".hasPrefix(tail), "pad\(n): \(tail)")
+            #expect(body.utf8.count <= 4096)
+        }
+        let text = try String(contentsOf: dir.appendingPathComponent("jobrun-report.json"), encoding: .utf8)
+        for k in 3...secret.count { #expect(!text.contains(String(secret.prefix(k)))) }
+    }
+
+    @Test func aSecretIsMaskedWhenTheServerEchoesItEncoded() throws {
+        let peer = try Peer("http_peer.py")
+        let secret = #"Tok/en:v@l"ue\9"#
+        let spaced = "k3y|{x}^"
+        let (result, report, dir) = try run("""
+            tasks:
+              - name: forms
+                type: http
+                http: {url: "http://127.0.0.1:\(peer.port)/forms", method: GET, headers: {X-Secret: "${TOKEN}"}}
+              - {name: echo, type: http, http: {url: "http://127.0.0.1:\(peer.port)/echo/${SPACED}", method: GET}}
+            """, ["--format", "json"], environment: ["TOKEN": secret, "SPACED": spaced])
+        #expect(result.status == 1, "\(result.stdout)")
+        let forms = attempts(firstRun(report, "forms")).first?["response_body"] as? String ?? ""
+        #expect(forms.split(separator: "\n").map { $0.split(separator: " ").last.map(String.init) ?? "" }.allSatisfy { $0.contains("***") }, "\(forms)")
+        let echo = attempts(firstRun(report, "echo")).first?["response_body"] as? String ?? ""
+        #expect(echo.contains("/echo/***"), "\(echo)")
+        let encodings = [secret, secret.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!,
+                         #"Tok/en:v@l\"ue\\9"#, spaced, spaced.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed)!,
+                         String(Data(("user:" + secret).utf8).base64EncodedString().dropFirst(8).prefix(12))]
+        let text = try String(contentsOf: dir.appendingPathComponent("jobrun-report.json"), encoding: .utf8)
+        for form in encodings {
+            #expect(!text.contains(form) && !result.stdout.contains(form), "\(form)")
+        }
+    }
+
+    @Test func aSecretShorterThan4CharactersIsAWarning() throws {
+        let dir = try Workspace("""
+            tasks:
+              - {name: n, type: http, http: {url: "https://example.com/", headers: {X-Key: "${SHORT}"}}}
+            """)
+        let lint = try JobrunBinary.run(["--validate", "jobs.yaml"], environment: ["SHORT": "ab1"], in: dir.url)
+        #expect(lint.status == 0)
+        #expect(lint.stdout.contains("warning: tasks[0].http.headers.X-Key: the value of SHORT has 3 characters"), "\(lint.stdout)")
+        let strict = try JobrunBinary.run(["--validate", "--strict", "jobs.yaml"], environment: ["SHORT": "ab1"], in: dir.url)
+        #expect(strict.status == 2)
+    }
+
     @Test func anUnexpectedStatusIsAFailedAttemptThatSaysWhy() throws {
         let peer = try Peer("http_peer.py")
         let (result, report, _) = try run("""

@@ -6,6 +6,7 @@ import Testing
 
 private struct Discard: OutputSink {
     func line(task: String, stream: StreamKind, text: String) {}
+    func warning(_ text: String) {}
 }
 
 /// An attempt handed over ahead of its due instant and stopped before it.

@@ -107,6 +107,8 @@ public struct HTTPRequest: Sendable {
     public var expectStatus: [ClosedRange<Int>]
     /// The request deadline; nil means the task's `timeout`.
     public var timeout: Duration?
+    /// Whether redirects are followed (to another origin without the task's headers and body).
+    public var followRedirects = true
 
     /// Whether `status` counts as success.
     public func accepts(_ status: Int) -> Bool {

@@ -251,6 +251,7 @@ extension FilePass {
         let headers = v[.headers].flatMap { reader.stringMap($0.value, p("headers")) } ?? []
         let body = v[.body].flatMap { reader.string($0.value, p("body"), allowEmpty: true) }
         let timeout = v[.timeout].flatMap { reader.duration($0.value, p("timeout"), positive: true) }
+        let followRedirects = v[.followRedirects].flatMap { reader.bool($0.value, p("follow_redirects")) } ?? true
         // Secrets come from the environment as ${NAME}; a name that is not set is a mistake now, not at 3 a.m.
         for key in [Key.url, .body] {
             if let pair = v[key], let text = pair.value.scalar?.text {
@@ -277,7 +278,8 @@ extension FilePass {
             }
         }
         guard let url else { return nil }
-        return HTTPRequest(url: url, method: method, headers: headers, body: body, expectStatus: expect, timeout: timeout)
+        return HTTPRequest(url: url, method: method, headers: headers, body: body, expectStatus: expect, timeout: timeout,
+                           followRedirects: followRedirects)
     }
 
     private mutating func readEmail(_ node: Node, _ path: @autoclosure () -> String) -> EmailMessage? {
@@ -318,10 +320,17 @@ extension FilePass {
 }
 
 extension FilePass {
-    /// Reports every `${NAME}` in `text` whose variable is not set.
+    /// Reports every `${NAME}` in `text` whose variable is not set, or whose value is too
+    /// short to be masked.
     mutating func checkReferences(_ text: String, _ node: Node, _ path: @autoclosure () -> String) {
-        for name in EnvironmentReference.names(in: text) where environment[name] == nil {
-            reader.error(.unsetVariable(name), node, path())
+        for name in EnvironmentReference.names(in: text) {
+            guard let value = environment[name] else {
+                reader.error(.unsetVariable(name), node, path())
+                continue
+            }
+            if !value.isEmpty && value.count < SecretMask.shortest {
+                reader.warning(.shortSecret(name, length: value.count), at: node.location, path())
+            }
         }
     }
 }

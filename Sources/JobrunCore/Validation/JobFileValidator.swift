@@ -46,7 +46,7 @@ public struct JobFileValidator {
             .map { ($0.name, "in each task; `defaults:` takes only \(TaskFields.keys.map(\.name).joined(separator: ", "))") }))
     static let taskTable = KeyTable(taskKeys, context: "a task", elsewhere: Dictionary(
         uniqueKeysWithValues: topKeys.filter { !taskKeys.contains($0) }.map { ($0.name, "at the top level of the file") }))
-    static let httpTable = KeyTable([.url, .method, .headers, .body, .expectStatus, .timeout], context: "http")
+    static let httpTable = KeyTable([.url, .method, .headers, .body, .expectStatus, .timeout, .followRedirects], context: "http")
     static let emailTable = KeyTable([.to, .cc, .from, .subject, .body, .sendmail], context: "email")
     static let methods = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 

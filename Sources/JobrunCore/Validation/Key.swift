@@ -7,7 +7,7 @@ enum Key: Int, CaseIterable, Sendable {
     case name, type, command, shell, output, http, email, schedule, `repeat`, count, until, priority
     case timeout, killGrace, retries, retryDelay, backoff, maxRetryDelay, jitter, overlap, after
     case enabled, tags, env, workingDir
-    case url, method, headers, body, expectStatus
+    case url, method, headers, body, expectStatus, followRedirects
     case to, cc, from, subject, sendmail
 
     /// The key as written in a file.
