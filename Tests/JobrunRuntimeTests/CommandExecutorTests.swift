@@ -32,3 +32,22 @@ private struct Discard: OutputSink {
         #expect(!FileManager.default.fileExists(atPath: marker))
     }
 }
+
+/// Output tails keep no piece of a secret, wherever the 4 KiB cut falls.
+@Suite struct AttemptStreamsMaskTests {
+    @Test func aSecretAcrossTheCutOfATailLeavesNoPiece() {
+        let secret = "Zq7SECRETvalue-42"
+        let bytes = Array(secret.utf8)
+        for pad in 4070...4110 {
+            let streams = AttemptStreams(task: "t", sink: Discard(), log: nil, destination: nil, mask: SecretMask([secret]))
+            // A long stream, so the tail is cut; the secret sits just before the last 4 KiB + pad.
+            let text = [UInt8](repeating: UInt8(ascii: "a"), count: 20_000) + bytes + [UInt8](repeating: UInt8(ascii: "b"), count: pad)
+            for chunk in stride(from: 0, to: text.count, by: 777) {
+                text[chunk..<min(chunk + 777, text.count)].withUnsafeBytes { streams.take($0, .stderr) }
+            }
+            let tail = streams.tail(.stderr)
+            #expect(tail.utf8.count <= 4096)
+            for k in 2...bytes.count { #expect(!tail.contains(String(secret.suffix(k))), "pad \(pad): \(tail.prefix(40))") }
+        }
+    }
+}

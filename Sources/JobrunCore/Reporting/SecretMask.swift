@@ -137,10 +137,15 @@ public struct SecretMask: Sendable {
         let json = Array(JSONText.string(secret).utf8.dropFirst().dropLast())
         forms.append(json)
         forms.append(json.flatMap { $0 == UInt8(ascii: "/") ? Array(#"\/"#.utf8) : [$0] })
-        forms.append(Array(secret.unicodeScalars.map { s -> String in
-            if s.isASCII { return String(JSONText.string(String(s)).dropFirst().dropLast()) }
-            return String(s).utf16.map { String(format: "\\u%04x", $0) }.joined()
-        }.joined().utf8))
+        for slash in [false, true] {
+            for upper in [false, true] {
+                forms.append(Array(secret.unicodeScalars.map { s -> String in
+                    if slash && s == "/" { return #"\/"# }
+                    if s.isASCII { return String(JSONText.string(String(s)).dropFirst().dropLast()) }
+                    return String(s).utf16.map { String(format: upper ? "\\u%04X" : "\\u%04x", $0) }.joined()
+                }.joined().utf8))
+            }
+        }
         // base64 (standard and URL-safe), in the three alignments a secret can have inside a
         // longer encoded string (`user:password` in a Basic Authorization).
         for shift in 0..<3 {
