@@ -35,6 +35,15 @@ private func firstAttempt(_ report: [String: Any], _ task: String,
     return try #require(attempts(run).first, sourceLocation: sourceLocation)
 }
 
+/// Starts jobrun quietly with `report`, waits until it has trapped its signals, then for a
+/// random time of up to 0.3 s.
+private func startThenWaitRandomly(_ w: Workspace, report: String, using generator: inout SystemRandomNumberGenerator) throws -> Process {
+    let process = try w.start(["--report", report, "--quiet"])
+    for _ in 0..<5000 where !trapsSIGTERM(process.processIdentifier) { usleep(1000) }
+    usleep(UInt32.random(in: 0...300_000, using: &generator))
+    return process
+}
+
 /// Whether process `pid` has SIGTERM handled or ignored: jobrun has trapped it.
 private func trapsSIGTERM(_ pid: Int32) -> Bool {
     guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return false }
@@ -214,9 +223,7 @@ private func trapsSIGTERM(_ pid: Int32) -> Bool {
         var generator = SystemRandomNumberGenerator()
         for round in 0..<50 {
             let report = "report-\(round).json"
-            let process = try w.start(["--report", report, "--quiet"])
-            for _ in 0..<5000 where !trapsSIGTERM(process.processIdentifier) { usleep(1000) }
-            usleep(UInt32.random(in: 0...300_000, using: &generator))
+            let process = try startThenWaitRandomly(w, report: report, using: &generator)
             kill(process.processIdentifier, SIGTERM)
             process.waitUntilExit()
             #expect(process.terminationReason == .exit && process.terminationStatus == 143, "round \(round)")
@@ -247,9 +254,7 @@ private func trapsSIGTERM(_ pid: Int32) -> Bool {
         var generator = SystemRandomNumberGenerator()
         for round in 0..<10 {
             let report = "report-\(round).json"
-            let process = try w.start(["--report", report, "--quiet"])
-            for _ in 0..<5000 where !trapsSIGTERM(process.processIdentifier) { usleep(1000) }
-            usleep(UInt32.random(in: 0...300_000, using: &generator))
+            let process = try startThenWaitRandomly(w, report: report, using: &generator)
             let sent = ContinuousClock.now
             kill(process.processIdentifier, signal)
             if signal != SIGQUIT {
