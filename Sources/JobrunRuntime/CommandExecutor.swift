@@ -75,7 +75,7 @@ public struct CommandExecutor: Executor {
 
         var destination: StagedFile?
         if let path = task.output {
-            do { destination = try WritePath.stage(path) } catch {
+            do { destination = try WritePath.stage(path, waitForReader: false) } catch {
                 return failed("cannot write `output` \"\(path)\": \(error)")
             }
         }

@@ -40,15 +40,10 @@ public struct EmailExecutor: Executor {
         let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
         guard fd >= 0 else { return nil }
         template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
-        var offset = 0
-        while offset < bytes.count {
-            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) }
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else {
-                close(fd)
-                return nil
-            }
-            offset += n
+        if let error = FileDescriptorWrite.all(fd, bytes) {
+            close(fd)
+            errno = error
+            return nil
         }
         lseek(fd, 0, SEEK_SET)
         return fd

@@ -86,6 +86,17 @@ private let privateDev = """
         #expect(runs(report, "t").first?["status"] as? String == "succeeded")
     }
 
+    @Test func anOutputFIFONobodyReadsFailsTheAttemptAtOnce() throws {
+        let w = try Workspace("tasks: [{name: t, command: \"echo x\", output: out.fifo}]\n")
+        #expect(mkfifo(w.path + "/out.fifo", 0o644) == 0)
+        let r = try w.run()
+        #expect(r.status == 1, "\(r.stdout)")
+        let run = try #require(runs(try w.report(), "t").first)
+        let attempt = try #require(attempts(run).first)
+        #expect((attempt["error"] as? String)?.contains("nothing reads the FIFO \"out.fifo\"") == true, "\(attempt)")
+        #expect(kind(w.path + "/out.fifo") == S_IFIFO)
+    }
+
     @Test func aLinkStaysALinkAndWhatItPointsToIsWritten() throws {
         let w = try Workspace("tasks: [{name: t, command: \"echo linked\", output: out-link.txt}]\n")
         let fm = FileManager.default

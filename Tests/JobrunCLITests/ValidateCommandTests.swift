@@ -116,3 +116,18 @@ private func json(_ text: String) throws -> [[String: Any]] {
         }
     }
 }
+
+@Suite struct WideFileTests {
+    // 32,767 unknown keys and then `tasks:` (a 316 KB file) once trapped in --validate,
+    // --plan and runs alike (exit 132, no diagnostics).
+    @Test(arguments: [["--validate"], ["--plan"], []])
+    func aKnownKeyAfter32767UnknownOnesIsAnErrorPerKeyNotACrash(mode: [String]) throws {
+        let w = try Workspace((0..<32_767).map { "k\($0): 0\n" }.joined() + "tasks:\n  - {name: a, command: \"touch ran\"}\n")
+        let r = try JobrunBinary.run(mode + ["jobs.yaml"], in: w.url)
+        #expect(r.status == 2)
+        let last = r.stdout.split(separator: "\n").first { $0.hasPrefix("jobs.yaml:32767:1: error: ") } ?? ""
+        #expect(last.contains("unknown key \"k32766\""), "\(r.stdout.suffix(300))")
+        #expect(r.stdout.contains("jobs.yaml: invalid, 32767 errors"), "\(r.stdout.suffix(300))")
+        #expect(w.file("ran") == nil)
+    }
+}

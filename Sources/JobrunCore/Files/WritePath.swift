@@ -178,14 +178,16 @@ public enum WritePath {
     }
 
     /// Starts writing `path`: into a temporary file that ``StagedFile/commit()`` renames over
-    /// it, or, for a device, FIFO, socket or descriptor, into it directly.
-    public static func stage(_ path: String) throws(JobrunError) -> StagedFile {
+    /// it, or, for a device, FIFO, socket or descriptor, into it directly. A FIFO with no
+    /// reader yet is waited for when `waitForReader` (as a shell's `>` waits), and an error
+    /// otherwise (an attempt must not hold a thread waiting for a reader that may never come).
+    public static func stage(_ path: String, waitForReader: Bool = true) throws(JobrunError) -> StagedFile {
         switch try resolve(path) {
         case .descriptor(let fd):
             return StagedFile(fd: fd, owned: false, path: path == "-" ? "stdout" : path, temporary: nil, target: path)
         case .inPlace(let target, let socket):
-            return StagedFile(fd: try openInPlace(target, socket: socket, as: path), owned: true, path: path,
-                              temporary: nil, target: target)
+            return StagedFile(fd: try openInPlace(target, socket: socket, as: path, wait: waitForReader), owned: true,
+                              path: path, temporary: nil, target: target)
         case .file(let target, let existing):
             let temporary = temporaryPath(for: target)
             let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, existing == nil ? 0o644 : 0o600)
@@ -207,12 +209,19 @@ public enum WritePath {
         return fd
     }
 
-    private static func openInPlace(_ target: String, socket: Bool, as path: String) throws(JobrunError) -> Int32 {
+    private static func openInPlace(_ target: String, socket: Bool, as path: String, wait: Bool = true) throws(JobrunError) -> Int32 {
         if socket { return try connect(target, as: path) }
-        // A FIFO waits here for its reader, as a shell's `>` does.
+        // Without `wait`, a FIFO nobody reads is ENXIO at once rather than a wait.
+        let flags = O_WRONLY | O_NOCTTY | O_CLOEXEC | (wait ? 0 : O_NONBLOCK)
         var fd: Int32
-        repeat { fd = open(target, O_WRONLY | O_NOCTTY | O_CLOEXEC) } while fd < 0 && errno == EINTR
-        guard fd >= 0 else { throw JobrunError(.write, "cannot open \"\(path)\"", errno: errno) }
+        repeat { fd = open(target, flags) } while fd < 0 && errno == EINTR
+        guard fd >= 0 else {
+            if errno == ENXIO {
+                throw JobrunError(.write, "nothing reads the FIFO \"\(path)\"", hint: "start its reader before the task runs")
+            }
+            throw JobrunError(.write, "cannot open \"\(path)\"", errno: errno)
+        }
+        if !wait { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) }
         return fd
     }
 
