@@ -97,9 +97,9 @@ private struct Composition {
                 merges.append(node)
                 return .added
             }
-            if let keys {
-                if keys.contains(name) { return .duplicate(key, name) }
-                self.keys!.insert(name)
+            if keys != nil {
+                // Inserted in place: a copy bound here would make every insert copy the set.
+                guard keys!.insert(name).inserted else { return .duplicate(key, name) }
             } else {
                 for i in pairs.indices {
                     if case .scalar(let s) = pairs[i].key.kind, s.text == name { return .duplicate(key, name) }

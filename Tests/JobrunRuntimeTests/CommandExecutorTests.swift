@@ -19,9 +19,11 @@ private struct Discard: OutputSink {
         let validated = JobFileValidator().validate(Array("tasks: [{name: t, command: \"touch \(marker)\"}]\n".utf8))
         let task = try #require(validated.file?.tasks.first)
         let executor = CommandExecutor(environment: ["PATH": "/usr/bin:/bin"], output: Discard(), logs: nil, processes: host)
-        let due = Instant(milliseconds: Int64(Date().timeIntervalSince1970 * 1000) + 60_000)
+        // Ten minutes ahead: under ThreadSanitizer on a busy machine, the attempt's task has
+        // been seen to start a minute late.
+        let due = Instant(milliseconds: Int64(Date().timeIntervalSince1970 * 1000) + 600_000)
         var request = AttemptRequest(task: task, run: 1, attempt: 1)
-        request.startsAt = (due, { .seconds(60) })
+        request.startsAt = (due, { .seconds(600) })
         let attempt = Task { await executor.run(request, now: { Instant(milliseconds: Int64(Date().timeIntervalSince1970 * 1000)) }) }
         try await Task.sleep(for: .milliseconds(200))
         attempt.cancel()
