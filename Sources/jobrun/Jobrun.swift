@@ -97,13 +97,15 @@ struct Jobrun: AsyncParsableCommand {
         let signals = validateOnly || plan ? nil : await JobRun.trapSignals()
         var console = Console()
         if validateOnly {
-            let (ok, last) = ValidateAction(files: files, format: format, strict: strict, environment: environment).run(&console)
+            let (ok, last) = ValidateAction(files: files, format: format, strict: strict, environment: environment, linting: true)
+                .run(&console)
             // Exit with the result still alive: tearing down a large file's tree is wasted work.
             withExtendedLifetime(last) { Self.exit(withError: ok ? JobrunExit.success : JobrunExit.invalid) }
         }
         let file = files[0]
         var unusedJSON: [String] = []
-        let (validated, ok) = ValidateAction(files: [file], format: .text, strict: strict, environment: environment)
+        // --plan runs nothing either: like --validate, it needs no secrets.
+        let (validated, ok) = ValidateAction(files: [file], format: .text, strict: strict, environment: environment, linting: plan)
             .load(file, console: &console, quietWhenValid: true, collectJSON: &unusedJSON)
         guard ok, let jobs = validated.file else { throw JobrunExit.invalid }
         if plan {

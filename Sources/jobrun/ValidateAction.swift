@@ -7,6 +7,8 @@ struct ValidateAction {
     let format: OutputFormat
     let strict: Bool
     let environment: [String: String]
+    /// `--validate` (not a run): unset `${NAME}`s are warnings.
+    var linting = false
 
     private var github: Bool { environment["GITHUB_ACTIONS"] == "true" }
 
@@ -29,7 +31,9 @@ struct ValidateAction {
     /// Reads and validates one file and prints its diagnostics (to stderr, when
     /// `quietWhenValid` and the file passes); with `--format json` they are collected instead.
     func load(_ file: String, console: inout Console, quietWhenValid: Bool, collectJSON json: inout [String]) -> (Validated, Bool) {
-        let validated = JobFileValidator(environment: environment).validate(contentsOf: file)
+        var validator = JobFileValidator(environment: environment)
+        validator.linting = linting
+        let validated = validator.validate(contentsOf: file)
         let diagnostics = validated.diagnostics
         let ok = !diagnostics.fails(strict: strict)
         if format == .json {

@@ -233,8 +233,11 @@ extension FilePass {
         var url: String?
         if let u = v[.url] {
             if let s = reader.string(u.value, p("url"), singleLine: true) {
-                // The URL is checked as it will be sent, with ${NAME} references filled in.
-                let expanded = EnvironmentReference.expand(s, from: environment).text
+                // The URL is checked as it will be sent, with ${NAME} references filled in
+                // (when linting, one that is not set stands for a word).
+                var env = environment
+                if linting { for name in EnvironmentReference.names(in: s) where env[name] == nil { env[name] = "x" } }
+                let expanded = EnvironmentReference.expand(s, from: env).text
                 if HTTPRequest.isValidURL(expanded) { url = s } else { reader.error(.badURL(s), u.value, p("url")) }
             }
         } else {
@@ -325,7 +328,11 @@ extension FilePass {
     mutating func checkReferences(_ text: String, _ node: Node, _ path: @autoclosure () -> String) {
         for name in EnvironmentReference.names(in: text) {
             guard let value = environment[name] else {
-                reader.error(.unsetVariable(name), node, path())
+                if linting {
+                    reader.warning(.unsetVariableWhenLinting(name), at: node.location, path())
+                } else {
+                    reader.error(.unsetVariable(name), node, path())
+                }
                 continue
             }
             if !value.isEmpty && value.count < SecretMask.shortest {

@@ -24,7 +24,7 @@ extension JobFileValidator {
         // Read the tasks as they come, with what the file said before them.
         var precomputed: (prelude: Set<String>, chunk: TaskChunk)?
         if let prelude = feed.waitForFirstTask() {
-            var pass = FilePass(reader: NodeReader(), environment: environment)
+            var pass = FilePass(reader: NodeReader(), environment: environment, linting: linting)
             var scratch = NodeReader()
             let (defaults, env) = pass.readPrelude(prelude, into: &scratch)
             var chunk = TaskChunk()

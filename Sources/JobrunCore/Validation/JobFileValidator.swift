@@ -26,6 +26,9 @@ public struct JobFileValidator {
     public var limits: YAMLLimits
     /// Files at least this large are parsed on one thread while their tasks are read on another.
     public var streamingThreshold = 1 << 20
+    /// Linting only (`--validate`): a `${NAME}` that is not set is a warning, since files are
+    /// linted where their secrets are absent; in a run it is an error.
+    public var linting = false
 
     /// Creates a validator.
     public init(environment: [String: String] = [:], limits: YAMLLimits = .standard) {
@@ -80,7 +83,7 @@ public struct JobFileValidator {
             if root.scalar?.resolved == .null {
                 reader.error(.emptyFile, at: .start, "")
             } else {
-                var pass = FilePass(reader: reader, environment: environment)
+                var pass = FilePass(reader: reader, environment: environment, linting: linting)
                 // Tasks read while parsing count only if nothing they depend on came later.
                 let late = root.pairs?.contains { pair in
                     guard let key = pair.key.scalar?.text else { return false }
@@ -104,15 +107,18 @@ public struct JobFileValidator {
 struct FilePass {
     var reader: NodeReader
     let environment: [String: String]
+    /// See ``JobFileValidator/linting``.
+    let linting: Bool
     var zone = Zone.utc
     /// Tasks already read while the file was parsed.
     var precomputed: TaskChunk?
     /// Large files repeat the same few cron expressions: parse each once, share the result.
     var cronCache: [String: Schedule] = [:]
 
-    init(reader: NodeReader, environment: [String: String]) {
+    init(reader: NodeReader, environment: [String: String], linting: Bool = false) {
         self.reader = reader
         self.environment = environment
+        self.linting = linting
     }
 
     mutating func read(_ root: Node) -> JobFile? {

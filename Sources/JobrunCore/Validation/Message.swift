@@ -111,6 +111,9 @@ public struct Message: Sendable, Hashable {
         Message("the environment variable \(name) is not set; set it before running jobrun (values from the environment stay out of the file and the report)")
     }
 
+    static func unsetVariableWhenLinting(_ name: String) -> Message {
+        Message("the environment variable \(name) is not set here; it must be set when the file runs")
+    }
     static func shortSecret(_ name: String, length: Int) -> Message {
         Message("the value of \(name) has \(length) character\(length == 1 ? "" : "s"); a secret shorter than \(SecretMask.shortest) "
                 + "characters is not masked in the console, the report or the logs (it would blank out ordinary text); use a longer one")
