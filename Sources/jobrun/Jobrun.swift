@@ -29,8 +29,8 @@ struct Jobrun: AsyncParsableCommand {
     @Flag(help: "Print the next start times of every task and run nothing.")
     var plan = false
 
-    @Option(name: .customShort("n"), help: ArgumentHelp("With --plan: how many start times per task.", valueName: "N"))
-    var count = 5
+    @Option(name: .customShort("n"), help: ArgumentHelp("With --plan: how many start times per task (default 5).", valueName: "N"))
+    var count: Int?
 
     @Option(help: ArgumentHelp("With --plan: plan as if started at TIME (RFC 3339, or local in the file's zone) instead of now.", valueName: "TIME"))
     var from: String?
@@ -68,8 +68,8 @@ struct Jobrun: AsyncParsableCommand {
     @Flag(name: [.short, .long], help: "No job output on the console, only failures and the summary.")
     var quiet = false
 
-    @Option(help: ArgumentHelp("Colour on the console: auto (on a terminal, unless NO_COLOR is set), always or never.", valueName: "auto|always|never"))
-    var color: ColorChoice = .auto
+    @Option(help: ArgumentHelp("Colour on the console: auto (on a terminal, unless NO_COLOR is set; the default), always or never.", valueName: "auto|always|never"))
+    var color: ColorChoice?
 
     @Argument(help: ArgumentHelp("The jobs file (several with --validate).", valueName: "file"))
     var files: [String] = []
@@ -78,8 +78,23 @@ struct Jobrun: AsyncParsableCommand {
         if validateOnly && plan { throw ValidationError("choose one of --validate and --plan") }
         if files.isEmpty { throw ValidationError("give a jobs file, e.g. `jobrun --validate jobs.yaml`") }
         if !validateOnly && files.count > 1 { throw ValidationError("give one jobs file (only --validate takes several)") }
-        if count < 1 || count > 10_000 { throw ValidationError("-n takes 1 to 10000") }
-        if from != nil && !plan { throw ValidationError("--from is for --plan") }
+        if let count, count < 1 || count > 10_000 { throw ValidationError("-n takes 1 to 10000") }
+        // An option that does not apply to the chosen mode is a mistake, not something to ignore.
+        if !plan {
+            if from != nil { throw ValidationError("--from is for --plan") }
+            if count != nil { throw ValidationError("-n is for --plan") }
+        }
+        if validateOnly || plan {
+            let mode = validateOnly ? "--validate" : "--plan"
+            let runOptions: [(String, Bool)] = [
+                ("--workers", workers != nil), ("--report", report != nil), ("--no-report", noReport),
+                ("--junit", junit != nil), ("--log-dir", logDir != nil), ("--for", runFor != nil),
+                ("--only", !only.isEmpty), ("--tag", !tag.isEmpty), ("--quiet", quiet), ("--color", color != nil),
+            ]
+            if let given = runOptions.first(where: \.1) {
+                throw ValidationError("\(given.0) is for running a file; \(mode) runs nothing")
+            }
+        }
         if noReport && report != nil { throw ValidationError("choose one of --report and --no-report") }
         if let workers, !(1...1024).contains(workers) { throw ValidationError("--workers takes 1 to 1024") }
         if let runFor, ValueSyntax.duration(runFor).map({ $0 > .zero }) != true {
@@ -124,7 +139,7 @@ struct Jobrun: AsyncParsableCommand {
             } else {
                 start = Instant(milliseconds: Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)))
             }
-            let plan = Plan(jobs, start: start, limit: count)
+            let plan = Plan(jobs, start: start, limit: count ?? 5)
             console.out(format == .json ? plan.json(file: file) : plan.text(file: file))
             throw JobrunExit.success
         }

@@ -18,7 +18,7 @@ struct RunOptions {
                           runFor: command.runFor.flatMap(ValueSyntax.duration)),
             report: report, junit: command.junit, logDirectory: command.logDir,
             format: command.format == .json ? .json : .text, quiet: command.quiet, version: JobrunVersion.string)
-        settings.color = command.color.rawValue
+        settings.color = (command.color ?? .auto).rawValue
         return settings
     }
 

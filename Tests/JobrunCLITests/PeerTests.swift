@@ -50,14 +50,13 @@ private final class Peer {
     }
 }
 
-private func run(_ yaml: String, _ arguments: [String] = [], environment: [String: String] = [:]) throws -> (JobrunBinary.Result, [String: Any], URL) {
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("jobrun-peer-run-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-    try yaml.write(to: dir.appendingPathComponent("jobs.yaml"), atomically: true, encoding: .utf8)
-    let result = try JobrunBinary.run(["jobs.yaml"] + arguments, environment: environment, in: dir)
-    let data = try Data(contentsOf: dir.appendingPathComponent("jobrun-report.json"))
+/// Runs `yaml` in a workspace (removed when the caller lets go of it) and reads its report.
+private func run(_ yaml: String, _ arguments: [String] = [], environment: [String: String] = [:]) throws -> (JobrunBinary.Result, [String: Any], Workspace) {
+    let w = try Workspace(yaml)
+    let result = try JobrunBinary.run(["jobs.yaml"] + arguments, environment: environment, in: w.url)
+    let data = try Data(contentsOf: w.appendingPathComponent("jobrun-report.json"))
     let report = try #require(JSONSerialization.jsonObject(with: data) as? [String: Any])
-    return (result, report, dir)
+    return (result, report, w)
 }
 
 private func firstRun(_ report: [String: Any], _ task: String) -> [String: Any] {

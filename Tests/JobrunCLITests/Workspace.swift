@@ -23,6 +23,9 @@ final class Workspace {
         return try #require(JSONSerialization.jsonObject(with: data) as? [String: Any])
     }
 
+    /// A path in the workspace.
+    func appendingPathComponent(_ name: String) -> URL { url.appendingPathComponent(name) }
+
     func file(_ name: String) -> String? { try? String(contentsOf: url.appendingPathComponent(name), encoding: .utf8) }
 
     /// Waits (up to 20 s) until `name` exists: the job has reached that point.

@@ -95,7 +95,8 @@ enum ScheduleWords {
         let days = values(c.days, 1...31), weekdays = values(c.weekdays, 0...6), months = values(c.months, 1...12)
         let domAll = days.count == 31, dowAll = weekdays.count == 7
         let dom = "on day \(spans(days, String.init)) of the month"
-        let dow = spans(weekdays, { dayNames[$0] }, joiner: " to ")
+        // Monday first, Sunday last, as people say the week: `sat,sun` is "Saturday, Sunday".
+        let dow = spans(weekdays.map { $0 == 0 ? 7 : $0 }.sorted(), { dayNames[$0 % 7] }, joiner: " to ")
         switch (domAll, dowAll) {
         case (true, true): break
         case (false, true): parts.append(dom)
