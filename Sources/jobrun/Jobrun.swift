@@ -56,7 +56,7 @@ struct Jobrun: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Also keep the full output of every attempt, one file per attempt, in DIR.", valueName: "DIR"))
     var logDir: String?
 
-    @Option(name: .customLong("for"), help: ArgumentHelp("Stop scheduling new runs after this long (e.g. 10m), then finish like a clean exit.", valueName: "DURATION"))
+    @Option(name: .customLong("for"), help: ArgumentHelp("After this long (e.g. 10m), start no new run or retry; running attempts finish; what never started is recorded cancelled.", valueName: "DURATION"))
     var runFor: String?
 
     @Option(help: ArgumentHelp("Run only this task (repeatable); its `after:` tasks come along.", valueName: "NAME"))

@@ -226,6 +226,28 @@ import Testing
         #expect(beats.allSatisfy { millis($0["due_at"]) - millis(try? w.report()["started_at"]) <= 450 })
     }
 
+    @Test func whatForLeavesUndoneIsCancelledWithTheReasonAndNoRetryStartsAfterIt() throws {
+        let w = try Workspace("""
+            tasks:
+              - {name: first, command: "sleep 0.6"}
+              - {name: second, command: "touch ran", after: [first]}
+              - {name: flaky, command: "exit 1", retries: 5, retry_delay: 2s}
+            """)
+        let r = try w.run(["--for", "300ms"])
+        // A clean exit: no run failed (flaky's retry was cut off, so its run is cancelled).
+        #expect(r.status == 0, "\(r.stdout)")
+        let report = try w.report()
+        #expect(runs(report, "first").first?["status"] as? String == "succeeded")
+        let second = try #require(runs(report, "second").first)
+        #expect(second["status"] as? String == "cancelled")
+        #expect(second["reason"] as? String == "--for ended while the run waited for its after: tasks")
+        let flaky = try #require(runs(report, "flaky").first)
+        #expect(flaky["status"] as? String == "cancelled" && flaky["reason"] as? String == "--for ended before the retry")
+        #expect(attempts(flaky).count == 1)
+        #expect(w.file("ran") == nil)
+        #expect(r.stdout.contains("1 succeeded, 2 cancelled"), "\(r.stdout)")
+    }
+
     @Test func logDirKeepsEveryAttemptUnderASafeName() throws {
         let w = try Workspace("""
             tasks:

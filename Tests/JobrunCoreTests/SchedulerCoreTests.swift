@@ -231,7 +231,33 @@ private struct Simulation {
         let records = sim.run(stopSchedulingAt: 35)
         #expect(sim.startsOf("forever") == [0, 10, 20, 30])
         #expect(sim.startsOf("waits") == [])
-        #expect(records.allSatisfy { $0.status == .succeeded })
+        // What never started is in the records, cancelled, with the reason.
+        #expect(records.filter { $0.status == .succeeded }.count == 4)
+        let cancelled = records.filter { $0.status == .cancelled }
+        #expect(cancelled.map(\.reason) == ["--for ended before the run was due", "--for ended while the run waited for its after: tasks"])
+        #expect(sim.now == sim.start + .seconds(35))
+    }
+
+    // `--for 1s` once went on retrying for many seconds, and a task waiting for another's
+    // runs had no record at all.
+    @Test func afterForNoRetryStartsAndARunningAttemptIsNotRetried() throws {
+        var sim = try Simulation("""
+            workers: 1
+            tasks:
+              - {name: flaky, command: x, retries: 5, retry_delay: 10s, priority: 1}
+              - {name: long, command: x, retries: 5, retry_delay: 1s}
+              - {name: queued, command: x}
+            """, behaviour: { $0.task.name == "long" ? (30, .failed) : (1, .failed) })
+        let records = sim.run(stopSchedulingAt: 5)
+        let byName = Dictionary(grouping: records) { $0.task }
+        // flaky failed once at 1 s and waited to retry: cancelled, with one attempt.
+        let flaky = try #require(byName[0]?.first)
+        #expect(flaky.status == .cancelled && flaky.reason == "--for ended before the retry" && flaky.attempts.count == 1)
+        // long started at 1 s and was running at 5 s: it ran to its end (31 s), failed, no retry.
+        #expect(sim.startsOf("long") == [1])
+        #expect(byName[1]?.first?.status == .failed)
+        #expect(byName[2]?.first?.status == .cancelled && byName[2]?.first?.reason == "--for ended before it started")
+        #expect(sim.now == sim.start + .seconds(31))
     }
 
     @Test func shutdownCancelsRunningAndUnstartedRuns() throws {

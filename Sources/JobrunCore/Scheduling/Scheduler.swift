@@ -235,32 +235,20 @@ public struct SchedulerCore: Sendable {
         return advance(to: now)
     }
 
-    /// `--for` ran out: no new runs are scheduled; runs already due still finish.
+    /// `--for` ran out: no new run and no new retry starts; running attempts finish (a failed
+    /// one is not retried); every run that has not started, and the next run of every task,
+    /// ends `cancelled` with the reason.
     public mutating func stopScheduling(at now: Instant) -> [Start] {
         clockNow = Swift.max(clockNow, now)
-        accepting = false
-        var kept = Heap<DueEntry>()
-        for entry in dueHeap.unordered {
-            if case .newRun(let t) = entry.kind {
-                tasks[t].pendingDue = false
-                checkFinished(t)
-            } else {
-                kept.insert(entry)
-            }
-        }
-        dueHeap = kept
-        for i in tasks.indices where tasks[i].waiting && !tasks[i].finished {
-            tasks[i].finished = true
-            waitingCount -= 1
-        }
-        return advance(to: now)
+        beginDraining(.forEnded)
+        return []
     }
 
     /// Stops dispatching: every run that has not started, and the next run of every task,
     /// ends `cancelled`. Running attempts are for the caller to end; their records still come in.
     public mutating func shutdown(at now: Instant) {
         clockNow = Swift.max(clockNow, now)
-        beginDraining()
+        beginDraining(.stopped)
     }
 
     private func now() -> Instant { clockNow }
@@ -446,6 +434,8 @@ public struct SchedulerCore: Sendable {
 
     /// Starts a task whose `after:` tasks have all finished, or skips it when one did not succeed.
     private mutating func release(_ t: Int) {
+        // Once draining, a task still waiting stays so, and is recorded cancelled.
+        guard state == .running else { return }
         let deps = dependencies[t]
         guard deps.allSatisfy({ tasks[$0].finished }) else { return }
         tasks[t].waiting = false
@@ -466,13 +456,28 @@ public struct SchedulerCore: Sendable {
 
     // MARK: Shutdown
 
-    private mutating func beginDraining() {
+    /// Why runs stop being started.
+    private enum DrainCause {
+        case stopped, forEnded
+
+        var before: String { self == .stopped ? "jobrun was stopped before it started" : "--for ended before it started" }
+        var beforeRetry: String {
+            self == .stopped ? "jobrun was stopped while the run waited to retry" : "--for ended before the retry"
+        }
+        var beforeDue: String { self == .stopped ? "jobrun was stopped before the run was due" : "--for ended before the run was due" }
+        var whileWaiting: String {
+            self == .stopped ? "jobrun was stopped while the run waited for its after: tasks"
+                : "--for ended while the run waited for its after: tasks"
+        }
+    }
+
+    private mutating func beginDraining(_ cause: DrainCause) {
         guard state == .running else { return }
         state = .draining
         // Every run that has not started ends cancelled; so does the next run of each task.
         while let entry = ready.popMin() {
             tasks[entry.task].queued -= 1
-            finish(entry.run, .cancelled, reason: "jobrun was stopped before it started")
+            finish(entry.run, .cancelled, reason: cause.before)
         }
         for t in tasks.indices where !tasks[t].held.isEmpty {
             let held = tasks[t].held
@@ -480,20 +485,20 @@ public struct SchedulerCore: Sendable {
             heldCount -= held.count
             for h in held {
                 tasks[t].queued -= 1
-                finish(h, .cancelled, reason: "jobrun was stopped before it started")
+                finish(h, .cancelled, reason: cause.before)
             }
         }
         for entry in dueHeap.unordered.sorted(by: <) {
             switch entry.kind {
             case .retry(let r):
                 tasks[records[r].task].active.remove(r)
-                finish(r, .cancelled, reason: "jobrun was stopped while the run waited to retry")
+                finish(r, .cancelled, reason: cause.beforeRetry)
             case .newRun(let t):
                 tasks[t].pendingDue = false
                 tasks[t].runsMade += 1
                 let r = records.count
                 records.append(RunRecord(task: t, run: tasks[t].runsMade, dueAt: entry.at))
-                finish(r, .cancelled, reason: "jobrun was stopped before the run was due")
+                finish(r, .cancelled, reason: cause.beforeDue)
             }
         }
         dueHeap = Heap()
@@ -504,7 +509,7 @@ public struct SchedulerCore: Sendable {
             tasks[t].runsMade += 1
             let r = records.count
             records.append(RunRecord(task: t, run: 1, dueAt: now()))
-            finish(r, .cancelled, reason: "jobrun was stopped while the run waited for its after: tasks")
+            finish(r, .cancelled, reason: cause.whileWaiting)
         }
         accepting = false
     }
