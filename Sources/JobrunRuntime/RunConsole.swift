@@ -104,7 +104,14 @@ public final class RunConsole: OutputSink, Sendable {
 
     /// Prints one scheduler event.
     public func event(_ event: SchedulerEvent) {
-        let time = Self.now()
+        // The instant the event is about, where it has one: a run handed ahead starts on its
+        // due instant, a few milliseconds after this line is written.
+        let time: Instant
+        switch event {
+        case .started(_, _, _, let at), .finished(_, _, _, _, let at): time = at
+        case .attemptFinished(_, _, let attempt): time = attempt.finishedAt
+        default: time = Self.now()
+        }
         if github { annotate(event) }
         if live { count(event) }
         switch format {
@@ -142,7 +149,7 @@ public final class RunConsole: OutputSink, Sendable {
                 return true
             }
             if close { write("::endgroup::") }
-        case .finished(let t, let run, let status, _) where status == .failed || status == .timedOut:
+        case .finished(let t, let run, let status, _, _) where status == .failed || status == .timedOut:
             let error = lastErrors.withLock { $0[t]?[run] } ?? status.rawValue
             write(GitHubAnnotation.error(title: "jobrun: \(names[t]) run \(run) \(status == .failed ? "failed" : "timed out")",
                                          message: error))
@@ -155,7 +162,7 @@ public final class RunConsole: OutputSink, Sendable {
         switch event {
         case .queued:
             return nil
-        case .started(let t, let run, let attempt):
+        case .started(let t, let run, let attempt, _):
             guard !quiet else { return nil }
             return "▶ \(name(t)) run \(run)\(attempt > 1 ? " attempt \(attempt)" : "") started"
         case .attemptFinished(let t, let run, let a):
@@ -167,7 +174,7 @@ public final class RunConsole: OutputSink, Sendable {
             return "↻ \(name(t)) run \(run) \(paint("retrying", "33")) in \(ValueSyntax.format(delay)) (attempt \(attempt))"
         case .nextDue:
             return nil
-        case .finished(let t, let run, let status, let reason):
+        case .finished(let t, let run, let status, let reason, _):
             if quiet && (status == .succeeded || status == .cancelled) { return nil }
             let mark = status == .succeeded ? paint("✓", "32") : status == .skipped || status == .cancelled ? paint("–", "33") : paint("✗", "31")
             return "\(mark) \(name(t)) run \(run) \(word(status.rawValue))\(reason.map { ": \($0)" } ?? "")"
@@ -180,7 +187,7 @@ public final class RunConsole: OutputSink, Sendable {
         case .queued(let task, let run, let attempt):
             return JSONText.object(["time": t, "event": "\"queued\"", "task": JSONText.string(names[task]),
                                     "run": String(run), "attempt": String(attempt)])
-        case .started(let task, let run, let attempt):
+        case .started(let task, let run, let attempt, _):
             return JSONText.object(["time": t, "event": "\"started\"", "task": JSONText.string(names[task]),
                                     "run": String(run), "attempt": String(attempt)])
         case .attemptFinished(let task, let run, let a):
@@ -194,7 +201,7 @@ public final class RunConsole: OutputSink, Sendable {
         case .nextDue(let task, let at):
             return JSONText.object(["time": t, "event": "\"next_due\"", "task": task.map { JSONText.string(names[$0]) } ?? "null",
                                     "at": at.map { JSONText.string($0.rfc3339) } ?? "null"])
-        case .finished(let task, let run, let status, let reason):
+        case .finished(let task, let run, let status, let reason, _):
             return JSONText.object(["time": t, "event": "\"finished\"", "task": JSONText.string(names[task]),
                                     "run": String(run), "status": JSONText.string(status.rawValue),
                                     "reason": reason.map(JSONText.string) ?? "null"])
@@ -232,7 +239,7 @@ public final class RunConsole: OutputSink, Sendable {
             case .retrying: return false
             case .nextDue(let task, let at):
                 c.next = task.flatMap { t in at.map { (t, $0) } }
-            case .finished(_, _, let status, _):
+            case .finished(_, _, let status, _, _):
                 c.done += 1
                 if status == .failed || status == .timedOut { c.failed += 1 }
             }

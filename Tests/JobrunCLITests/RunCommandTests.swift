@@ -248,6 +248,33 @@ import Testing
         #expect(r.stdout.contains("1 succeeded, 2 cancelled"), "\(r.stdout)")
     }
 
+    // Runs handed ahead once printed "started" ~10 ms before the job started, and a failure
+    // before the due instant.
+    @Test func eventsCarryTheInstantTheJobReallyStartedAndEnded() throws {
+        let w = try Workspace("""
+            tasks:
+              - {name: timed, command: "date +%s%N > started-at", schedule: +300ms}
+              - {name: missing, command: ["no-such-program-anywhere"], schedule: +400ms}
+            """)
+        let r = try w.run(["--format", "json"])
+        #expect(r.status == 1)
+        let events = r.stdout.split(separator: "\n").compactMap {
+            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+        }
+        let report = try w.report()
+        for task in ["timed", "missing"] {
+            let run = try #require(runs(report, task).first)
+            let started = try #require(events.first { $0["event"] as? String == "started" && $0["task"] as? String == task })
+            #expect(millis(started["time"]) == millis(run["due_at"]), "\(task): \(started)")
+            let ended = try #require(events.first { $0["event"] as? String == "attempt_finished" && $0["task"] as? String == task })
+            #expect(millis(ended["time"]) >= millis(run["due_at"]), "\(task): \(ended)")
+        }
+        // The job itself started no earlier than its event says.
+        let nanos = Int64(w.file("started-at")?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? 0
+        let timed = try #require(runs(report, "timed").first)
+        #expect(nanos / 1_000_000 >= millis(timed["due_at"]))
+    }
+
     @Test func logDirKeepsEveryAttemptUnderASafeName() throws {
         let w = try Workspace("""
             tasks:

@@ -362,7 +362,7 @@ public struct SchedulerCore: Sendable {
             move(r, to: .running)
             let attempt = records[r].attempts.count + 1
             if records[r].startedAt == nil { records[r].startedAt = now() }
-            emit(.started(task: t, run: records[r].run, attempt: attempt))
+            emit(.started(task: t, run: records[r].run, attempt: attempt, at: now()))
             running += 1
             starts.append(Start(run: r, request: AttemptRequest(task: file.tasks[t], run: records[r].run, attempt: attempt)))
         }
@@ -407,7 +407,7 @@ public struct SchedulerCore: Sendable {
         records[r].finishedAt = records[r].attempts.last?.finishedAt ?? (status == .skipped || status == .cancelled ? nil : now())
         if status == .failed || status == .timedOut { tasks[t].failed = true }
         tasks[t].active.remove(r)
-        emit(.finished(task: t, run: records[r].run, status: status, reason: reason))
+        emit(.finished(task: t, run: records[r].run, status: status, reason: reason, at: Swift.max(records[r].finishedAt ?? now(), now())))
         if tasks[t].active.isEmpty, !tasks[t].held.isEmpty {
             let held = tasks[t].held
             tasks[t].held = []
