@@ -8,8 +8,8 @@ public enum StreamKind: String, Sendable {
 
 /// Receives each whole output line of a job.
 public protocol OutputSink: Sendable {
-    /// One line of a job's output, without its newline.
-    func line(task: String, stream: StreamKind, text: String)
+    /// One line of a job's output, without its newline, from attempt `attempt` of run `run`.
+    func line(task: String, run: Int, attempt: Int, stream: StreamKind, text: String)
     /// A warning of jobrun's own about an attempt (a log that could not be written).
     func warning(_ text: String)
 }
@@ -36,15 +36,20 @@ final class AttemptStreams: Sendable {
     }
 
     private let task: String
+    private let run: Int
+    private let attempt: Int
     private let sink: any OutputSink
     private let log: LogFile?
     private let destination: StagedFile?
     private let mask: SecretMask
     private let state = Locked(State())
 
-    init(task: String, sink: any OutputSink, log: LogFile?, destination: StagedFile?, mask: SecretMask = .none) {
+    init(task: String, run: Int, attempt: Int, sink: any OutputSink, log: LogFile?, destination: StagedFile?,
+         mask: SecretMask = .none) {
         self.mask = mask
         self.task = task
+        self.run = run
+        self.attempt = attempt
         self.sink = sink
         self.log = log
         self.destination = destination
@@ -88,7 +93,7 @@ final class AttemptStreams: Sendable {
             if kind == .stdout { update(&state.stdout) } else { update(&state.stderr) }
             return out
         }
-        for line in lines { sink.line(task: task, stream: kind, text: line) }
+        for line in lines { sink.line(task: task, run: run, attempt: attempt, stream: kind, text: line) }
     }
 
     /// The last 4 KiB of a stream, secrets masked before the cut.
@@ -111,7 +116,7 @@ final class AttemptStreams: Sendable {
             state.stderr.pending = []
             return (rest, state.writeError)
         }
-        for (kind, text) in rest { sink.line(task: task, stream: kind, text: text) }
+        for (kind, text) in rest { sink.line(task: task, run: run, attempt: attempt, stream: kind, text: text) }
         guard let destination else { return nil }
         if success, writeError == nil {
             do { try destination.commit() } catch { return .failure(error) }

@@ -97,7 +97,8 @@ public struct CommandExecutor: Executor {
                 output.warning("jobrun: warning: [\(task.name)] run \(request.run) attempt \(request.attempt): \(error)")
             }
         }
-        let streams = AttemptStreams(task: task.name, sink: output, log: log, destination: destination, mask: mask)
+        let streams = AttemptStreams(task: task.name, run: request.run, attempt: request.attempt, sink: output, log: log,
+                                     destination: destination, mask: mask)
 
         let wait = Swift.max(.zero, request.startsAt?.in() ?? .zero)
         let job: JobProcess

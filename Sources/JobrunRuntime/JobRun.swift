@@ -158,9 +158,10 @@ public struct JobRun: Sendable {
                 console.note("jobrun: warning: the step summary was not written: \(error)")
             }
         }
-        guard delivered else { return ExitStatus.internalFailure }
-        console.note(Self.summary(report, written))
-        return report.exitCode
+        let code = delivered ? report.exitCode : ExitStatus.internalFailure
+        console.summary(Self.summary(report, written), report: report, exitCode: code,
+                        reportPath: delivered ? settings.report : nil)
+        return code
     }
 
     /// Writes a report through the one write path. When it cannot be written, the report

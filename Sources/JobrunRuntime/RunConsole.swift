@@ -72,7 +72,7 @@ public final class RunConsole: OutputSink, Sendable {
         }
     }
 
-    public func line(task: String, stream: StreamKind, text: String) {
+    public func line(task: String, run: Int, attempt: Int, stream: StreamKind, text: String) {
         guard !quiet else { return }
         let text = mask(text)
         switch format {
@@ -97,7 +97,8 @@ public final class RunConsole: OutputSink, Sendable {
         case .json:
             write(JSONText.object([
                 "time": JSONText.string(Self.now().rfc3339), "event": JSONText.string("output"),
-                "task": JSONText.string(task), "stream": JSONText.string(stream.rawValue), "line": JSONText.string(text),
+                "task": JSONText.string(task), "run": String(run), "attempt": String(attempt),
+                "stream": JSONText.string(stream.rawValue), "line": JSONText.string(text),
             ]))
         }
     }
@@ -122,7 +123,29 @@ public final class RunConsole: OutputSink, Sendable {
         }
     }
 
-    /// Prints a line of jobrun's own (the summary, a warning).
+    /// The last line of a run: the summary text, or (`--format json`) a `summary` event with
+    /// the outcome, the totals, the exit code and where the report went.
+    public func summary(_ text: String, report: Report, exitCode: Int32, reportPath: String?) {
+        switch format {
+        case .text: write(mask(text))
+        case .json:
+            let t = report.totals
+            let totals = JSONText.object([
+                "runs": String(t.runs), "succeeded": String(t.succeeded), "failed": String(t.failed),
+                "timed_out": String(t.timedOut), "skipped": String(t.skipped), "cancelled": String(t.cancelled),
+                "attempts": String(t.attempts),
+            ])
+            write(JSONText.object([
+                "time": JSONText.string(Self.now().rfc3339), "event": JSONText.string("summary"),
+                "outcome": JSONText.string(report.outcome.rawValue), "signal": report.signal.map { String($0) } ?? "null",
+                "exit_code": String(exitCode), "duration_ms": String((report.finishedAt - report.startedAt).milliseconds),
+                "totals": totals, "report": reportPath.map(JSONText.string) ?? "null",
+                "message": JSONText.string(mask(text)),
+            ]))
+        }
+    }
+
+    /// Prints a line of jobrun's own (a warning).
     public func warning(_ text: String) { note(text) }
 
     /// A message of jobrun's own: a text line, or a `note` event.

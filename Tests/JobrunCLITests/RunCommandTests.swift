@@ -296,8 +296,15 @@ import Testing
             try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
         }
         #expect(events.count == r.stderr.split(separator: "\n").count)
-        #expect(events.contains { $0["event"] as? String == "output" && $0["line"] as? String == "hi" })
+        // Every event names the task, run and attempt where it has them.
+        #expect(events.contains { $0["event"] as? String == "output" && $0["line"] as? String == "hi"
+            && $0["task"] as? String == "t" && $0["run"] as? Int == 1 && $0["attempt"] as? Int == 1 })
         #expect(events.contains { $0["event"] as? String == "finished" && $0["status"] as? String == "succeeded" })
+        // The last event is a structured summary.
+        let summary = try #require(events.last)
+        #expect(summary["event"] as? String == "summary" && summary["exit_code"] as? Int == 0, "\(summary)")
+        #expect(summary["outcome"] as? String == "completed" && summary["report"] as? String == "-")
+        #expect((summary["totals"] as? [String: Any])?["succeeded"] as? Int == 1)
         // The report went to stdout.
         #expect((try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])?["outcome"] as? String == "completed")
     }

@@ -5,7 +5,7 @@ import Testing
 @testable import JobrunRuntime
 
 private struct Discard: OutputSink {
-    func line(task: String, stream: StreamKind, text: String) {}
+    func line(task: String, run: Int, attempt: Int, stream: StreamKind, text: String) {}
     func warning(_ text: String) {}
 }
 
@@ -41,7 +41,7 @@ private struct Discard: OutputSink {
         let secret = "Zq7SECRETvalue-42"
         let bytes = Array(secret.utf8)
         for pad in 4070...4110 {
-            let streams = AttemptStreams(task: "t", sink: Discard(), log: nil, destination: nil, mask: SecretMask([secret]))
+            let streams = AttemptStreams(task: "t", run: 1, attempt: 1, sink: Discard(), log: nil, destination: nil, mask: SecretMask([secret]))
             // A long stream, so the tail is cut; the secret sits just before the last 4 KiB + pad.
             let text = [UInt8](repeating: UInt8(ascii: "a"), count: 20_000) + bytes + [UInt8](repeating: UInt8(ascii: "b"), count: pad)
             for chunk in stride(from: 0, to: text.count, by: 777) {
