@@ -10,6 +10,7 @@ struct Jobrun: AsyncParsableCommand {
         abstract: "Validate, plan and run the tasks of a jobs.yaml file.",
         usage: """
             jobrun [options] <jobs.yaml>
+            jobrun --now [--only NAME] [--tag TAG] <jobs.yaml>
             jobrun --validate <file>... [--format text|json] [--strict]
             jobrun --plan <jobs.yaml> [-n N] [--from TIME]
             """,
@@ -65,6 +66,9 @@ struct Jobrun: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Run only tasks with this tag (repeatable); their `after:` tasks come along.", valueName: "TAG"))
     var tag: [String] = []
 
+    @Flag(help: "Run each selected task (all, or --only/--tag) once, now, whatever its schedule; after: is honoured.")
+    var now = false
+
     @Flag(name: [.short, .long], help: "No job output on the console, only failures and the summary.")
     var quiet = false
 
@@ -90,6 +94,7 @@ struct Jobrun: AsyncParsableCommand {
                 ("--workers", workers != nil), ("--report", report != nil), ("--no-report", noReport),
                 ("--junit", junit != nil), ("--log-dir", logDir != nil), ("--for", runFor != nil),
                 ("--only", !only.isEmpty), ("--tag", !tag.isEmpty), ("--quiet", quiet), ("--color", color != nil),
+                ("--now", now),
             ]
             if let given = runOptions.first(where: \.1) {
                 throw ValidationError("\(given.0) is for running a file; \(mode) runs nothing")
@@ -145,7 +150,7 @@ struct Jobrun: AsyncParsableCommand {
         }
         let settings = try RunOptions(command: self, file: file, jobs: jobs).settings()
         do {
-            let code = try await JobRun(file: jobs, settings: settings, signals: signals!).run()
+            let code = try await JobRun(file: now ? jobs.dueOnceNow() : jobs, settings: settings, signals: signals!).run()
             throw ExitCode(code)
         } catch let failure as JobrunError {
             console.err("jobrun: \(failure)")

@@ -29,6 +29,7 @@ import Testing
         (["--validate", "--quiet", "examples/seed-demo.yaml"], "--quiet is for running a file"),
         (["--plan", "--color", "never", "examples/seed-demo.yaml"], "--color is for running a file"),
         (["--validate", "--only", "x", "examples/seed-demo.yaml"], "--only is for running a file"),
+        (["--plan", "--now", "examples/seed-demo.yaml"], "--now is for running a file"),
     ])
     func anOptionThatDoesNotApplyIsAUsageError(_ arguments: [String], _ message: String) throws {
         let r = try JobrunBinary.run(arguments)

@@ -275,6 +275,27 @@ import Testing
         #expect(nanos / 1_000_000 >= millis(timed["due_at"]))
     }
 
+    @Test func nowRunsEachSelectedTaskOnceWhateverItsScheduleAndHonoursAfter() throws {
+        let w = try Workspace("""
+            tasks:
+              - {name: nightly, command: "echo n >> order", schedule: "0 3 * * *"}
+              - {name: beat, command: "echo b >> beats", repeat: 10m, until: +1h}
+              - {name: later, command: "echo l >> order", schedule: +1h, after: [nightly]}
+              - {name: off, command: "touch off", enabled: false}
+            """)
+        let all = try w.run(["--now"])
+        #expect(all.status == 0, "\(all.stdout)")
+        #expect(w.file("order") == "n\nl\n")
+        #expect(w.file("beats") == "b\n")
+        #expect(w.file("off") == nil)
+        #expect(runs(try w.report(), "beat").count == 1)
+        // With --only, the task and what it waits for.
+        let one = try w.run(["--now", "--only", "later"])
+        #expect(one.status == 0)
+        #expect(w.file("order") == "n\nl\nn\nl\n")
+        #expect(w.file("beats") == "b\n")
+    }
+
     @Test func logDirKeepsEveryAttemptUnderASafeName() throws {
         let w = try Workspace("""
             tasks:

@@ -21,3 +21,19 @@ public struct JobFile: Sendable {
 
 /// Key-value pairs that keep the order they were written in (environment variables, headers).
 public typealias OrderedPairs = [(key: String, value: String)]
+
+extension JobFile {
+    /// The file as `--now` runs it: every task due once, at start, its schedule, `repeat`,
+    /// `count`, `until` and `jitter` set aside; `after:`, retries and everything else stay.
+    public func dueOnceNow() -> JobFile {
+        var file = self
+        for i in file.tasks.indices {
+            file.tasks[i].schedule = .now
+            file.tasks[i].repeatInterval = nil
+            file.tasks[i].count = 1
+            file.tasks[i].until = nil
+            file.tasks[i].jitter = .zero
+        }
+        return file
+    }
+}
