@@ -355,15 +355,15 @@ private func firstRun(_ report: [String: Any], _ task: String) -> [String: Any] 
                                          to: dir.appendingPathComponent("examples"))
         let r = try JobrunBinary.run(["examples/demo.yaml"], in: dir)
         #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
-        let report = try #require(JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("jobrun-report.json"))) as? [String: Any])
+        let report = try #require(JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("scratch/demo/report.json"))) as? [String: Any])
         let totals = report["totals"] as? [String: Int] ?? [:]
         #expect(totals["runs"] == 8 && totals["succeeded"] == 8)
         #expect((report["duration_ms"] as? Int ?? .max) < 15_000)
-        let maildir = dir.appendingPathComponent("demo-out/maildir/new")
+        let maildir = dir.appendingPathComponent("scratch/demo/maildir/new")
         let mails = try FileManager.default.contentsOfDirectory(atPath: maildir.path)
         #expect(mails.count == 1)
         let mail = try String(contentsOf: maildir.appendingPathComponent(mails[0]), encoding: .utf8)
         #expect(mail.contains("Subject: Welcome aboard!\r\n"))
-        #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("demo-out/users-export.csv").path))
+        #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("scratch/demo/users-export.csv").path))
     }
 }
