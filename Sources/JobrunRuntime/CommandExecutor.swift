@@ -70,7 +70,11 @@ public struct CommandExecutor: Executor {
         }
         switch resolved {
         case .success(let path): executable = path
-        case .failure(let error): return failed(error.description)
+        case .failure(let error):
+            // The lookup is made once per task: another attempt would fail the same way.
+            var record = failed(error.description + (task.retry.retries > 0 ? " (not retried: it would fail the same way)" : ""))
+            record.retryable = false
+            return record
         }
 
         var destination: StagedFile?

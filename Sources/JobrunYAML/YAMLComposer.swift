@@ -123,7 +123,7 @@ private struct Composition {
         var event = yaml_event_t()
         while true {
             guard yaml_parser_parse(parser, &event) == 1 else {
-                problems.append(Self.parserProblem(parser.pointee))
+                problems.append(Self.parserProblem(parser.pointee, input: input))
                 return
             }
             let done = handle(event)
@@ -132,8 +132,18 @@ private struct Composition {
         }
     }
 
-    private static func parserProblem(_ p: yaml_parser_t) -> YAMLProblem {
+    private static func parserProblem(_ p: yaml_parser_t, input: UnsafeBufferPointer<UInt8>) -> YAMLProblem {
         let problem = p.problem.map { String(cString: $0) } ?? "unknown YAML error"
+        let at = SourceLocation(line: p.problem_mark.line + 1, column: p.problem_mark.column + 1)
+        // libyaml's words for the two most common slips, said in the file's terms.
+        let offset = Int(p.problem_mark.index)
+        if problem == "found character that cannot start any token", offset < input.count, input[offset] == 9 {
+            return YAMLProblem(.syntax, "a tab character; YAML indents with spaces only — replace the tab with spaces", at: at)
+        }
+        if problem == "mapping values are not allowed in this context" {
+            return YAMLProblem(.syntax, "a `key: value` where none can start: usually this line is indented more than the "
+                               + "key above it expects, or a value contains \": \" and needs quotes", at: at)
+        }
         var message = problem
         if let context = p.context {
             message += " (\(String(cString: context)) at line \(p.context_mark.line + 1), column \(p.context_mark.column + 1))"
@@ -144,7 +154,7 @@ private struct Composition {
             message = "\(problem) at byte \(p.problem_offset); the file must be UTF-8 text"
             return YAMLProblem(kind, message, at: SourceLocation(line: p.mark.line + 1, column: p.mark.column + 1))
         }
-        return YAMLProblem(kind, message, at: SourceLocation(line: p.problem_mark.line + 1, column: p.problem_mark.column + 1))
+        return YAMLProblem(kind, message, at: at)
     }
 
     private static func string(_ pointer: UnsafeMutablePointer<yaml_char_t>?, _ length: Int) -> String {

@@ -296,6 +296,15 @@ import Testing
         #expect(w.file("beats") == "b\n")
     }
 
+    @Test func aMissingExecutableIsNotRetried() throws {
+        let w = try Workspace("tasks: [{name: t, command: [no-such-program-anywhere], retries: 3, retry_delay: 10s}]\n")
+        let r = try w.run()
+        #expect(r.status == 1)
+        let run = try #require(runs(try w.report(), "t").first)
+        #expect(attempts(run).count == 1)
+        #expect((attempts(run).first?["error"] as? String)?.hasSuffix("(not retried: it would fail the same way)") == true)
+    }
+
     @Test func logDirKeepsEveryAttemptUnderASafeName() throws {
         let w = try Workspace("""
             tasks:

@@ -18,6 +18,9 @@ public struct AttemptRecord: Sendable, Equatable {
     public var httpStatus: Int?
     public var responseMs: Int64?
     public var responseBody: String?
+    /// False when another attempt cannot end otherwise (the executable does not exist): the
+    /// run is not retried. Not in the report.
+    public var retryable = true
     /// `--log-dir`: the attempt's log file, and why it could not be made or where it stops short.
     public var log: String?
     public var logError: String?

@@ -383,7 +383,7 @@ public struct SchedulerCore: Sendable {
             finish(r, .cancelled, reason: "jobrun was stopped")
         case .failed, .timedOut:
             let final: RunStatus = record.status == .failed ? .failed : .timedOut
-            if state == .running && record.attempt <= task.retry.retries {
+            if state == .running && record.retryable && record.attempt <= task.retry.retries {
                 let delay = task.retry.delay(beforeRetry: record.attempt)
                 move(r, to: .retrying)
                 emit(.retrying(task: t, run: records[r].run, attempt: record.attempt + 1, delay: delay))

@@ -91,6 +91,7 @@ extension FilePass {
             until = readUntil(text, u.value, p("until"), source: &source)
         }
         let jitter = v[.jitter].flatMap { reader.duration($0.value, p("jitter")) } ?? .zero
+        source.jitterLocation = v[.jitter]?.value.location
         let enabled = v[.enabled].flatMap { reader.bool($0.value, p("enabled")) } ?? true
         let tags = v[.tags].flatMap { reader.strings($0.value, p("tags")) }?.map(\.value) ?? []
         if let a = v[.after], let names = reader.strings(a.value, p("after")) {
@@ -187,6 +188,11 @@ extension FilePass {
             if !cron.canFire {
                 reader.warning(.cronNeverFires(t), at: node.location, path())
                 return .cron(cron)
+            }
+            // `*/10 * * * * *`: six fields, so the first is seconds — most likely a five-field
+            // line with one `*` too many. Seconds meant as seconds read `0/10` or `0,30`.
+            if cron.hasSeconds, cron.fields[0].hasPrefix("*"), cron.fields.dropFirst().allSatisfy({ $0 == "*" }) {
+                reader.warning(.cronSecondsLookAccidental(t, minutes: cron.fields[0]), at: node.location, path())
             }
             cronCache[t] = .cron(cron)
             return .cron(cron)

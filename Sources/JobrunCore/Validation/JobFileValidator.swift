@@ -48,7 +48,10 @@ public struct JobFileValidator {
         uniqueKeysWithValues: taskKeys.filter { !TaskFields.keys.contains($0) }
             .map { ($0.name, "in each task; `defaults:` takes only \(TaskFields.keys.map(\.name).joined(separator: ", "))") }))
     static let taskTable = KeyTable(taskKeys, context: "a task", elsewhere: Dictionary(
-        uniqueKeysWithValues: topKeys.filter { !taskKeys.contains($0) }.map { ($0.name, "at the top level of the file") }))
+        uniqueKeysWithValues: topKeys.filter { !taskKeys.contains($0) }.map { ($0.name, "at the top level of the file") }
+            + [Key.url, .method, .headers, .expectStatus, .followRedirects].map { ($0.name, "under `http:` (an http task's request)") }
+            + [Key.to, .cc, .from, .subject, .sendmail].map { ($0.name, "under `email:` (an email task's message)") }
+            + [(Key.body.name, "under `http:` or `email:`")]))
     static let httpTable = KeyTable([.url, .method, .headers, .body, .expectStatus, .timeout, .followRedirects], context: "http")
     static let emailTable = KeyTable([.to, .cc, .from, .subject, .body, .sendmail], context: "email")
     static let methods = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
@@ -241,5 +244,6 @@ struct TaskSource {
     var countLocation: SourceLocation?
     var timeoutLocation: SourceLocation?
     var retriesLocation: SourceLocation?
+    var jitterLocation: SourceLocation?
     var localTimes: [(path: String, text: String, civil: CivilDateTime, location: SourceLocation)] = []
 }

@@ -21,6 +21,19 @@ enum Key: Int, CaseIterable, Sendable {
     }
 
     static let byName = Dictionary(uniqueKeysWithValues: allCases.map { ($0.name, $0) })
+
+    /// Names other schedulers (and the design jobrun grew from) use for jobrun's keys, too far
+    /// from them for the edit distance to suggest.
+    static let aliases: [String: Key] = [
+        "num_workers": .workers, "max_workers": .workers, "concurrency": .workers, "parallelism": .workers,
+        "max_retries": .retries, "retry_count": .retries, "retry": .retries, "attempts": .retries,
+        "interval": .repeat, "every": .repeat, "cron": .schedule, "when": .schedule, "at": .schedule,
+        "job_type": .type, "task_type": .type, "cmd": .command, "run": .command, "script": .command,
+        "depends_on": .after, "dependencies": .after, "needs": .after, "requires": .after,
+        "delay": .retryDelay, "retry_interval": .retryDelay, "tz": .timezone, "time_zone": .timezone,
+        "environment": .env, "cwd": .workingDir, "workdir": .workingDir, "directory": .workingDir,
+        "disabled": .enabled, "active": .enabled, "labels": .tags,
+    ]
 }
 
 /// The keys one kind of mapping accepts, with where misplaced keys belong.

@@ -114,6 +114,17 @@ public struct Message: Sendable, Hashable {
     static func unsetVariableWhenLinting(_ name: String) -> Message {
         Message("the environment variable \(name) is not set here; it must be set when the file runs")
     }
+    static func cronSecondsLookAccidental(_ text: String, minutes: String) -> Message {
+        Message("\(quoted(text)) has 6 fields, so the first is seconds: it runs several times a minute; for minutes write "
+                + "\(quoted(minutes + " * * * *")), and to mean seconds write them from 0 (\(quoted("0" + minutes.dropFirst() + " * * * * *")))")
+    }
+    static func jitterExceedsInterval(jitter: String, interval: String) -> Message {
+        Message("jitter \(jitter) is not shorter than the interval \(interval): a run may move past the next one's due time; "
+                + "make it a fraction of the interval")
+    }
+    static func oneItemList(_ text: String) -> Message {
+        Message("expected a list, found the single value \(quoted(text)); for a list of one, write [\(text)]")
+    }
     static func shortSecret(_ name: String, length: Int) -> Message {
         Message("the value of \(name) has \(length) character\(length == 1 ? "" : "s"); a secret shorter than \(SecretMask.shortest) "
                 + "characters is not masked in the console, the report or the logs (it would blank out ordinary text); use a longer one")

@@ -55,7 +55,9 @@ struct NodeReader {
             } else if let place = table.elsewhere[name] {
                 error(.keyBelongsElsewhere(name, place: place), pair.key, Self.join(path(), name))
             } else {
-                error(.unknownKey(name, in: table.context, suggestion: Suggestion.closest(to: name, in: table.names), allowed: table.names),
+                let alias = Key.aliases[name.lowercased()].flatMap { table.allows($0) ? $0.name : nil }
+                error(.unknownKey(name, in: table.context, suggestion: alias ?? Suggestion.closest(to: name, in: table.names),
+                                  allowed: table.names),
                       pair.key, Self.join(path(), name))
             }
         }
@@ -152,7 +154,11 @@ struct NodeReader {
     /// A list of strings; numbers are taken as their text.
     mutating func strings(_ node: Node, _ path: @autoclosure () -> String, nonEmpty: Bool = false) -> [Located<String>]? {
         guard let items = node.items else {
-            error(.expected("a list of strings", found: Self.describe(node)), node, path())
+            if let text = node.scalar?.text, !text.isEmpty, node.scalar?.resolved != .null {
+                error(.oneItemList(text), node, path())
+            } else {
+                error(.expected("a list of strings", found: Self.describe(node)), node, path())
+            }
             return nil
         }
         if nonEmpty && items.isEmpty {

@@ -152,6 +152,10 @@ struct Semantics {
         }
         let interval: Duration? = if case .every(let d) = tasks[i].schedule { d } else { tasks[i].repeatInterval }
         guard let interval, tasks[i].count != 1 else { return }
+        if tasks[i].jitter >= interval, let at = sources[k].jitterLocation {
+            reader.warning(.jitterExceedsInterval(jitter: ValueSyntax.format(tasks[i].jitter), interval: ValueSyntax.format(interval)),
+                           at: at, path("jitter"))
+        }
         if tasks[i].overlap == .skip, let timeout = tasks[i].timeout, timeout > interval, let at = sources[k].timeoutLocation {
             reader.warning(.timeoutExceedsInterval(timeout: ValueSyntax.format(timeout), interval: ValueSyntax.format(interval)),
                            at: at, path("timeout"))
