@@ -39,12 +39,12 @@ final class AttemptStreams: Sendable {
     private let run: Int
     private let attempt: Int
     private let sink: any OutputSink
-    private let log: LogFile?
+    private let log: AttemptLog?
     private let destination: StagedFile?
     private let mask: SecretMask
     private let state = Locked(State())
 
-    init(task: String, run: Int, attempt: Int, sink: any OutputSink, log: LogFile?, destination: StagedFile?,
+    init(task: String, run: Int, attempt: Int, sink: any OutputSink, log: AttemptLog?, destination: StagedFile?,
          mask: SecretMask = .none) {
         self.mask = mask
         self.task = task
@@ -57,7 +57,7 @@ final class AttemptStreams: Sendable {
 
     /// Takes the next chunk of a stream.
     func take(_ bytes: UnsafeRawBufferPointer, _ kind: StreamKind) {
-        log?.write(bytes)
+        log?.file(kind).write(bytes)
         let toFile = kind == .stdout && destination != nil
         if toFile, let error = destination?.write(bytes) {
             state.withLock { if $0.writeError == nil { $0.writeError = error } }
@@ -127,51 +127,80 @@ final class AttemptStreams: Sendable {
     }
 }
 
-/// Where `--log-dir` keeps each attempt's full output, one file per attempt. Each file is
-/// new (`O_CREAT|O_EXCL|O_NOFOLLOW`, 0600) and its name ends in 64 random bits, so nobody
-/// who can write the directory can plant a link or a file under a name jobrun will use.
+/// Where `--log-dir` keeps each attempt's full output: a directory of this invocation's own
+/// inside DIR (`jobrun-YYYYMMDD-HHMMSS-PID-RANDOM`, created 0700, so runs never overwrite
+/// each other's logs and no other user can put anything in it), holding two files per
+/// attempt, its stdout and its stderr. The directory is held open and every file created
+/// relative to it with `O_CREAT|O_EXCL|O_NOFOLLOW`, 0600: a link planted in DIR, or DIR's
+/// entry swapped during the run, cannot redirect a log.
 public struct AttemptLogs: Sendable {
-    /// The directory.
+    /// This invocation's directory.
     public let directory: String
+    private let fd: Int32
 
-    /// Uses `directory`, creating it (and its parents) when missing; throws when it cannot
-    /// be written.
-    public init(directory: String) throws(JobrunError) {
-        self.directory = directory
-        do { try WritePath.makeDirectory(directory) } catch {
-            throw JobrunError(.logDirectory, "cannot use the log directory \"\(directory)\": \(error)",
+    /// Creates this invocation's directory inside `base` (created, with its parents, when
+    /// missing); throws when that cannot be done.
+    public init(directory base: String, now: Instant) throws(JobrunError) {
+        do { try WritePath.makeDirectory(base) } catch {
+            throw JobrunError(.logDirectory, "cannot use the log directory \"\(base)\": \(error)", hint: "choose another with --log-dir")
+        }
+        let stamp = now.rfc3339.prefix(19).filter { $0 != "-" && $0 != ":" }.replacingOccurrences(of: "T", with: "-")
+        let random = String(UInt32.random(in: 0 ... .max), radix: 16)
+        let path = base + "/jobrun-\(stamp)-\(getpid())-\(random)"
+        guard mkdir(path, 0o700) == 0 else {
+            throw JobrunError(.logDirectory, "cannot use the log directory \"\(base)\": cannot create \"\(path)\"", errno: errno,
                               hint: "choose another with --log-dir")
         }
-        guard access(directory, W_OK) == 0 else {
-            throw JobrunError(.logDirectory, "the log directory \"\(directory)\" is not writable", errno: errno,
-                              hint: "choose another with --log-dir")
+        let fd = Foundation.open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        guard fd >= 0 else {
+            throw JobrunError(.logDirectory, "cannot open the log directory \"\(path)\"", errno: errno, hint: "choose another with --log-dir")
         }
+        self.directory = path
+        self.fd = fd
     }
 
-    /// A file name for an attempt: the task name with letters, digits, `.`, `-` and `_`
-    /// kept and anything else `_`, never starting with a dot, a hash of the full name so
-    /// names stay distinct, the run and attempt, and `random` (the unpredictable part).
-    public static func fileName(task: String, run: Int, attempt: Int, random: UInt64) -> String {
+    /// A file name for an attempt's stream: the task name with letters, digits, `.`, `-` and
+    /// `_` kept and anything else `_`, never starting with a dot, and a hash of the full name
+    /// so that names stay distinct.
+    public static func fileName(task: String, run: Int, attempt: Int, stream: StreamKind) -> String {
         var safe = String(task.unicodeScalars.prefix(80).map { c -> Character in
             c.isASCII && (c.properties.isAlphabetic || ("0"..."9").contains(c) || c == "-" || c == "_" || c == ".") ? Character(c) : "_"
         })
         while safe.hasPrefix(".") { safe = "_" + safe.dropFirst() }
         var hash: UInt32 = 2_166_136_261
         for b in task.utf8 { hash = (hash ^ UInt32(b)) &* 16_777_619 }
-        let tail = String(random, radix: 16)
-        return "\(safe)-\(String(hash, radix: 16)).run\(run).attempt\(attempt).\(String(repeating: "0", count: 16 - tail.count))\(tail).log"
+        return "\(safe)-\(String(hash, radix: 16)).run\(run).attempt\(attempt).\(stream.rawValue).log"
     }
 
-    func open(task: String, run: Int, attempt: Int) -> Result<LogFile, JobrunError> {
-        let path = directory + "/" + Self.fileName(task: task, run: run, attempt: attempt, random: .random(in: 0 ... .max))
-        do { return .success(LogFile(path: path, fd: try WritePath.createPrivate(path))) } catch {
-            return .failure(error)
+    func open(task: String, run: Int, attempt: Int) -> Result<AttemptLog, JobrunError> {
+        var files: [LogFile] = []
+        for stream in [StreamKind.stdout, .stderr] {
+            let name = Self.fileName(task: task, run: run, attempt: attempt, stream: stream)
+            let fd = openat(fd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
+            guard fd >= 0 else {
+                let error = JobrunError(.write, "cannot create \"\(directory)/\(name)\"", errno: errno)
+                files.forEach { _ = $0.close() }
+                return .failure(error)
+            }
+            files.append(LogFile(path: directory + "/" + name, fd: fd))
         }
+        return .success(AttemptLog(stdout: files[0], stderr: files[1]))
     }
 }
 
-/// One attempt's log file. A write that fails (a full disk) ends the log there, and
-/// ``close()`` says where it stopped.
+/// The two log files of one attempt.
+struct AttemptLog: Sendable {
+    let stdout: LogFile
+    let stderr: LogFile
+
+    func file(_ kind: StreamKind) -> LogFile { kind == .stdout ? stdout : stderr }
+
+    /// Closes both; returns why a log stops short, if one does.
+    func close() -> [JobrunError] { [stdout.close(), stderr.close()].compactMap { $0 } }
+}
+
+/// One log file. A write that fails (a full disk) ends the log there, and ``close()`` says
+/// where it stopped.
 final class LogFile: Sendable {
     let path: String
     private let fd: Int32

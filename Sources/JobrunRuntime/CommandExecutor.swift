@@ -83,22 +83,26 @@ public struct CommandExecutor: Executor {
                 return failed("cannot write `output` \"\(path)\": \(error)")
             }
         }
-        var log: LogFile?
+        var log: AttemptLog?
         var logError: String?
         if let logs {
             switch logs.open(task: task.name, run: request.run, attempt: request.attempt) {
-            case .success(let file): log = file
+            case .success(let files): log = files
             case .failure(let error):
                 logError = "no log was kept: \(error)"
                 output.warning("jobrun: warning: [\(task.name)] run \(request.run) attempt \(request.attempt): \(logError!)")
             }
         }
         func closeLog(_ record: inout AttemptRecord) {
-            record.log = log?.path
+            record.stdoutLog = log?.stdout.path
+            record.stderrLog = log?.stderr.path
             record.logError = logError
-            if let error = log?.close() {
-                record.logError = error.description
-                output.warning("jobrun: warning: [\(task.name)] run \(request.run) attempt \(request.attempt): \(error)")
+            let errors = log?.close() ?? []
+            if !errors.isEmpty {
+                record.logError = errors.map(\.description).joined(separator: "; ")
+                for error in errors {
+                    output.warning("jobrun: warning: [\(task.name)] run \(request.run) attempt \(request.attempt): \(error)")
+                }
             }
         }
         let streams = AttemptStreams(task: task.name, run: request.run, attempt: request.attempt, sink: output, log: log,

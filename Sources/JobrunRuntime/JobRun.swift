@@ -66,7 +66,7 @@ public struct JobRun: Sendable {
             do { try WritePath.check(path) } catch { throw error.hinting("choose another path with --junit") }
         }
         guard let dir = settings.logDirectory else { return nil }
-        return try AttemptLogs(directory: dir)
+        return try AttemptLogs(directory: dir, now: RunConsole.now())
     }
 
     /// Runs every task to the end or to a signal, writes the report, and returns the exit code.

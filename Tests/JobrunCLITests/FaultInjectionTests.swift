@@ -113,9 +113,8 @@ private func trapsSIGTERM(_ pid: Int32) -> Bool {
             """)
         let r = try w.run(["--quiet", "--log-dir", "logs"])
         #expect(r.status == 0, "\(r.stderr)")
-        let logs = try FileManager.default.contentsOfDirectory(atPath: w.url.appendingPathComponent("logs").path)
-        let log = try #require(logs.first { $0.hasPrefix("flood") })
-        let attributes = try FileManager.default.attributesOfItem(atPath: w.url.appendingPathComponent("logs/\(log)").path)
+        let log = try #require(firstAttempt(try w.report(), "flood")["stdout_log"] as? String)
+        let attributes = try FileManager.default.attributesOfItem(atPath: w.url.appendingPathComponent(log).path)
         #expect(attributes[.size] as? Int == 100_000_000)
         let tail = try firstAttempt(try w.report(), "flood")["stdout_tail"] as? String
         #expect(tail?.utf8.count == 4096)
@@ -132,9 +131,8 @@ private func trapsSIGTERM(_ pid: Int32) -> Bool {
         let output = try Data(contentsOf: w.url.appendingPathComponent("wide.txt"))
         #expect(output.count == 5_000_001)
         #expect(output.dropLast().allSatisfy { $0 == UInt8(ascii: "y") } && output.last == UInt8(ascii: "\n"))
-        let logs = try FileManager.default.contentsOfDirectory(atPath: w.url.appendingPathComponent("logs").path)
-        let name = try #require(logs.first)
-        let log = try Data(contentsOf: w.url.appendingPathComponent("logs/\(name)"))
+        let name = try #require(firstAttempt(try w.report(), "wide")["stdout_log"] as? String)
+        let log = try Data(contentsOf: w.url.appendingPathComponent(name))
         #expect(log.filter { $0 == UInt8(ascii: "y") }.count == 5_000_000)
         try expectCleanAftermath(w, marker: "5000000", tasks: 1)
     }

@@ -147,14 +147,15 @@ private let privateDev = """
     }
 
     // Another user who can write the log directory plants links under the names jobrun once
-    // used; now every name has 64 random bits and is created O_EXCL|O_NOFOLLOW, 0600.
+    // used; now each invocation writes into a directory of its own, created 0700 with a
+    // random part in its name and held open, each file O_EXCL|O_NOFOLLOW, 0600.
     @Test func plantedLinksInTheLogDirectoryCatchNothing() throws {
         let w = try Workspace("tasks: [{name: nightly, command: \"echo log line\"}]\n")
         let logs = w.path + "/logs"
         try FileManager.default.createDirectory(atPath: logs, withIntermediateDirectories: true)
         #expect(chmod(logs, 0o1777) == 0)
         try "precious".write(toFile: w.path + "/victim", atomically: false, encoding: .utf8)
-        for name in ["nightly-8c34c90a.run1.attempt1.log", "nightly.run1.attempt1.log"] {
+        for name in ["nightly-8c34c90a.run1.attempt1.log", "nightly-8c34c90a.run1.attempt1.stdout.log"] {
             let plant = try JobrunBinary.run(["-u", "nobody", "--", "ln", "-s", w.path + "/victim", logs + "/" + name],
                                              binary: URL(fileURLWithPath: "/usr/sbin/runuser"))
             #expect(plant.status == 0, "\(plant.stderr)")
@@ -165,14 +166,17 @@ private let privateDev = """
             #expect(r.status == 0, "\(r.stdout)")
             let run = try #require(runs(try w.report("r\(round).json"), "nightly").first)
             let attempt = try #require(attempts(run).first)
-            // The path as jobrun saw it, under the --log-dir it was given.
-            let log = w.path + "/" + (try #require(attempt["log"] as? String))
             #expect(attempt["log_error"] == nil)
+            // The path as jobrun saw it, under the --log-dir it was given.
+            let log = w.path + "/" + (try #require(attempt["stdout_log"] as? String))
             let st = try #require(status(log))
             #expect(st.st_mode & S_IFMT == S_IFREG && st.st_mode & 0o777 == 0o600)
+            let dir = try #require(status((log as NSString).deletingLastPathComponent))
+            #expect(dir.st_mode & 0o777 == 0o700)
             #expect(try String(contentsOfFile: log, encoding: .utf8) == "log line\n")
             names.append(log)
-            #expect(log.range(of: #"/nightly-[0-9a-f]{8}\.run1\.attempt1\.[0-9a-f]{16}\.log$"#, options: .regularExpression) != nil, "\(log)")
+            #expect(log.range(of: #"/logs/jobrun-[0-9]{8}-[0-9]{6}-[0-9]+-[0-9a-f]+/nightly-[0-9a-f]{8}\.run1\.attempt1\.stdout\.log$"#,
+                              options: .regularExpression) != nil, "\(log)")
         }
         #expect(names[0] != names[1])
         #expect(w.file("victim") == "precious")
@@ -192,13 +196,14 @@ private let privateDev = """
         #expect(error.contains("stops short after") && error.contains("No space left on device"), "\(error)")
         #expect(full.stdout.contains("warning: [chatty] run 1 attempt 1: the log"), "\(full.stdout)")
 
-        let none = try runIsolated(w, setup: "mkdir -p logs2; mount -t tmpfs -o size=1m,nr_inodes=1 tmpfs logs2",
+        // Room for this invocation's directory, and no more.
+        let none = try runIsolated(w, setup: "mkdir -p logs2; mount -t tmpfs -o size=1m,nr_inodes=2 tmpfs logs2",
                                    ["jobs.yaml", "--log-dir", "logs2"])
         #expect(none.status == 0, "\(none.stdout)")
         let secondRun = try #require(runs(try w.report(), "chatty").first)
         let second = try #require(attempts(secondRun).first)
         #expect((second["log_error"] as? String)?.contains("no log was kept") == true, "\(second)")
-        #expect(second["log"] == nil)
+        #expect(second["stdout_log"] == nil && second["stderr_log"] == nil)
         try expectValidAgainstSchema([w.path + "/jobrun-report.json"])
     }
 

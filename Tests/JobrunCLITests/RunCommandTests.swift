@@ -311,11 +311,22 @@ import Testing
               - {name: "../../escape", command: "echo out; echo err >&2; exit 1", retries: 1, retry_delay: 0s}
             """)
         _ = try w.run(["--log-dir", "logs"])
-        let logs = try FileManager.default.contentsOfDirectory(atPath: w.url.appendingPathComponent("logs").path).sorted()
-        #expect(logs.count == 2)
+        // One directory of this invocation's own, holding stdout and stderr of each attempt apart.
+        let invocations = try FileManager.default.contentsOfDirectory(atPath: w.path + "/logs")
+        #expect(invocations.count == 1 && invocations[0].hasPrefix("jobrun-"), "\(invocations)")
+        let dir = "logs/" + invocations[0]
+        let logs = try FileManager.default.contentsOfDirectory(atPath: w.path + "/" + dir).sorted()
+        #expect(logs.count == 4, "\(logs)")
         #expect(logs.allSatisfy { !$0.hasPrefix(".") && !$0.contains("/") && $0.contains("escape") })
-        #expect(w.file("logs/\(logs[0])")?.contains("out\n") == true)
-        #expect(w.file("logs/\(logs[0])")?.contains("err\n") == true)
+        let run = try #require(runs(try w.report(), "../../escape").first)
+        let first = try #require(attempts(run).first)
+        #expect(first["stdout_log"] as? String == dir + "/" + logs.first { $0.hasSuffix(".run1.attempt1.stdout.log") }!)
+        #expect(w.file(first["stdout_log"] as? String ?? "") == "out\n")
+        #expect(w.file(first["stderr_log"] as? String ?? "") == "err\n")
+        // A second invocation keeps the first one's logs.
+        _ = try w.run(["--log-dir", "logs"])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: w.path + "/logs").count == 2)
+        #expect(w.file(first["stdout_log"] as? String ?? "") == "out\n")
     }
 
     @Test func jsonFormatPrintsOneObjectPerLine() throws {

@@ -91,7 +91,8 @@ public struct Report: Sendable {
                     if let status = a.httpStatus { fields.append(("http_status", String(status))) }
                     if let ms = a.responseMs { fields.append(("response_ms", String(ms))) }
                     if let body = a.responseBody { fields.append(("response_body", JSONText.string(body))) }
-                    if let log = a.log { fields.append(("log", JSONText.string(log))) }
+                    if let log = a.stdoutLog { fields.append(("stdout_log", JSONText.string(log))) }
+                    if let log = a.stderrLog { fields.append(("stderr_log", JSONText.string(log))) }
                     if let error = a.logError { fields.append(("log_error", JSONText.string(error))) }
                     fields.append(("stdout_tail", JSONText.string(a.stdoutTail)))
                     fields.append(("stderr_tail", JSONText.string(a.stderrTail)))

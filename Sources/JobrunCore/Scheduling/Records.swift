@@ -21,8 +21,9 @@ public struct AttemptRecord: Sendable, Equatable {
     /// False when another attempt cannot end otherwise (the executable does not exist): the
     /// run is not retried. Not in the report.
     public var retryable = true
-    /// `--log-dir`: the attempt's log file, and why it could not be made or where it stops short.
-    public var log: String?
+    /// `--log-dir`: the attempt's log files, and why they could not be made or where one stops short.
+    public var stdoutLog: String?
+    public var stderrLog: String?
     public var logError: String?
 
     /// Creates a record.
