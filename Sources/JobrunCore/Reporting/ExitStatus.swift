@@ -18,7 +18,7 @@ public enum ExitStatus {
           0      every run that was scheduled succeeded (or: the file is valid)
           1      at least one run failed or timed out after its retries
           2      usage error, or the configuration is invalid (nothing was run)
-          3      jobrun itself could not work (report path not writable, …)
+          3      jobrun itself could not work (e.g. the report cannot be written)
           128+N  stopped by signal N (129 SIGHUP, 130 SIGINT, 131 SIGQUIT, 143 SIGTERM);
                  the report is still written
         """
