@@ -53,6 +53,12 @@ import Testing
         #expect(bad.stdout.contains("invalid"))
     }
 
+    // The man page is made from the same text and lost what was not ASCII (an ellipsis).
+    @Test func helpIsPlainASCII() throws {
+        let r = try JobrunBinary.run(["--help"])
+        #expect(r.stdout.unicodeScalars.allSatisfy(\.isASCII), "\(r.stdout.unicodeScalars.filter { !$0.isASCII })")
+    }
+
     @Test func versionPrints() throws {
         let r = try JobrunBinary.run(["--version"])
         #expect(r.status == 0)
