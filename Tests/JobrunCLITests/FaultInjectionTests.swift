@@ -35,19 +35,20 @@ private func firstAttempt(_ report: [String: Any], _ task: String,
     return try #require(attempts(run).first, sourceLocation: sourceLocation)
 }
 
-/// Starts jobrun quietly with `report`, waits until it has trapped its signals, then for a
+/// Starts jobrun quietly with `report`, waits until it has trapped `signal`, then for a
 /// random time of up to 0.3 s.
-private func startThenWaitRandomly(_ w: Workspace, report: String, using generator: inout SystemRandomNumberGenerator) throws -> Process {
+private func startThenWaitRandomly(_ w: Workspace, report: String, signal: Int32 = SIGTERM,
+                                   using generator: inout SystemRandomNumberGenerator) throws -> Process {
     let process = try w.start(["--report", report, "--quiet"])
-    for _ in 0..<5000 where !trapsSIGTERM(process.processIdentifier) { usleep(1000) }
+    for _ in 0..<5000 where !traps(process.processIdentifier, signal) { usleep(1000) }
     usleep(UInt32.random(in: 0...300_000, using: &generator))
     return process
 }
 
-/// Whether process `pid` has SIGTERM handled or ignored: jobrun has trapped it.
-private func trapsSIGTERM(_ pid: Int32) -> Bool {
+/// Whether process `pid` has `signal` handled or ignored: jobrun has trapped it.
+private func traps(_ pid: Int32, _ signal: Int32) -> Bool {
     guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return false }
-    let bit: UInt64 = 1 << (UInt64(SIGTERM) - 1)
+    let bit: UInt64 = 1 << (UInt64(signal) - 1)
     return status.split(separator: "\n").contains { line in
         guard line.hasPrefix("SigCgt:") || line.hasPrefix("SigIgn:") else { return false }
         let hex = line.split(separator: "\t").last.map(String.init) ?? ""
@@ -252,7 +253,7 @@ private func trapsSIGTERM(_ pid: Int32) -> Bool {
         var generator = SystemRandomNumberGenerator()
         for round in 0..<10 {
             let report = "report-\(round).json"
-            let process = try startThenWaitRandomly(w, report: report, using: &generator)
+            let process = try startThenWaitRandomly(w, report: report, signal: signal, using: &generator)
             let sent = ContinuousClock.now
             kill(process.processIdentifier, signal)
             if signal != SIGQUIT {
