@@ -176,13 +176,12 @@ public struct AttemptLogs: Sendable {
         var files: [LogFile] = []
         for stream in [StreamKind.stdout, .stderr] {
             let name = Self.fileName(task: task, run: run, attempt: attempt, stream: stream)
-            let fd = openat(fd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
-            guard fd >= 0 else {
-                let error = JobrunError(.write, "cannot create \"\(directory)/\(name)\"", errno: errno)
+            do {
+                files.append(LogFile(path: directory + "/" + name, fd: try WritePath.createPrivate(name, in: fd, shownAs: directory)))
+            } catch {
                 files.forEach { _ = $0.close() }
                 return .failure(error)
             }
-            files.append(LogFile(path: directory + "/" + name, fd: fd))
         }
         return .success(AttemptLog(stdout: files[0], stderr: files[1]))
     }

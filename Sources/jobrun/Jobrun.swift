@@ -54,7 +54,7 @@ struct Jobrun: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Also write JUnit XML, one test case per run, for CI test-report views.", valueName: "PATH"))
     var junit: String?
 
-    @Option(help: ArgumentHelp("Also keep the full output of every attempt, one file per attempt, in DIR.", valueName: "DIR"))
+    @Option(help: ArgumentHelp("Also keep the whole stdout and stderr of every attempt, in a directory of this run's own inside DIR.", valueName: "DIR"))
     var logDir: String?
 
     @Option(name: .customLong("for"), help: ArgumentHelp("After this long (e.g. 10m), start no new run or retry; running attempts finish; what never started is recorded cancelled.", valueName: "DURATION"))

@@ -201,11 +201,13 @@ public enum WritePath {
         }
     }
 
-    /// Creates a new file that only its owner can read (0600) and that cannot be a planted
-    /// link or an existing file: `O_CREAT|O_EXCL|O_NOFOLLOW`.
-    public static func createPrivate(_ path: String) throws(JobrunError) -> Int32 {
-        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw JobrunError(.write, "cannot create \"\(path)\"", errno: errno) }
+    /// Creates `name` in the open directory `directory`: a new file only its owner can read
+    /// (0600) that cannot be a planted link or an existing file (`O_CREAT|O_EXCL|O_NOFOLLOW`,
+    /// relative to the directory, so a swapped path to it cannot redirect it either). `shownAs`
+    /// names the directory in messages.
+    public static func createPrivate(_ name: String, in directory: Int32, shownAs: String) throws(JobrunError) -> Int32 {
+        let fd = openat(directory, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw JobrunError(.write, "cannot create \"\(shownAs)/\(name)\"", errno: errno) }
         return fd
     }
 
