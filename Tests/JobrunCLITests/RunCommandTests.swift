@@ -242,7 +242,7 @@ import Testing
         #expect(second["status"] as? String == "cancelled")
         #expect(second["reason"] as? String == "--for ended while the run waited for its after: tasks")
         let flaky = try #require(runs(report, "flaky").first)
-        #expect(flaky["status"] as? String == "cancelled" && flaky["reason"] as? String == "--for ended before the retry")
+        #expect(flaky["status"] as? String == "cancelled" && flaky["reason"] as? String == "--for ended while the run waited to retry")
         #expect(attempts(flaky).count == 1)
         #expect(w.file("ran") == nil)
         #expect(r.stdout.contains("1 succeeded, 2 cancelled"), "\(r.stdout)")

@@ -252,7 +252,7 @@ private struct Simulation {
         let byName = Dictionary(grouping: records) { $0.task }
         // flaky failed once at 1 s and waited to retry: cancelled, with one attempt.
         let flaky = try #require(byName[0]?.first)
-        #expect(flaky.status == .cancelled && flaky.reason == "--for ended before the retry" && flaky.attempts.count == 1)
+        #expect(flaky.status == .cancelled && flaky.reason == "--for ended while the run waited to retry" && flaky.attempts.count == 1)
         // long started at 1 s and was running at 5 s: it ran to its end (31 s), failed, no retry.
         #expect(sim.startsOf("long") == [1])
         #expect(byName[1]?.first?.status == .failed)

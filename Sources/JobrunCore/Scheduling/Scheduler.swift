@@ -456,19 +456,15 @@ public struct SchedulerCore: Sendable {
 
     // MARK: Shutdown
 
-    /// Why runs stop being started.
+    /// Why runs stop being started, as the reasons recorded for what never started say it.
     private enum DrainCause {
         case stopped, forEnded
 
-        var before: String { self == .stopped ? "jobrun was stopped before it started" : "--for ended before it started" }
-        var beforeRetry: String {
-            self == .stopped ? "jobrun was stopped while the run waited to retry" : "--for ended before the retry"
-        }
-        var beforeDue: String { self == .stopped ? "jobrun was stopped before the run was due" : "--for ended before the run was due" }
-        var whileWaiting: String {
-            self == .stopped ? "jobrun was stopped while the run waited for its after: tasks"
-                : "--for ended while the run waited for its after: tasks"
-        }
+        private var who: String { self == .stopped ? "jobrun was stopped" : "--for ended" }
+        var before: String { "\(who) before it started" }
+        var beforeRetry: String { "\(who) while the run waited to retry" }
+        var beforeDue: String { "\(who) before the run was due" }
+        var whileWaiting: String { "\(who) while the run waited for its after: tasks" }
     }
 
     private mutating func beginDraining(_ cause: DrainCause) {
