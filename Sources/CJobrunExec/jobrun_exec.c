@@ -63,22 +63,7 @@
 #include <time.h>
 #include <unistd.h>
 
-struct request {
-    uint32_t kind;
-    uint32_t a;
-    uint32_t b;
-    uint32_t length;
-    uint64_t id;
-    uint64_t start;
-};
-
-struct reply {
-    uint64_t id;
-    int32_t kind;
-    int32_t value;
-};
-
-enum { SOCKET_FD = 3, MAX_PAYLOAD = 256 << 20 };
+enum { SOCKET_FD = 3, MAX_PAYLOAD = JOBRUN_EXEC_MAX_PAYLOAD };
 
 static int signals_fd = -1;
 static pid_t server;
@@ -103,7 +88,7 @@ static int read_full(int fd, void *buffer, size_t size) {
 }
 
 static void send_reply(uint64_t id, int32_t kind, int32_t value) {
-    struct reply r = {id, kind, value};
+    struct jobrun_exec_reply r = {id, kind, value};
     const char *p = (const char *)&r;
     size_t left = sizeof r;
     while (left > 0) {
@@ -269,7 +254,7 @@ static void keep(uint64_t id, uint64_t start, const char *program, const char *w
 }
 
 // Reads one request's header and the descriptors that came with it. -1: jobrun is gone.
-static int receive_header(struct request *header, int fds[3], int *fd_count) {
+static int receive_header(struct jobrun_exec_request *header, int fds[3], int *fd_count) {
     char control[CMSG_SPACE(3 * sizeof(int))];
     struct iovec iov = {header, sizeof *header};
     struct msghdr message;
@@ -298,7 +283,7 @@ static int receive_header(struct request *header, int fds[3], int *fd_count) {
 
 // Serves one request. -1: jobrun is gone.
 static int serve(void) {
-    struct request header;
+    struct jobrun_exec_request header;
     int fds[3], fd_count = 0;
     if (receive_header(&header, fds, &fd_count) != 0) return -1;
     if (header.length > MAX_PAYLOAD) return -1;  // not jobrun speaking

@@ -138,19 +138,19 @@ struct Jobrun: AsyncParsableCommand {
                 case .instant(let i): start = i
                 case .local(let c, let ms): start = Instant(milliseconds: jobs.zone.instant(local: c.localSeconds) * 1000 + Int64(ms))
                 }
-                guard Plan.writable(start, zone: jobs.zone) != nil else {
+                guard PlanListing.writable(start, zone: jobs.zone) != nil else {
                     throw ValidationError("--from \(from) is outside the years 0000 to 9999 in UTC or in \(jobs.zone.identifier)")
                 }
             } else {
                 start = Instant(milliseconds: Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)))
             }
-            let plan = Plan(jobs, start: start, limit: count ?? 5)
+            let plan = PlanListing(jobs, start: start, limit: count ?? 5)
             console.out(format == .json ? plan.json(file: file) : plan.text(file: file))
             throw JobrunExit.success
         }
-        let settings = try RunOptions(command: self, file: file, jobs: jobs).settings()
+        let invocation = try runInvocation(file: file, jobs: jobs)
         do {
-            let code = try await JobRun(file: now ? jobs.dueOnceNow() : jobs, settings: settings, signals: signals!).run()
+            let code = try await JobRun(file: now ? jobs.dueOnceNow() : jobs, invocation: invocation, signals: signals!).run()
             throw ExitCode(code)
         } catch let failure as JobrunError {
             console.err("jobrun: \(failure)")

@@ -15,13 +15,13 @@ private struct Simulation {
     let start: Instant
     let behaviour: (AttemptRequest) -> (seconds: Double, status: AttemptStatus)
 
-    init(_ yaml: String, plan: (JobFile) -> RunPlan = { RunPlan(workers: $0.workers, jitterSeed: 1) },
+    init(_ yaml: String, setup: (JobFile) -> SchedulerSetup = { SchedulerSetup(workers: $0.workers, jitterSeed: 1) },
          behaviour: @escaping (AttemptRequest) -> (seconds: Double, status: AttemptStatus) = { _ in (1, .succeeded) }) throws {
         let v = JobFileValidator().validate(Array(yaml.utf8))
         let file = try #require(v.file, "\(v.diagnostics.map { $0.formatted(file: "t") })")
         start = Instant(seconds: 1_800_000_000)
         now = start
-        core = SchedulerCore(file: file, plan: plan(file), start: start, emit: { _ in })
+        core = SchedulerCore(file: file, setup: setup(file), start: start, emit: { _ in })
         self.behaviour = behaviour
     }
 
@@ -283,7 +283,7 @@ private struct Simulation {
               - {name: a, command: x}
               - {name: b, command: x, after: [a]}
               - {name: c, command: x}
-            """, plan: { RunPlan(workers: $0.workers, selected: [0, 1]) })
+            """, setup: { SchedulerSetup(workers: $0.workers, selected: [0, 1]) })
         _ = sim.run()
         #expect(Set(sim.started.map(\.0)) == ["a", "b"])
     }
@@ -338,7 +338,7 @@ private struct Simulation {
     private func core(_ yaml: String) throws -> SchedulerCore {
         let v = JobFileValidator().validate(Array(yaml.utf8))
         let file = try #require(v.file, "\(v.diagnostics.map { $0.formatted(file: "t") })")
-        return SchedulerCore(file: file, plan: RunPlan(workers: file.workers, jitterSeed: 1), start: start, emit: { _ in })
+        return SchedulerCore(file: file, setup: SchedulerSetup(workers: file.workers, jitterSeed: 1), start: start, emit: { _ in })
     }
 
     private func at(_ seconds: Double) -> Instant { start + .milliseconds(Int64(seconds * 1000)) }

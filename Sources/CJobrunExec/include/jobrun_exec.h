@@ -1,6 +1,8 @@
 #ifndef JOBRUN_EXEC_H
 #define JOBRUN_EXEC_H
 
+#include <stdint.h>
+
 /// The protocol version of `jobrun-exec --serve`, which jobrun checks in its greeting.
 #define JOBRUN_EXEC_PROTOCOL 3
 
@@ -13,6 +15,30 @@
 #define JOBRUN_EXEC_NOT_STARTED 1
 #define JOBRUN_EXEC_HELLO 2
 #define JOBRUN_EXEC_LOST 3
+
+/// The longest payload a request may carry.
+#define JOBRUN_EXEC_MAX_PAYLOAD (256 << 20)
+
+/// A request's header, from jobrun to jobrun-exec (native byte order), followed by `length`
+/// bytes of payload. START: a = argc, b = environment entries, `start` the CLOCK_BOOTTIME
+/// instant (ns) to start at, or 0 for now. SIGNAL: a = the signal. See jobrun_exec.c.
+struct jobrun_exec_request {
+    uint32_t kind;
+    uint32_t a;
+    uint32_t b;
+    uint32_t length;
+    uint64_t id;
+    uint64_t start;
+};
+
+/// A reply, from jobrun-exec (the server or a keeper) to jobrun, always written whole:
+/// ENDED with a wait status, NOT_STARTED with an errno, HELLO with the protocol version,
+/// LOST with the keeper's wait status.
+struct jobrun_exec_reply {
+    uint64_t id;
+    int32_t kind;
+    int32_t value;
+};
 
 /// `jobrun-exec --serve`: starts jobs for jobrun over the socket on fd 3 until jobrun
 /// closes it (or dies). Returns the exit status. See jobrun_exec.c for the protocol.

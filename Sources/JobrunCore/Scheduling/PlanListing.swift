@@ -1,5 +1,5 @@
 /// What `jobrun --plan` shows: each task's next due times from a start instant.
-public struct Plan: Sendable {
+public struct PlanListing: Sendable {
     /// One task's part of the plan.
     public struct Entry: Sendable {
         /// The task.

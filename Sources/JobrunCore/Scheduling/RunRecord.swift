@@ -1,0 +1,23 @@
+/// One due occurrence of a task and what became of it.
+public struct RunRecord: Sendable, Equatable {
+    /// Position of the task in the file.
+    public var task: Int
+    /// 1-based number of the run within its task.
+    public var run: Int
+    public var status: RunStatus
+    public var dueAt: Instant
+    public var startedAt: Instant?
+    public var finishedAt: Instant?
+    public var attempts: [AttemptRecord]
+    /// Why a run was skipped or cancelled.
+    public var reason: String?
+
+    /// Creates a record of a run that has just come due.
+    public init(task: Int, run: Int, dueAt: Instant) {
+        self.task = task
+        self.run = run
+        self.status = .scheduled
+        self.dueAt = dueAt
+        self.attempts = []
+    }
+}

@@ -1,0 +1,167 @@
+import HeapModule
+
+extension SchedulerCore {
+    // MARK: Runs coming due
+
+    /// Takes the task's next due time from its schedule and waits for it in the heap.
+    mutating func scheduleNextRun(of t: Int, notBefore: Instant) {
+        guard accepting, !tasks[t].pendingDue, let nominal = tasks[t].due.next() else {
+            checkFinished(t)
+            return
+        }
+        let at = DueTimes.jittered(Swift.max(nominal, notBefore), by: file.tasks[t].jitter, using: &rng)
+        tasks[t].pendingDue = true
+        dueHeap.insert(DueEntry(at: at, seq: nextSeq(), kind: .newRun(task: t)))
+    }
+
+    /// Moves every entry whose time has come from the due heap to the ready queue.
+    mutating func releaseDue() {
+        let now = now()
+        while let top = dueHeap.min, top.at <= now {
+            dueHeap.removeMin()
+            switch top.kind {
+            case .newRun(let t):
+                tasks[t].pendingDue = false
+                guard accepting else {
+                    checkFinished(t)
+                    continue
+                }
+                newRun(of: t, dueAt: top.at)
+                scheduleNextRun(of: t, notBefore: top.at)
+            case .retry(let r):
+                move(r, to: .queued)
+                let t = records[r].task
+                tasks[t].active.remove(r)
+                enqueue(r, dueAt: top.at)
+            }
+        }
+    }
+
+    mutating func newRun(of t: Int, dueAt: Instant) {
+        tasks[t].runsMade += 1
+        tasks[t].started = true
+        let r = records.count
+        records.append(RunRecord(task: t, run: tasks[t].runsMade, dueAt: dueAt))
+        let task = file.tasks[t]
+        if task.overlap == .skip && (!tasks[t].active.isEmpty || tasks[t].queued > 0) {
+            finish(r, .skipped, reason: "the previous run was still \(tasks[t].active.isEmpty ? "queued" : "running") (overlap: skip)")
+            return
+        }
+        move(r, to: .queued)
+        enqueue(r, dueAt: dueAt)
+    }
+
+    mutating func enqueue(_ r: Int, dueAt: Instant) {
+        let t = records[r].task
+        tasks[t].queued += 1
+        emit(.queued(task: t, run: records[r].run, attempt: records[r].attempts.count + 1))
+        ready.insert(ReadyEntry(priority: file.tasks[t].priority, dueAt: dueAt, task: t, seq: nextSeq(), run: r))
+    }
+
+    /// Starts queued runs while workers are free, best first.
+    mutating func dispatch() {
+        while running < setup.workers, let entry = ready.popMin() {
+            let r = entry.run, t = entry.task
+            if file.tasks[t].overlap == .queue && !tasks[t].active.isEmpty {
+                tasks[t].held.append(r)
+                heldCount += 1
+                continue
+            }
+            tasks[t].queued -= 1
+            tasks[t].active.insert(r)
+            move(r, to: .running)
+            let attempt = records[r].attempts.count + 1
+            if records[r].startedAt == nil { records[r].startedAt = now() }
+            emit(.started(task: t, run: records[r].run, attempt: attempt, at: now()))
+            running += 1
+            starts.append(Start(run: r, request: AttemptRequest(task: file.tasks[t], run: records[r].run, attempt: attempt)))
+        }
+    }
+
+    // MARK: Attempts ending
+
+    mutating func finishAttempt(run r: Int, record: AttemptRecord) {
+        running -= 1
+        records[r].attempts.append(record)
+        let t = records[r].task
+        let task = file.tasks[t]
+        emit(.attemptFinished(task: t, run: records[r].run, attempt: record))
+        switch record.status {
+        case .succeeded:
+            finish(r, .succeeded)
+        case .cancelled:
+            finish(r, .cancelled, reason: "jobrun was stopped")
+        case .failed, .timedOut:
+            let final: RunStatus = record.status == .failed ? .failed : .timedOut
+            if state == .running && record.retryable && record.attempt <= task.retry.retries {
+                let delay = task.retry.delay(beforeRetry: record.attempt)
+                move(r, to: .retrying)
+                emit(.retrying(task: t, run: records[r].run, attempt: record.attempt + 1, delay: delay))
+                dueHeap.insert(DueEntry(at: now() + delay, seq: nextSeq(), kind: .retry(run: r)))
+            } else {
+                finish(r, final)
+            }
+        }
+    }
+
+    mutating func move(_ r: Int, to status: RunStatus) {
+        assert(records[r].status.canMove(to: status), "\(records[r].status) → \(status)")
+        records[r].status = status
+    }
+
+    /// Ends a run; frees its task for held runs, and checks whether the task is done.
+    mutating func finish(_ r: Int, _ status: RunStatus, reason: String? = nil) {
+        let t = records[r].task
+        move(r, to: status)
+        records[r].reason = reason
+        records[r].finishedAt = records[r].attempts.last?.finishedAt ?? (status == .skipped || status == .cancelled ? nil : now())
+        if status == .failed || status == .timedOut { tasks[t].failed = true }
+        tasks[t].active.remove(r)
+        emit(.finished(task: t, run: records[r].run, status: status, reason: reason, at: Swift.max(records[r].finishedAt ?? now(), now())))
+        if tasks[t].active.isEmpty, !tasks[t].held.isEmpty {
+            let held = tasks[t].held
+            tasks[t].held = []
+            heldCount -= held.count
+            for h in held {
+                ready.insert(ReadyEntry(priority: file.tasks[t].priority, dueAt: records[h].dueAt, task: t, seq: nextSeq(), run: h))
+            }
+        }
+        checkFinished(t)
+    }
+
+    /// A task is finished when its schedule is exhausted and no run of it is left.
+    mutating func checkFinished(_ t: Int) {
+        let s = tasks[t]
+        guard !s.finished, !s.waiting, !s.pendingDue, s.active.isEmpty, s.queued == 0, s.held.isEmpty else { return }
+        if accepting && state == .running {
+            // The schedule may still have runs: peek by asking for the next one.
+            var due = s.due
+            if due.next() != nil { return }
+        }
+        tasks[t].finished = true
+        for d in dependents[t] where tasks[d].waiting && !tasks[d].finished { release(d) }
+    }
+
+    /// Starts a task whose `after:` tasks have all finished, or skips it when one did not succeed.
+    mutating func release(_ t: Int) {
+        // Once draining, a task still waiting stays so, and is recorded cancelled.
+        guard state == .running else { return }
+        let deps = dependencies[t]
+        guard deps.allSatisfy({ tasks[$0].finished }) else { return }
+        tasks[t].waiting = false
+        waitingCount -= 1
+        guard let failed = deps.first(where: { tasks[$0].failed }) else {
+            scheduleNextRun(of: t, notBefore: now())
+            return
+        }
+        let at = Swift.max(tasks[t].due.next() ?? now(), now())
+        tasks[t].runsMade += 1
+        tasks[t].failed = true
+        let r = records.count
+        records.append(RunRecord(task: t, run: 1, dueAt: at))
+        tasks[t].finished = true
+        finish(r, .skipped, reason: "\"\(file.tasks[failed].name)\" did not succeed (after:)")
+        for d in dependents[t] where tasks[d].waiting && !tasks[d].finished { release(d) }
+    }
+
+}

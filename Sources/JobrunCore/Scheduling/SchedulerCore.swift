@@ -1,0 +1,248 @@
+import HeapModule
+
+/// The scheduler's state machine: the due-time heap, the ready queue and every run's
+/// lifecycle, with no clock and no concurrency of its own. It is told the time and what
+/// happened (``advance(to:)``, ``attemptFinished(_:record:at:)``, ``shutdown(at:)``) and
+/// answers with the attempts to start. ``Scheduler`` drives it with a real clock; tests
+/// drive it with a simulated one.
+public struct SchedulerCore: Sendable {
+    enum State { case running, draining }
+
+    /// An attempt the core wants started: run `run` (an index into ``records``).
+    public struct Start: Sendable {
+        public let run: Int
+        public let request: AttemptRequest
+    }
+
+    struct DueEntry: Comparable, Sendable {
+        enum Kind { case newRun(task: Int), retry(run: Int) }
+        var at: Instant
+        var seq: Int
+        var kind: Kind
+        static func < (a: DueEntry, b: DueEntry) -> Bool { (a.at, a.seq) < (b.at, b.seq) }
+        static func == (a: DueEntry, b: DueEntry) -> Bool { a.seq == b.seq }
+    }
+
+    /// Due runs, ordered by (priority, due time, position in the file); `Heap` is not
+    /// stable, so the sequence number breaks the last tie.
+    struct ReadyEntry: Comparable, Sendable {
+        var priority: Int
+        var dueAt: Instant
+        var task: Int
+        var seq: Int
+        var run: Int
+        static func < (a: ReadyEntry, b: ReadyEntry) -> Bool {
+            (a.priority, a.dueAt, a.task, a.seq) < (b.priority, b.dueAt, b.task, b.seq)
+        }
+        static func == (a: ReadyEntry, b: ReadyEntry) -> Bool { a.seq == b.seq }
+    }
+
+    struct TaskState: Sendable {
+        var due: DueTimes
+        var runsMade = 0
+        /// Runs running, or waiting out a retry delay.
+        var active: Set<Int> = []
+        /// Runs queued (in the ready heap or held back by `overlap: queue`).
+        var queued = 0
+        /// Runs held back by `overlap: queue` while an earlier run is active.
+        var held: [Int] = []
+        /// A new run is waiting in the due heap.
+        var pendingDue = false
+        /// Waiting for `after:` tasks to finish.
+        var waiting: Bool
+        var started = false
+        var finished = false
+        /// Some run failed or timed out, or the task was skipped for a failed `after`.
+        var failed = false
+    }
+
+    let file: JobFile
+    let setup: SchedulerSetup
+    let emit: @Sendable (SchedulerEvent) -> Void
+    /// The time of the event being handled.
+    var clockNow: Instant
+    var starts: [Start] = []
+
+    var state = State.running
+    /// Every run so far, in the order they came due.
+    public internal(set) var records: [RunRecord] = []
+    var tasks: [TaskState] = []
+    var dueHeap = Heap<DueEntry>()
+    var ready = Heap<ReadyEntry>()
+    var seq = 0
+    var running = 0
+    var accepting = true
+    var rng: SplitMix64
+    /// `after:` as positions: what each task waits for, and who waits for it.
+    let dependencies: [[Int]]
+    let dependents: [[Int]]
+    /// Tasks still waiting for their `after:` tasks, and runs held back by `overlap: queue`.
+    var waitingCount = 0
+    var heldCount = 0
+
+    /// Creates the state machine for a run starting at `start`; `emit` receives every status change.
+    public init(file: JobFile, setup: SchedulerSetup, start: Instant, emit: @escaping @Sendable (SchedulerEvent) -> Void) {
+        self.file = file
+        self.setup = setup
+        self.emit = emit
+        self.clockNow = start
+        rng = SplitMix64(seed: setup.jitterSeed ?? UInt64.random(in: .min ... .max))
+        var index: [String: Int] = [:]
+        for (i, t) in file.tasks.enumerated() where index[t.name] == nil { index[t.name] = i }
+        dependencies = file.tasks.map { $0.after.compactMap { index[$0] } }
+        var dependents = [[Int]](repeating: [], count: file.tasks.count)
+        for (i, deps) in dependencies.enumerated() { for d in deps { dependents[d].append(i) } }
+        self.dependents = dependents
+        tasks = file.tasks.map { t in
+            TaskState(due: DueTimes(t, zone: file.zone, start: start), waiting: !t.after.isEmpty)
+        }
+        for i in tasks.indices {
+            if !selected(i) {
+                tasks[i].finished = true
+            } else if tasks[i].waiting {
+                waitingCount += 1
+            } else {
+                scheduleNextRun(of: i, notBefore: start)
+            }
+        }
+        for i in tasks.indices where tasks[i].waiting && !tasks[i].finished { release(i) }
+    }
+
+    /// When the core next needs to be told the time: the earliest due run or retry.
+    public var nextWake: Instant? { state == .running ? dueHeap.min?.at : nil }
+
+    /// The task of the earliest due run or retry, and when.
+    public var nextDue: (task: Int, at: Instant)? {
+        guard state == .running, let entry = dueHeap.min else { return nil }
+        switch entry.kind {
+        case .newRun(let t): return (t, entry.at)
+        case .retry(let r): return (records[r].task, entry.at)
+        }
+    }
+
+    /// Whether the run is over: nothing is due, queued, waiting or running.
+    public var isDone: Bool { running == 0 && (state == .draining || isExhausted) }
+
+    /// Handles the passing of time: runs that came due are queued, and queued runs start
+    /// while workers are free. Returns the attempts to start.
+    public mutating func advance(to now: Instant) -> [Start] {
+        clockNow = Swift.max(clockNow, now)
+        if state == .running {
+            releaseDue()
+            dispatch()
+        }
+        defer { starts = [] }
+        return starts
+    }
+
+    /// Starts ahead of time, each for its due instant, the runs due by `horizon` whose start
+    /// nothing that can still happen before their instant would change, so that an executor can
+    /// start their processes on the instant itself rather than some hops of work after it. That
+    /// holds when every entry due by `horizon` is a new run of a command or email task (HTTP
+    /// requests are not handed ahead), of different tasks, none with a run active or queued,
+    /// nothing is queued, enough workers are free for all of them, and all come before
+    /// `deadline` (`--for`). Otherwise nothing starts, and they start on time as usual.
+    /// A run that only becomes ready in the meantime (a dependent, a retry) does not take
+    /// the workers handed ahead. Returns the starts, each with its instant in `startsAt`.
+    public mutating func advanceAhead(to horizon: Instant, stopAt deadline: Instant?,
+                                      startsIn: @escaping @Sendable (Instant) -> Duration) -> [Start] {
+        guard state == .running, accepting, ready.isEmpty, heldCount == 0 else { return [] }
+        var window = dueHeap, entries: [DueEntry] = []
+        while let top = window.min, top.at <= horizon { entries.append(window.removeMin()) }
+        guard !entries.isEmpty, running + entries.count <= setup.workers else { return [] }
+        var seen = Set<Int>()
+        for entry in entries {
+            guard case .newRun(let t) = entry.kind, seen.insert(t).inserted, entry.at > clockNow,
+                  tasks[t].active.isEmpty, tasks[t].queued == 0, file.tasks[t].type != .http,
+                  deadline.map({ entry.at < $0 }) ?? true
+            else { return [] }
+        }
+        let now = clockNow
+        defer { clockNow = now }
+        var ahead: [Start] = []
+        for entry in entries {
+            // A later run of the same task may have been scheduled inside the window; it waits.
+            guard dueHeap.min?.seq == entry.seq, case .newRun(let t) = entry.kind else { break }
+            clockNow = entry.at
+            dueHeap.removeMin()
+            tasks[t].pendingDue = false
+            newRun(of: t, dueAt: entry.at)
+            scheduleNextRun(of: t, notBefore: entry.at)
+            dispatch()
+            for start in starts {
+                var request = start.request
+                request.startsAt = (entry.at, { startsIn(entry.at) })
+                ahead.append(Start(run: start.run, request: request))
+            }
+            starts = []
+        }
+        return ahead
+    }
+
+    /// Records an attempt's end; returns the attempts that can start now.
+    public mutating func attemptFinished(_ run: Int, record: AttemptRecord, at now: Instant) -> [Start] {
+        // An attempt handed ahead that failed before its process started (no such program)
+        // ends on its due instant, which may not have come yet: what follows from it (a
+        // retry's delay) counts from there.
+        clockNow = Swift.max(clockNow, now, record.finishedAt)
+        finishAttempt(run: run, record: record)
+        return advance(to: now)
+    }
+
+    /// `--for` ran out: no new run and no new retry starts; running attempts finish (a failed
+    /// one is not retried); every run that has not started, and the next run of every task,
+    /// ends `cancelled` with the reason.
+    public mutating func stopScheduling(at now: Instant) -> [Start] {
+        clockNow = Swift.max(clockNow, now)
+        beginDraining(.forEnded)
+        return []
+    }
+
+    /// Stops dispatching: every run that has not started, and the next run of every task,
+    /// ends `cancelled`. Running attempts are for the caller to end; their records still come in.
+    public mutating func shutdown(at now: Instant) {
+        clockNow = Swift.max(clockNow, now)
+        beginDraining(.stopped)
+    }
+
+    func now() -> Instant { clockNow }
+
+    mutating func nextSeq() -> Int {
+        seq += 1
+        return seq
+    }
+
+    func selected(_ i: Int) -> Bool {
+        file.tasks[i].enabled && (setup.selected?.contains(i) ?? true)
+    }
+
+    var isExhausted: Bool {
+        dueHeap.isEmpty && ready.isEmpty && heldCount == 0 && waitingCount == 0
+    }
+
+    /// Each task's state now, for the status table (SIGUSR1): its last finished run, runs
+    /// running, its next due instant, and how its last ten finished runs ended.
+    public func status() -> [TaskStatus] {
+        var rows = file.tasks.indices.map { TaskStatus(task: $0) }
+        for entry in dueHeap.unordered {
+            let t: Int
+            switch entry.kind {
+            case .newRun(let task): t = task
+            case .retry(let r): t = records[r].task
+            }
+            if rows[t].nextDueAt.map({ entry.at < $0 }) ?? true { rows[t].nextDueAt = entry.at }
+        }
+        var recentSeen = [Int](repeating: 0, count: rows.count)
+        for record in records.reversed() {
+            let t = record.task
+            if record.status == .running { rows[t].running += 1 }
+            guard record.status.isFinal, record.status != .skipped, record.status != .cancelled else { continue }
+            if rows[t].lastRun == nil { rows[t].lastRun = record }
+            guard recentSeen[t] < 10 else { continue }
+            recentSeen[t] += 1
+            if record.status == .succeeded { rows[t].recentSucceeded += 1 } else { rows[t].recentFailed += 1 }
+        }
+        return rows
+    }
+
+}

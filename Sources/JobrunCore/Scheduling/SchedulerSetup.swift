@@ -1,0 +1,20 @@
+/// How the scheduler is set up for a run: which tasks, how many workers, for how long, and
+/// the seed of its jitter.
+public struct SchedulerSetup: Sendable {
+    /// Worker pool size.
+    public var workers: Int
+    /// Positions of the tasks to run (`--only`/`--tag` with their `after:` dependencies); nil for all.
+    public var selected: Set<Int>?
+    /// Stop scheduling new runs this long after start (`--for`).
+    public var runFor: Duration?
+    /// Seed for jitter; nil draws one from the system.
+    public var jitterSeed: UInt64?
+
+    /// Creates a setup.
+    public init(workers: Int, selected: Set<Int>? = nil, runFor: Duration? = nil, jitterSeed: UInt64? = nil) {
+        self.workers = workers
+        self.selected = selected
+        self.runFor = runFor
+        self.jitterSeed = jitterSeed
+    }
+}

@@ -1,0 +1,38 @@
+import Foundation
+import JobrunCore
+
+/// Finds a task's executable: a path with a slash as given (relative to the working
+/// directory), a bare name by searching `PATH`.
+enum Executables {
+    static func search(_ name: String, path: String, workingDirectory: String?) -> Result<String, JobrunError> {
+        if name.isEmpty { return .failure(JobrunError(.executable, "the command is empty")) }
+        if name.contains("/") {
+            let full = name.hasPrefix("/") || workingDirectory == nil ? name : workingDirectory! + "/" + name
+            return check(full, as: name)
+        }
+        for dir in path.split(separator: ":", omittingEmptySubsequences: false) {
+            let candidate = (dir.isEmpty ? "." : String(dir)) + "/" + name
+            if access(candidate, X_OK) == 0, !isDirectory(candidate) { return .success(candidate) }
+        }
+        if path.split(separator: ":").contains(where: { FileManager.default.fileExists(atPath: "\($0)/\(name)") }) {
+            return .failure(JobrunError(.executable, "\"\(name)\" was found on PATH but is not executable; chmod +x it"))
+        }
+        return .failure(JobrunError(.executable, "executable \"\(name)\" not found on PATH (\(path)); install it or give its full path"))
+    }
+
+    private static func check(_ full: String, as name: String) -> Result<String, JobrunError> {
+        guard FileManager.default.fileExists(atPath: full) else {
+            return .failure(JobrunError(.executable, "executable \"\(name)\" does not exist"))
+        }
+        if isDirectory(full) { return .failure(JobrunError(.executable, "\"\(name)\" is a directory, not an executable")) }
+        guard access(full, X_OK) == 0 else {
+            return .failure(JobrunError(.executable, "\"\(name)\" is not executable (permission denied); chmod +x it"))
+        }
+        return .success(full)
+    }
+
+    private static func isDirectory(_ path: String) -> Bool {
+        var isDir: ObjCBool = false
+        return FileManager.default.fileExists(atPath: path, isDirectory: &isDir) && isDir.boolValue
+    }
+}

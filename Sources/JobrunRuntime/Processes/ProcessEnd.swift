@@ -1,0 +1,43 @@
+import Foundation
+
+/// How a job's process ended.
+enum ProcessEnd: Sendable, Equatable {
+    /// It exited with a status.
+    case exited(Int32)
+    /// A signal killed it.
+    case signaled(Int32)
+    /// It never ran, or its end is unknown; the message says why.
+    case lost(String)
+
+    init(waitStatus status: Int32) {
+        // WIFEXITED / WEXITSTATUS / WTERMSIG, which Glibc's module leaves out.
+        let signal = status & 0x7f
+        self = signal == 0 ? .exited((status >> 8) & 0xff) : .signaled(signal)
+    }
+
+    /// "exited with status 3", "was killed by signal 9 (SIGKILL)", or the message.
+    var summary: String {
+        switch self {
+        case .exited(let code): "exited with status \(code)"
+        case .signaled(let signal): "was killed by signal \(signal) (\(signalName(signal)))"
+        case .lost(let message): message
+        }
+    }
+}
+
+/// The name of a signal, for messages.
+func signalName(_ signal: Int32) -> String {
+    switch signal {
+    case SIGTERM: "SIGTERM"
+    case SIGKILL: "SIGKILL"
+    case SIGINT: "SIGINT"
+    case SIGSEGV: "SIGSEGV"
+    case SIGABRT: "SIGABRT"
+    case SIGHUP: "SIGHUP"
+    case SIGPIPE: "SIGPIPE"
+    case SIGQUIT: "SIGQUIT"
+    case SIGBUS: "SIGBUS"
+    case SIGFPE: "SIGFPE"
+    default: "signal \(signal)"
+    }
+}

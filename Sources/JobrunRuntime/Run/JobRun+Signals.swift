@@ -1,0 +1,76 @@
+import Foundation
+import JobrunCore
+import UnixSignals
+
+extension JobRun {
+    /// Runs the scheduler to its end while answering signals: SIGINT, SIGTERM and (until
+    /// reload exists) SIGHUP stop gracefully, and a second one kills every job at once;
+    /// SIGQUIT kills every job at once; SIGUSR1 prints the status table and changes nothing.
+    /// Returns every run's record and the first stopping signal, if one came.
+    func runHandlingSignals(_ scheduler: Scheduler<ContinuousClock>, processes: ProcessHost,
+                            console: RunConsole) async -> (records: [RunRecord], signal: Int32?) {
+        let shutdownGrace = file.shutdownGrace
+        let signals = self.signals
+        let names = file.tasks.map(\.name)
+        let received = SignalRecord()
+        let records = await withTaskGroup(of: [RunRecord]?.self) { group -> [RunRecord] in
+            group.addTask { await scheduler.run() }
+            group.addTask {
+                await withTaskGroup(of: Void.self) { killer in
+                    for await signal in signals {
+                        switch signal {
+                        case .sigusr1:
+                            let table = StatusTable(rows: await scheduler.status(), names: names, at: scheduler.now())
+                            _ = FileDescriptorWrite.all(2, Array(table.text().utf8))
+                        case .sigquit:
+                            _ = received.first(signal.rawValue)
+                            console.note("jobrun: received \(signal); killing every job now")
+                            scheduler.shutdown()
+                            processes.signalAll(SIGKILL)
+                        default:
+                            if received.first(signal.rawValue) {
+                                console.note("jobrun: received \(signal); stopping (a second signal kills every job at once)")
+                                scheduler.shutdown()
+                                // Jobs get shutdown_grace in all; whatever is left then is killed.
+                                killer.addTask {
+                                    try? await Task.sleep(for: shutdownGrace)
+                                    if !Task.isCancelled { processes.signalAll(SIGKILL) }
+                                }
+                            } else {
+                                console.note("jobrun: received \(signal) again; killing every job now")
+                                processes.signalAll(SIGKILL)
+                            }
+                        }
+                    }
+                    killer.cancelAll()
+                }
+                return nil
+            }
+            var records: [RunRecord] = []
+            while let next = await group.next() {
+                if let next {
+                    records = next
+                    group.cancelAll()
+                }
+            }
+            return records
+        }
+        return (records, received.value)
+    }
+}
+
+/// The first signal received, if any.
+final class SignalRecord: Sendable {
+    private let stored = Locked<Int32?>(nil)
+
+    /// Records `signal` if it is the first; returns whether it was.
+    func first(_ signal: Int32) -> Bool {
+        stored.withLock { value in
+            guard value == nil else { return false }
+            value = signal
+            return true
+        }
+    }
+
+    var value: Int32? { stored.withLock { $0 } }
+}

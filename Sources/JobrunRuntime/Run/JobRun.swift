@@ -1,0 +1,73 @@
+import Foundation
+import JobrunCore
+import UnixSignals
+
+/// One run of a jobs file: the console, the executors and the scheduler on the real clock,
+/// then the report. Signals are trapped by the caller (``trapSignals()``) before the file is
+/// even read, and handled here (see `JobRun+Signals.swift`); the report, the JUnit report
+/// and the step summary are delivered by `JobRun+Delivery.swift`.
+public struct JobRun: Sendable {
+    let file: JobFile
+    let invocation: RunInvocation
+    let signals: UnixSignalsSequence
+
+    /// How long before its due instant a run of a command or email task is handed to
+    /// jobrun-exec, which starts it on the instant (so the time it takes jobrun to get there
+    /// does not make it late).
+    static let lead: Duration = .milliseconds(10)
+
+    /// Prepares a run of `file`; `signals` is the sequence ``trapSignals()`` returned.
+    public init(file: JobFile, invocation: RunInvocation, signals: UnixSignalsSequence) {
+        self.file = file
+        self.invocation = invocation
+        self.signals = signals
+    }
+
+    /// Traps every signal jobrun acts on (SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1); call
+    /// before anything else starts.
+    public static func trapSignals() async -> UnixSignalsSequence {
+        await UnixSignalsSequence(trapping: .sigterm, .sigint, .sighup, .sigquit, .sigusr1)
+    }
+
+    /// Checks that the report and log locations can be written, before any task starts;
+    /// creates their missing directories.
+    public func checkOutputs() throws(JobrunError) -> AttemptLogs? {
+        if let path = invocation.report {
+            do { try WritePath.check(path) } catch { throw error.hinting("choose another path with --report or `report:`") }
+        }
+        if let path = invocation.junit {
+            do { try WritePath.check(path) } catch { throw error.hinting("choose another path with --junit") }
+        }
+        guard let dir = invocation.logDirectory else { return nil }
+        return try AttemptLogs(directory: dir, now: RunConsole.now())
+    }
+
+    /// Runs every task to the end or to a signal, writes the report, and returns the exit code.
+    public func run() async throws(JobrunError) -> Int32 {
+        let logs = try checkOutputs()
+        let environment = ProcessInfo.processInfo.environment
+        let fd: Int32 = invocation.report.flatMap(WritePath.descriptor) == 1 ? 2 : 1
+        let mask = SecretMask(SecretMask.secrets(of: file, environment: environment))
+        let console = RunConsole(fd: fd, format: invocation.format, quiet: invocation.quiet, mask: mask,
+                                 taskNames: file.tasks.map(\.name), github: environment["GITHUB_ACTIONS"] == "true",
+                                 color: RunConsole.wantsColor(invocation.color, fd: fd, environment: environment))
+        let processes = ProcessHost(warn: { console.note($0) })
+        defer { processes.stop() }
+        // Started now rather than by the first job, which would wait for it.
+        if file.tasks.contains(where: { $0.type != .http }) { processes.prepare() }
+        let command = CommandExecutor(environment: environment, output: console, logs: logs, processes: processes, mask: mask)
+        let http = HTTPExecutor(environment: environment, mask: mask)
+        let executor = TaskExecutor(command: command, http: http, email: EmailExecutor(command: command))
+        let wallStart = RunConsole.now()
+        let scheduler = Scheduler(file: file, setup: invocation.setup, clock: ContinuousClock(), wallOrigin: wallStart,
+                                  originAge: .seconds(Date().timeIntervalSince1970 - Double(wallStart.milliseconds) / 1000),
+                                  lead: Self.lead, executor: executor, emit: { console.event($0) })
+        let (records, signal) = await runHandlingSignals(scheduler, processes: processes, console: console)
+        await http.shutdown()
+        console.clearStatus()
+        let report = Report(version: invocation.version, configPath: invocation.configPath,
+                            configSHA256: invocation.configSHA256, startedAt: wallStart, finishedAt: scheduler.now(),
+                            workers: invocation.setup.workers, signal: signal, tasks: file.tasks, records: records)
+        return deliver(report, console: console, environment: environment)
+    }
+}
