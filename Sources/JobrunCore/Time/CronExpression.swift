@@ -152,13 +152,3 @@ public enum CronField: Int, Sendable, CaseIterable {
         return Array(lo...hi)
     }
 }
-
-extension String {
-    func trimmingSpaces() -> String {
-        guard let f = utf8.first, let l = utf8.last, f == 32 || f == 9 || l == 32 || l == 9 else { return self }
-        var s = Substring(self)
-        while let f = s.first, f == " " || f == "\t" { s.removeFirst() }
-        while let l = s.last, l == " " || l == "\t" { s.removeLast() }
-        return String(s)
-    }
-}

@@ -44,3 +44,21 @@ extension Array where Element == Diagnostic {
         contains { $0.severity == .error || strict }
     }
 }
+
+extension Diagnostic {
+    /// `{"file":…,"line":…,"column":…,"severity":…,"message":…,"path":…}`.
+    public func json(file: String) -> String {
+        JSONText.object([
+            "file": JSONText.string(file), "line": String(location.line), "column": String(location.column),
+            "severity": JSONText.string(severity.rawValue), "message": JSONText.string(message),
+            "path": JSONText.string(path),
+        ])
+    }
+
+    /// A GitHub Actions workflow command that shows the diagnostic as an annotation.
+    public func githubAnnotation(file: String) -> String {
+        let data = GitHubAnnotation.data, property = GitHubAnnotation.property
+        let title = path.isEmpty ? "jobrun" : "jobrun: \(path)"
+        return "::\(severity == .error ? "error" : "warning") file=\(property(file)),line=\(location.line),col=\(location.column),title=\(property(title))::\(data(message))"
+    }
+}
