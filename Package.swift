@@ -3,7 +3,8 @@ import PackageDescription
 
 let package = Package(
     name: "jobrun",
-    platforms: [.macOS(.v15)],
+    // Linux only: jobs are watched with epoll, signalfd and /proc (jobrun_exec.c, ProcessHost),
+    // so no Apple platform is declared.
     products: [
         .executable(name: "jobrun", targets: ["jobrun"]),
         // Starts each job and ties its life to jobrun's; installed next to jobrun.

@@ -412,7 +412,7 @@ def build_schema() -> dict:
         "$id": "https://jobrun.dev/schemas/jobs.schema.json",
         "title": "jobrun jobs file",
         "description": "A jobrun jobs file (format version 1): top-level settings and the list of tasks to "
-                       "schedule and run. See SPEC.md sections 2-4. Checks that need the whole file (unique task "
+                       "schedule and run. See the README, section 'The jobs file'. Checks that need the whole file (unique task "
                        "names, known and acyclic `after`, time zones that exist, cron expressions that can fire) "
                        "are left to `jobrun --validate`.",
         "type": "object",

@@ -15,7 +15,7 @@ if CommandLine.unsafeArgv[0].map({ String(cString: $0).split(separator: "/").las
 // kill jobrun; jobs themselves start with default signal dispositions.
 signal(SIGPIPE, SIG_IGN)
 
-// Argument errors exit 2 (SPEC §1), not argument-parser's 64; everything else maps through ExitCode.
+// Argument errors exit 2 (README, "Exit codes"), not argument-parser's 64; everything else maps through ExitCode.
 do {
     var command = try Jobrun.parseAsRoot()
     if let jobrun = command as? Jobrun {

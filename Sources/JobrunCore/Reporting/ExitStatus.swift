@@ -1,4 +1,4 @@
-/// jobrun's exit codes (SPEC §1): the one table the code, `--help` and the README share.
+/// jobrun's exit codes (README, "Exit codes"): the one table the code, `--help` and the README share.
 public enum ExitStatus {
     /// Every run that was scheduled succeeded, or the file is valid.
     public static let success: Int32 = 0

@@ -1,4 +1,4 @@
-/// The JSON report of a run (SPEC §7), built from the scheduler's records.
+/// The JSON report of a run (README, "Running"; schemas/report.schema.json), built from the scheduler's records.
 public struct Report: Sendable {
     /// How the run ended.
     public enum Outcome: String, Sendable {
@@ -57,7 +57,7 @@ public struct Report: Sendable {
         return t.failed + t.timedOut > 0 ? .failed : .completed
     }
 
-    /// The process exit code (SPEC §1): 128+N on a signal, 1 when a run failed or timed out, else 0.
+    /// The process exit code (README, "Exit codes"): 128+N on a signal, 1 when a run failed or timed out, else 0.
     public var exitCode: Int32 {
         switch outcome {
         case .interrupted: ExitStatus.signal(signal ?? 0)
@@ -66,7 +66,7 @@ public struct Report: Sendable {
         }
     }
 
-    /// The report as JSON text, keys in the order SPEC §7 lists them.
+    /// The report as JSON text, keys in the order schemas/report.schema.json lists them.
     public func json() -> String {
         let t = totals
         func time(_ i: Instant?) -> String { i.map { JSONText.string($0.rfc3339) } ?? "null" }

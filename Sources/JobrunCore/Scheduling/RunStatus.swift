@@ -1,4 +1,4 @@
-/// Where a run is in its lifecycle (SPEC §5). The legal moves are in ``canMove(to:)``.
+/// Where a run is in its lifecycle (README, "Running"). The legal moves are in ``canMove(to:)``.
 public enum RunStatus: String, Sendable, Codable, CaseIterable {
     case scheduled, queued, running, retrying, succeeded, failed
     case timedOut = "timed_out"

@@ -111,31 +111,31 @@ public enum ValueSyntax {
             guard i + n <= b.count else { return nil }
             var v = 0
             for k in i..<(i + n) {
-                guard b[k] >= 48, b[k] <= 57 else { return nil }
-                v = v * 10 + Int(b[k] - 48)
+                guard b[k] >= UInt8(ascii: "0"), b[k] <= UInt8(ascii: "9") else { return nil }
+                v = v * 10 + Int(b[k] - UInt8(ascii: "0"))
             }
             i += n
             return v
         }
-        func eat(_ c: UInt8) -> Bool {
-            guard i < b.count, b[i] == c else { return false }
+        func eat(_ c: Unicode.Scalar) -> Bool {
+            guard i < b.count, b[i] == UInt8(ascii: c) else { return false }
             i += 1
             return true
         }
-        guard let y = digits(4), eat(45), let mo = digits(2), eat(45), let d = digits(2) else { return nil }
+        guard let y = digits(4), eat("-"), let mo = digits(2), eat("-"), let d = digits(2) else { return nil }
         var civil = CivilDateTime(year: y, month: mo, day: d)
         var ms = 0
         if i < b.count {
-            guard eat(84) || eat(116) || eat(32), let h = digits(2), eat(58), let mi = digits(2) else { return nil }
+            guard eat("T") || eat("t") || eat(" "), let h = digits(2), eat(":"), let mi = digits(2) else { return nil }
             (civil.hour, civil.minute) = (h, mi)
-            if eat(58) {
+            if eat(":") {
                 guard let s = digits(2) else { return nil }
                 civil.second = s
-                if eat(46) || eat(44) {
+                if eat(".") || eat(",") {
                     let start = i
-                    while i < b.count, b[i] >= 48, b[i] <= 57 { i += 1 }
+                    while i < b.count, b[i] >= UInt8(ascii: "0"), b[i] <= UInt8(ascii: "9") { i += 1 }
                     guard i > start else { return nil }
-                    let frac = b[start..<min(i, start + 3)].reduce(0) { $0 * 10 + Int($1 - 48) }
+                    let frac = b[start..<min(i, start + 3)].reduce(0) { $0 * 10 + Int($1 - UInt8(ascii: "0")) }
                     ms = frac * [100, 10, 1][min(i, start + 3) - start - 1]
                 }
             }
@@ -143,13 +143,13 @@ public enum ValueSyntax {
         guard civil.isValid else { return nil }
         if i == b.count { return .local(civil, milliseconds: ms) }
         var offset = 0
-        if eat(90) || eat(122) {
+        if eat("Z") || eat("z") {
             offset = 0
         } else {
             let sign: Int
-            if eat(43) { sign = 1 } else if eat(45) { sign = -1 } else { return nil }
+            if eat("+") { sign = 1 } else if eat("-") { sign = -1 } else { return nil }
             guard let oh = digits(2) else { return nil }
-            _ = eat(58)
+            _ = eat(":")
             guard let om = digits(2), oh <= 23, om <= 59 else { return nil }
             offset = sign * (oh * 3600 + om * 60)
         }

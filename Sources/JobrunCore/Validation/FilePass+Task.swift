@@ -13,17 +13,17 @@ extension FilePass {
             source.nameLocation = n.value.location
             if let s = reader.string(n.value, p("name")) {
                 if s.utf8.count > 128 && s.count > 128 {
-                    reader.error(.badName("has \(s.count) characters; use at most 128"), n.value, p("name"))
+                    reader.error(.nameTooLong(characters: s.count), n.value, p("name"))
                 } else if s.utf8.contains(where: { $0 < 0x20 || $0 >= 0x7f })
                             && s.unicodeScalars.contains(where: { $0.value < 0x20 || (0x7f...0x9f).contains($0.value) }) {
-                    reader.error(.controlCharacters("a task name"), n.value, p("name"))
+                    reader.error(.controlCharactersInName, n.value, p("name"))
                 } else {
                     name = s
                     source.name = s
                 }
             }
         } else {
-            reader.error(.missing("name", why: "every task needs a unique name"), node, p("name"))
+            reader.error(.missing(.name), node, p("name"))
         }
 
         let beforeType = reader.diagnostics.count
@@ -48,20 +48,20 @@ extension FilePass {
                 if let c = v[.command] {
                     command = readCommand(c.value, p("command"))
                 } else {
-                    reader.error(.missing("command", why: "a task of type command runs `command:` (a string for the shell, or a list)"), node, p("command"))
+                    reader.error(.missing(.command), node, p("command"))
                 }
                 output = v[.output].flatMap { reader.string($0.value, p("output"), singleLine: true) }
             case .http:
                 if let h = v[.http] {
                     http = readHTTP(h.value, p("http"))
                 } else {
-                    reader.error(.missing("http", why: "a task of type http needs `http: {url: …}`"), node, p("http"))
+                    reader.error(.missing(.http), node, p("http"))
                 }
             case .email:
                 if let e = v[.email] {
                     email = readEmail(e.value, p("email"))
                 } else {
-                    reader.error(.missing("email", why: "a task of type email needs `email: {to: [...], subject: …}`"), node, p("email"))
+                    reader.error(.missing(.email), node, p("email"))
                 }
             }
         }
@@ -129,7 +129,7 @@ extension FilePass {
             return reader.strings(node, path(), nonEmpty: true).map { .argv($0.map(\.value)) }
         }
         if node.pairs != nil {
-            reader.error(.expected("a string or a list of strings", found: NodeReader.describe(node)), node, path())
+            reader.error(.expected(.stringOrList, found: NodeReader.describe(node)), node, path())
             return nil
         }
         guard let s = reader.string(node, path()) else { return nil }
@@ -247,7 +247,7 @@ extension FilePass {
                 if HTTPRequest.isValidURL(expanded) { url = s } else { reader.error(.badURL(s), u.value, p("url")) }
             }
         } else {
-            reader.error(.missing("url", why: "the request needs `url: http://…` or `https://…`"), node, p("url"))
+            reader.error(.missing(.url), node, p("url"))
         }
         var method = "POST"
         if let m = v[.method], let s = reader.string(m.value, p("method")) {
@@ -297,7 +297,7 @@ extension FilePass {
         func addresses(_ field: Key, required: Bool) -> [String]? {
             let key = field.name
             guard let pair = v[field] else {
-                if required { reader.error(.missing(key, why: "a message needs at least one recipient"), node, p(key)) }
+                if required { reader.error(.missing(field), node, p(key)) }
                 return required ? nil : []
             }
             let list: [Located<String>]?

@@ -17,7 +17,7 @@ public struct Validated: Sendable {
     }
 }
 
-/// Turns YAML text into a ``JobFile``, checking everything SPEC §2, §3 and §8 ask for and
+/// Turns YAML text into a ``JobFile``, checking everything the README's "The jobs file" and "What `--validate` checks" ask for and
 /// reporting every problem at once.
 public struct JobFileValidator {
     /// The environment the file is read in (for the default time zone).
@@ -129,7 +129,7 @@ struct FilePass {
 
         if let v = top[.version]?.value {
             if case .int(1)? = v.scalar?.resolved {} else {
-                reader.error(v.scalar.map { .badVersion($0.text) } ?? .expected("1", found: NodeReader.describe(v)), v, "version")
+                reader.error(v.scalar.map { .badVersion($0.text) } ?? .expected(.versionOne, found: NodeReader.describe(v)), v, "version")
             }
         }
         let workers = top[.workers].flatMap { reader.int($0.value, "workers", range: 1...1024) } ?? 3
@@ -146,11 +146,11 @@ struct FilePass {
         }
 
         guard let tasksPair = top[.tasks] else {
-            reader.error(.missing("tasks", why: "a jobs file lists its tasks under `tasks:`"), root, "tasks")
+            reader.error(.missing(.tasks), root, "tasks")
             return nil
         }
         guard let items = tasksPair.value.items else {
-            reader.error(.expected("a list of tasks", found: NodeReader.describe(tasksPair.value)), tasksPair.value, "tasks")
+            reader.error(.expected(.taskList, found: NodeReader.describe(tasksPair.value)), tasksPair.value, "tasks")
             return nil
         }
         if items.isEmpty {

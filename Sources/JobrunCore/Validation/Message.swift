@@ -43,11 +43,39 @@ public struct Message: Sendable, Hashable {
         Message("\(quoted(key)) is not allowed here; it belongs \(place)")
     }
     static let keyNotString = Message("keys must be plain strings")
-    static func missing(_ key: String, why: String) -> Message { Message("missing required key `\(key)`: \(why)") }
+    static func missing(_ key: Key) -> Message {
+        let why = switch key {
+        case .name: "every task needs a unique name"
+        case .command: "a task of type command runs `command:` (a string for the shell, or a list)"
+        case .http: "a task of type http needs `http: {url: …}`"
+        case .email: "a task of type email needs `email: {to: [...], subject: …}`"
+        case .url: "the request needs `url: http://…` or `https://…`"
+        case .to: "a message needs at least one recipient"
+        case .tasks: "a jobs file lists its tasks under `tasks:`"
+        default: "see the README, \"The jobs file\""
+        }
+        return Message("missing required key `\(key.name)`: \(why)")
+    }
 
     // MARK: types
 
-    static func expected(_ what: String, found: String) -> Message { Message("expected \(what), found \(found)") }
+    /// What a value should have been, for ``expected(_:found:)``.
+    struct Shape: Sendable {
+        let text: String
+        static let string = Shape(text: "a string")
+        static let stringQuoteEmpty = Shape(text: "a string (quote it: \"\")")
+        static let stringList = Shape(text: "a list of strings")
+        static let stringOrList = Shape(text: "a string or a list of strings")
+        static let wholeNumber = Shape(text: "a whole number")
+        static let boolean = Shape(text: "true or false")
+        static let duration = Shape(text: "a duration (e.g. 30s, 5m, 1h30m)")
+        static let environmentMapping = Shape(text: "a mapping of names to strings")
+        static let taskList = Shape(text: "a list of tasks")
+        static let versionOne = Shape(text: "1")
+        static func mapping(of context: String) -> Shape { Shape(text: "a mapping of \(context) keys") }
+    }
+
+    static func expected(_ what: Shape, found: String) -> Message { Message("expected \(what.text), found \(found)") }
     static func notInteger(_ text: String) -> Message { Message("\(quoted(text)) is not a whole number") }
     static func outOfRange(_ value: Int, _ range: ClosedRange<Int>) -> Message {
         Message("\(value) is out of range; use \(range.lowerBound)–\(range.upperBound)")
@@ -95,7 +123,7 @@ public struct Message: Sendable, Hashable {
     static let emptyString = Message("must not be empty")
     static let emptyList = Message("must not be an empty list")
     static let emptyTasks = Message("there are no tasks; add at least one under `tasks:`")
-    static func badName(_ why: String) -> Message { Message("a task name \(why)") }
+    static func nameTooLong(characters: Int) -> Message { Message("a task name has \(characters) characters; use at most 128") }
     static func badURL(_ text: String) -> Message {
         Message("\(quoted(text)) is not an http:// or https:// URL with a host (e.g. https://example.com/hook)")
     }
@@ -105,7 +133,8 @@ public struct Message: Sendable, Hashable {
     static func badAddress(_ text: String) -> Message {
         Message("\(quoted(text)) is not an email address (e.g. ops@example.com or \"Ops <ops@example.com>\")")
     }
-    static func controlCharacters(_ what: String) -> Message { Message("\(what) must not contain control characters or line breaks") }
+    static let controlCharactersInName = Message("a task name must not contain control characters or line breaks")
+    static let controlCharactersInValue = Message("this value must not contain control characters or line breaks")
 
     static func unsetVariable(_ name: String) -> Message {
         Message("the environment variable \(name) is not set; set it before running jobrun (values from the environment stay out of the file and the report)")

@@ -41,7 +41,7 @@ struct NodeReader {
     /// Checks a mapping's keys against a table; returns its values by key.
     mutating func mapping(_ node: Node, _ path: @autoclosure () -> String, keys table: KeyTable) -> Fields? {
         guard let pairs = node.pairs else {
-            error(.expected("a mapping of \(table.context) keys", found: Self.describe(node)), node, path())
+            error(.expected(.mapping(of: table.context), found: Self.describe(node)), node, path())
             return nil
         }
         var fields = Fields(pairs: pairs)
@@ -68,12 +68,12 @@ struct NodeReader {
 
     mutating func string(_ node: Node, _ path: @autoclosure () -> String, allowEmpty: Bool = false, singleLine: Bool = false) -> String? {
         guard let s = node.scalar else {
-            error(.expected("a string", found: Self.describe(node)), node, path())
+            error(.expected(.string, found: Self.describe(node)), node, path())
             return nil
         }
         switch s.resolved {
         case .null, .bool:
-            error(.expected("a string", found: Self.describe(node)), node, path())
+            error(.expected(.string, found: Self.describe(node)), node, path())
             return nil
         default:
             if !allowEmpty && s.text.isEmpty {
@@ -81,7 +81,7 @@ struct NodeReader {
                 return nil
             }
             if singleLine && s.text.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7f }) {
-                error(.controlCharacters("this value"), node, path())
+                error(.controlCharactersInValue, node, path())
                 return nil
             }
             return s.text
@@ -90,7 +90,7 @@ struct NodeReader {
 
     mutating func int(_ node: Node, _ path: @autoclosure () -> String, range: ClosedRange<Int>) -> Int? {
         guard let s = node.scalar else {
-            error(.expected("a whole number", found: Self.describe(node)), node, path())
+            error(.expected(.wholeNumber, found: Self.describe(node)), node, path())
             return nil
         }
         switch s.resolved {
@@ -101,20 +101,20 @@ struct NodeReader {
             }
             return v
         case .float: error(.notInteger(s.text), node, path())
-        default: error(.expected("a whole number", found: Self.describe(node)), node, path())
+        default: error(.expected(.wholeNumber, found: Self.describe(node)), node, path())
         }
         return nil
     }
 
     mutating func bool(_ node: Node, _ path: @autoclosure () -> String) -> Bool? {
         if case .bool(let b)? = node.scalar?.resolved { return b }
-        error(.expected("true or false", found: Self.describe(node)), node, path())
+        error(.expected(.boolean, found: Self.describe(node)), node, path())
         return nil
     }
 
     mutating func duration(_ node: Node, _ path: @autoclosure () -> String, positive: Bool = false) -> Duration? {
         guard let s = node.scalar else {
-            error(.expected("a duration (e.g. 30s, 5m, 1h30m)", found: Self.describe(node)), node, path())
+            error(.expected(.duration, found: Self.describe(node)), node, path())
             return nil
         }
         let d: Duration?
@@ -128,7 +128,7 @@ struct NodeReader {
             }
             d = ValueSyntax.duration(t)
         default:
-            error(.expected("a duration (e.g. 30s, 5m, 1h30m)", found: Self.describe(node)), node, path())
+            error(.expected(.duration, found: Self.describe(node)), node, path())
             return nil
         }
         guard let d else {
@@ -157,7 +157,7 @@ struct NodeReader {
             if let text = node.scalar?.text, !text.isEmpty, node.scalar?.resolved != .null {
                 error(.oneItemList(text), node, path())
             } else {
-                error(.expected("a list of strings", found: Self.describe(node)), node, path())
+                error(.expected(.stringList, found: Self.describe(node)), node, path())
             }
             return nil
         }
@@ -180,7 +180,7 @@ struct NodeReader {
     /// A mapping of names to string values (environment, headers).
     mutating func stringMap(_ node: Node, _ path: @autoclosure () -> String) -> OrderedPairs? {
         guard let pairs = node.pairs else {
-            error(.expected("a mapping of names to strings", found: Self.describe(node)), node, path())
+            error(.expected(.environmentMapping, found: Self.describe(node)), node, path())
             return nil
         }
         var out: OrderedPairs = []
@@ -190,7 +190,7 @@ struct NodeReader {
                 continue
             }
             guard let s = pair.value.scalar, s.resolved != .null else {
-                error(.expected("a string (quote it: \"\")", found: Self.describe(pair.value)), pair.value, Self.join(path(), key))
+                error(.expected(.stringQuoteEmpty, found: Self.describe(pair.value)), pair.value, Self.join(path(), key))
                 continue
             }
             out.append((key: key, value: s.text))

@@ -1,7 +1,7 @@
 import JobrunYAML
 
 /// Checks that span tasks: unique names, `after` references and cycles, and the warnings
-/// of SPEC §8 about files that are legal but surely not meant.
+/// of the README's "What `--validate` checks" about files that are legal but surely not meant.
 struct Semantics {
     let sources: [TaskSource]
     /// The tasks that read without errors; `TaskSource.task` points into it.

@@ -15,7 +15,7 @@ struct TaskFields {
     var workingDirectory: Located<String>?
     var shell: Located<String>?
 
-    /// Keys `defaults:` accepts (SPEC §2).
+    /// Keys `defaults:` accepts (README, "Top level").
     static let keys: [Key] = [
         .timeout, .killGrace, .retries, .retryDelay, .backoff, .maxRetryDelay,
         .priority, .overlap, .env, .workingDir, .shell,

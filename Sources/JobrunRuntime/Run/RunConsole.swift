@@ -18,7 +18,7 @@ public final class RunConsole: OutputSink, Sendable {
     private let live: Bool
     /// Masks the file's secrets in job output and in jobrun's own messages.
     private let mask: SecretMask
-    private let lock = Locked(Counts())
+    private let counts = Locked(Counts())
 
     /// What the status line shows.
     private struct Counts {
@@ -30,7 +30,7 @@ public final class RunConsole: OutputSink, Sendable {
     /// The last attempt's error of each run, for the annotation of a run that fails.
     private let lastErrors = Locked<[Int: [Int: String]]>([:])
     /// GitHub Actions: attempts running, and the task whose output is in an open `::group::`.
-    private let groups = Locked<(running: Int, open: String?)>((0, nil))
+    private let githubGroups = Locked<(running: Int, open: String?)>((0, nil))
 
     /// Creates a console writing to `fd` (1 for stdout, 2 when the report goes to stdout);
     /// with `github`, a run that finally fails also prints an `::error` annotation.
@@ -79,7 +79,7 @@ public final class RunConsole: OutputSink, Sendable {
         case .text where github:
             // A job's output goes in a collapsible group while it is the only job running;
             // once another job's output would interleave, lines carry the task name instead.
-            let (opening, grouped) = groups.withLock { g -> (String?, Bool) in
+            let (opening, grouped) = githubGroups.withLock { g -> (String?, Bool) in
                 if g.open == task { return (nil, true) }
                 var prefix: String?
                 if g.open != nil {
@@ -162,10 +162,10 @@ public final class RunConsole: OutputSink, Sendable {
     private func annotate(_ event: SchedulerEvent) {
         switch event {
         case .started:
-            groups.withLock { $0.running += 1 }
+            githubGroups.withLock { $0.running += 1 }
         case .attemptFinished(let t, let run, let a):
             lastErrors.withLock { $0[t, default: [:]][run] = a.error }
-            let close = groups.withLock { g -> Bool in
+            let close = githubGroups.withLock { g -> Bool in
                 g.running -= 1
                 guard g.open == names[t] else { return false }
                 g.open = nil
@@ -232,7 +232,7 @@ public final class RunConsole: OutputSink, Sendable {
     }
 
     private func write(_ line: String) {
-        lock.withLock { counts in
+        counts.withLock { counts in
             // The status line is cleared, the line written whole, and the status drawn again,
             // in one write: output lines are never torn by it.
             var text = live && counts.shown ? "\r\u{1B}[K" : ""
@@ -252,7 +252,7 @@ public final class RunConsole: OutputSink, Sendable {
     }
 
     private func count(_ event: SchedulerEvent) {
-        let changed = lock.withLock { c -> Bool in
+        let changed = counts.withLock { c -> Bool in
             switch event {
             case .queued: c.queued += 1
             case .started:
@@ -272,7 +272,7 @@ public final class RunConsole: OutputSink, Sendable {
     }
 
     private func redraw() {
-        lock.withLock { c in
+        counts.withLock { c in
             guard !c.ended else { return }
             _ = FileDescriptorWrite.all(fd, Array(("\r\u{1B}[K" + statusText(c)).utf8))
             c.shown = true
@@ -282,7 +282,7 @@ public final class RunConsole: OutputSink, Sendable {
     /// Removes the status line (before the summary, at the end).
     public func clearStatus() {
         guard live else { return }
-        lock.withLock { c in
+        counts.withLock { c in
             if c.shown { _ = FileDescriptorWrite.all(fd, Array("\r\u{1B}[K".utf8)) }
             c.shown = false
             c.ended = true
