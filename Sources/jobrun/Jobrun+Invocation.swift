@@ -19,26 +19,27 @@ extension Jobrun {
     }
 
     /// The tasks `--only` and `--tag` pick, with everything they wait for; nil for all.
-    func selection(_ jobs: JobFile) throws -> Set<Int>? {
+    func selection(_ jobs: JobFile) throws -> Set<TaskIndex>? {
         guard !only.isEmpty || !tag.isEmpty else { return nil }
         let names = jobs.tasks.map(\.name)
-        var picked = Set<Int>()
+        func index(of name: String) -> TaskIndex? { names.firstIndex(of: name).map { TaskIndex($0) } }
+        var picked = Set<TaskIndex>()
         for name in only {
-            guard let i = names.firstIndex(of: name) else {
+            guard let i = index(of: name) else {
                 let close = Suggestion.closest(to: name, in: names)
                 throw ValidationError("--only \(name): no task has that name\(close.map { "; did you mean \"\($0)\"?" } ?? "")")
             }
             picked.insert(i)
         }
         for tag in tag {
-            let tagged = jobs.tasks.indices.filter { jobs.tasks[$0].tags.contains(tag) }
+            let tagged = jobs.tasks.filter { $0.tags.contains(tag) }.map(\.index)
             guard !tagged.isEmpty else { throw ValidationError("--tag \(tag): no task has that tag") }
             picked.formUnion(tagged)
         }
         var queue = Array(picked)
         while let i = queue.popLast() {
             for dep in jobs.tasks[i].after {
-                if let d = names.firstIndex(of: dep), picked.insert(d).inserted { queue.append(d) }
+                if let d = index(of: dep), picked.insert(d).inserted { queue.append(d) }
             }
         }
         return picked

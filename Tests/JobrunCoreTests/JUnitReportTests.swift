@@ -20,7 +20,7 @@ private func attempt(_ n: Int, _ status: AttemptStatus, from: Int64, to: Int64, 
 /// A finished run; its times come from its attempts, as the scheduler's do.
 private func run(_ task: Int, _ n: Int, _ status: RunStatus, _ attempts: [AttemptRecord] = [],
                  reason: String? = nil) -> RunRecord {
-    var r = RunRecord(task: task, run: n, dueAt: at(0))
+    var r = RunRecord(task: TaskIndex(task), run: RunNumber(n), dueAt: at(0))
     r.status = status
     r.attempts = attempts
     r.reason = reason

@@ -4,7 +4,7 @@ import Testing
 /// A discrete-event simulation of a run: a manual clock that jumps to the next thing that
 /// happens, and a fake executor whose attempts take a scripted time and end as scripted.
 private struct Simulation {
-    struct Running { var finishAt: Instant; var order: Int; var run: Int; var request: AttemptRequest; var startedAt: Instant }
+    struct Running { var finishAt: Instant; var order: Int; var run: RunIndex; var request: AttemptRequest; var startedAt: Instant }
 
     var core: SchedulerCore
     var now: Instant
@@ -31,7 +31,7 @@ private struct Simulation {
             let (seconds, _) = behaviour(s.request)
             running.append(Running(finishAt: now + .milliseconds(Int64(seconds * 1000)), order: order, run: s.run,
                                    request: s.request, startedAt: now))
-            started.append((s.request.task.name, s.request.run, s.request.attempt, Double((now - start).milliseconds) / 1000))
+            started.append((s.request.task.name, s.request.run.value, s.request.attempt, Double((now - start).milliseconds) / 1000))
         }
     }
 
@@ -306,7 +306,7 @@ private struct Simulation {
               - {name: a, command: x, repeat: 3s, count: 5, retries: 2, retry_delay: 1s}
               - {name: b, command: x, repeat: 2s, count: 6, overlap: queue}
               - {name: c, command: x, after: [a]}
-            """, behaviour: { r in (2.5, r.attempt == 1 && r.run % 2 == 0 ? .failed : .succeeded) })
+            """, behaviour: { r in (2.5, r.attempt == 1 && r.run.value % 2 == 0 ? .failed : .succeeded) })
         let records = sim.run()
         #expect(records.allSatisfy { $0.status.isFinal })
         #expect(RunStatus.queued.canMove(to: .running))

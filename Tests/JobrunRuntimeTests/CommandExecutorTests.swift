@@ -5,7 +5,7 @@ import Testing
 @testable import JobrunRuntime
 
 private struct Discard: OutputSink {
-    func line(task: String, run: Int, attempt: Int, stream: StreamKind, text: String) {}
+    func line(task: String, run: RunNumber, attempt: Int, stream: StreamKind, text: String) {}
     func warning(_ text: String) {}
 }
 

@@ -5,7 +5,7 @@ public struct TaskSpec: Sendable {
     /// Unique name.
     public var name: String
     /// 0-based position in the file; the last tie-breaker of the run queue.
-    public var index: Int
+    public var index: TaskIndex
     /// Where the task's mapping begins.
     public var location: SourceLocation
     /// Which executor runs it.

@@ -31,7 +31,7 @@ public struct JUnitReport: Sendable {
 
     /// The `<testcase>` element of one run, as lines.
     private func testCase(_ run: RunRecord) -> [String] {
-        let task = report.tasks.indices.contains(run.task) ? report.tasks[run.task].name : "task \(run.task + 1)"
+        let task = report.tasks.indices.contains(run.task.position) ? report.tasks[run.task].name : "task \(run.task.position + 1)"
         let open = "    <testcase classname=\"\(Self.attribute(task))\" name=\"\(Self.attribute("\(task) run \(run.run)"))\""
             + " time=\"\(Self.seconds(run.startedAt, run.finishedAt))\""
         var body: [String] = []

@@ -74,9 +74,9 @@ public struct Report: Sendable {
             guard let from, let to else { return "null" }
             return String((to - from).milliseconds)
         }
-        var byTask = [[RunRecord]](repeating: [], count: tasks.count)
+        var byTask = ByTask<[RunRecord]>(repeating: [], count: tasks.count)
         for r in records { byTask[r.task].append(r) }
-        let taskJSON = tasks.indices.map { i -> String in
+        let taskJSON = tasks.taskIndices.map { i -> String in
             let task = tasks[i]
             let runs = byTask[i].sorted { $0.run < $1.run }.map { r -> String in
                 let attempts = r.attempts.map { a -> String in
@@ -99,7 +99,7 @@ public struct Report: Sendable {
                     return Self.object(fields, indent: 12)
                 }
                 var fields: [(String, String)] = [
-                    ("run", String(r.run)), ("status", JSONText.string(r.status.rawValue)),
+                    ("run", r.run.description), ("status", JSONText.string(r.status.rawValue)),
                     ("due_at", time(r.dueAt)), ("started_at", time(r.startedAt)), ("finished_at", time(r.finishedAt)),
                     ("queue_ms", ms(r.dueAt, r.startedAt)), ("duration_ms", ms(r.startedAt, r.finishedAt)),
                 ]

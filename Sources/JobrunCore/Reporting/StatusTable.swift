@@ -1,7 +1,7 @@
 /// One task's state in a running jobrun.
 public struct TaskStatus: Sendable, Equatable {
     /// The task's position in the file.
-    public var task: Int
+    public var task: TaskIndex
     /// The last run that ended succeeded, failed or timed out.
     public var lastRun: RunRecord?
     /// Runs of the task running now.
@@ -13,7 +13,7 @@ public struct TaskStatus: Sendable, Equatable {
     public var recentFailed = 0
 
     /// A task with nothing recorded yet.
-    public init(task: Int) { self.task = task }
+    public init(task: TaskIndex) { self.task = task }
 }
 
 /// The status table (SIGUSR1): one row per task.
@@ -37,7 +37,7 @@ public struct StatusTable: Sendable {
                 "#\(r.run) \(r.status.rawValue.replacingOccurrences(of: "_", with: " "))"
                     + (r.finishedAt.map { " at \($0.rfc3339)" } ?? "")
             } ?? "–"
-            let name = names[row.task]
+            let name = names[row.task.position]
             table.append([
                 name.count > 40 ? String(name.prefix(39)) + "…" : name, last, String(row.running),
                 row.nextDueAt?.rfc3339 ?? "–",

@@ -1,9 +1,9 @@
 /// One due occurrence of a task and what became of it.
 public struct RunRecord: Sendable, Equatable {
     /// Position of the task in the file.
-    public var task: Int
+    public var task: TaskIndex
     /// 1-based number of the run within its task.
-    public var run: Int
+    public var run: RunNumber
     public var status: RunStatus
     public var dueAt: Instant
     public var startedAt: Instant?
@@ -13,7 +13,7 @@ public struct RunRecord: Sendable, Equatable {
     public var reason: String?
 
     /// Creates a record of a run that has just come due.
-    public init(task: Int, run: Int, dueAt: Instant) {
+    public init(task: TaskIndex, run: RunNumber, dueAt: Instant) {
         self.task = task
         self.run = run
         self.status = .scheduled

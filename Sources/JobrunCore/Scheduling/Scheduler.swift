@@ -5,7 +5,7 @@ public actor Scheduler<C: Clock> where C.Duration == Duration {
     private enum Event: Sendable {
         case wake
         case deadline
-        case attempt(run: Int, record: AttemptRecord)
+        case attempt(run: RunIndex, record: AttemptRecord)
         case shutdown
         case ignored
     }
@@ -23,7 +23,7 @@ public actor Scheduler<C: Clock> where C.Duration == Duration {
     /// The due instant for which handing ahead was tried and could not be done.
     private var notAhead: Instant?
     private let emit: @Sendable (SchedulerEvent) -> Void
-    private var announced: (task: Int, at: Instant)?
+    private var announced: (task: TaskIndex, at: Instant)?
 
     /// Creates a scheduler that starts now on `clock`, whose now is the wall-clock `wallOrigin`.
     /// `originAge`: see ``Timebase/init(clock:wallOrigin:originAge:)``.

@@ -39,8 +39,8 @@ extension SchedulerCore {
             case .newRun(let t):
                 tasks[t].pendingDue = false
                 tasks[t].runsMade += 1
-                let r = records.count
-                records.append(RunRecord(task: t, run: tasks[t].runsMade, dueAt: entry.at))
+                let r = records.nextIndex
+                records.append(RunRecord(task: t, run: RunNumber(tasks[t].runsMade), dueAt: entry.at))
                 finish(r, .cancelled, reason: cause.beforeDue)
             }
         }
@@ -50,7 +50,7 @@ extension SchedulerCore {
             tasks[t].finished = true
             waitingCount -= 1
             tasks[t].runsMade += 1
-            let r = records.count
+            let r = records.nextIndex
             records.append(RunRecord(task: t, run: 1, dueAt: now()))
             finish(r, .cancelled, reason: cause.whileWaiting)
         }

@@ -4,7 +4,7 @@ extension SchedulerCore {
     // MARK: Runs coming due
 
     /// Takes the task's next due time from its schedule and waits for it in the heap.
-    mutating func scheduleNextRun(of t: Int, notBefore: Instant) {
+    mutating func scheduleNextRun(of t: TaskIndex, notBefore: Instant) {
         guard accepting, !tasks[t].pendingDue, let nominal = tasks[t].due.next() else {
             checkFinished(t)
             return
@@ -37,11 +37,11 @@ extension SchedulerCore {
         }
     }
 
-    mutating func newRun(of t: Int, dueAt: Instant) {
+    mutating func newRun(of t: TaskIndex, dueAt: Instant) {
         tasks[t].runsMade += 1
         tasks[t].started = true
-        let r = records.count
-        records.append(RunRecord(task: t, run: tasks[t].runsMade, dueAt: dueAt))
+        let r = records.nextIndex
+        records.append(RunRecord(task: t, run: RunNumber(tasks[t].runsMade), dueAt: dueAt))
         let task = file.tasks[t]
         if task.overlap == .skip && (!tasks[t].active.isEmpty || tasks[t].queued > 0) {
             finish(r, .skipped, reason: "the previous run was still \(tasks[t].active.isEmpty ? "queued" : "running") (overlap: skip)")
@@ -51,7 +51,7 @@ extension SchedulerCore {
         enqueue(r, dueAt: dueAt)
     }
 
-    mutating func enqueue(_ r: Int, dueAt: Instant) {
+    mutating func enqueue(_ r: RunIndex, dueAt: Instant) {
         let t = records[r].task
         tasks[t].queued += 1
         emit(.queued(task: t, run: records[r].run, attempt: records[r].attempts.count + 1))
@@ -80,7 +80,7 @@ extension SchedulerCore {
 
     // MARK: Attempts ending
 
-    mutating func finishAttempt(run r: Int, record: AttemptRecord) {
+    mutating func finishAttempt(run r: RunIndex, record: AttemptRecord) {
         running -= 1
         records[r].attempts.append(record)
         let t = records[r].task
@@ -104,13 +104,13 @@ extension SchedulerCore {
         }
     }
 
-    mutating func move(_ r: Int, to status: RunStatus) {
+    mutating func move(_ r: RunIndex, to status: RunStatus) {
         assert(records[r].status.canMove(to: status), "\(records[r].status) → \(status)")
         records[r].status = status
     }
 
     /// Ends a run; frees its task for held runs, and checks whether the task is done.
-    mutating func finish(_ r: Int, _ status: RunStatus, reason: String? = nil) {
+    mutating func finish(_ r: RunIndex, _ status: RunStatus, reason: String? = nil) {
         let t = records[r].task
         move(r, to: status)
         records[r].reason = reason
@@ -130,7 +130,7 @@ extension SchedulerCore {
     }
 
     /// A task is finished when its schedule is exhausted and no run of it is left.
-    mutating func checkFinished(_ t: Int) {
+    mutating func checkFinished(_ t: TaskIndex) {
         let s = tasks[t]
         guard !s.finished, !s.waiting, !s.pendingDue, s.active.isEmpty, s.queued == 0, s.held.isEmpty else { return }
         if accepting && state == .running {
@@ -143,7 +143,7 @@ extension SchedulerCore {
     }
 
     /// Starts a task whose `after:` tasks have all finished, or skips it when one did not succeed.
-    mutating func release(_ t: Int) {
+    mutating func release(_ t: TaskIndex) {
         // Once draining, a task still waiting stays so, and is recorded cancelled.
         guard state == .running else { return }
         let deps = dependencies[t]
@@ -157,7 +157,7 @@ extension SchedulerCore {
         let at = Swift.max(tasks[t].due.next() ?? now(), now())
         tasks[t].runsMade += 1
         tasks[t].failed = true
-        let r = records.count
+        let r = records.nextIndex
         records.append(RunRecord(task: t, run: 1, dueAt: at))
         tasks[t].finished = true
         finish(r, .skipped, reason: "\"\(file.tasks[failed].name)\" did not succeed (after:)")

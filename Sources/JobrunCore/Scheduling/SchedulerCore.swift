@@ -10,12 +10,12 @@ public struct SchedulerCore: Sendable {
 
     /// An attempt the core wants started: run `run` (an index into ``records``).
     public struct Start: Sendable {
-        public let run: Int
+        public let run: RunIndex
         public let request: AttemptRequest
     }
 
     struct DueEntry: Comparable, Sendable {
-        enum Kind { case newRun(task: Int), retry(run: Int) }
+        enum Kind { case newRun(task: TaskIndex), retry(run: RunIndex) }
         var at: Instant
         var seq: Int
         var kind: Kind
@@ -28,9 +28,9 @@ public struct SchedulerCore: Sendable {
     struct ReadyEntry: Comparable, Sendable {
         var priority: Int
         var dueAt: Instant
-        var task: Int
+        var task: TaskIndex
         var seq: Int
-        var run: Int
+        var run: RunIndex
         static func < (a: ReadyEntry, b: ReadyEntry) -> Bool {
             (a.priority, a.dueAt, a.task, a.seq) < (b.priority, b.dueAt, b.task, b.seq)
         }
@@ -41,11 +41,11 @@ public struct SchedulerCore: Sendable {
         var due: DueTimes
         var runsMade = 0
         /// Runs running, or waiting out a retry delay.
-        var active: Set<Int> = []
+        var active: Set<RunIndex> = []
         /// Runs queued (in the ready heap or held back by `overlap: queue`).
         var queued = 0
         /// Runs held back by `overlap: queue` while an earlier run is active.
-        var held: [Int] = []
+        var held: [RunIndex] = []
         /// A new run is waiting in the due heap.
         var pendingDue = false
         /// Waiting for `after:` tasks to finish.
@@ -66,7 +66,7 @@ public struct SchedulerCore: Sendable {
     var state = State.running
     /// Every run so far, in the order they came due.
     public internal(set) var records: [RunRecord] = []
-    var tasks: [TaskState] = []
+    var tasks = ByTask<TaskState>([])
     var dueHeap = Heap<DueEntry>()
     var ready = Heap<ReadyEntry>()
     var seq = 0
@@ -74,8 +74,8 @@ public struct SchedulerCore: Sendable {
     var accepting = true
     var rng: SplitMix64
     /// `after:` as positions: what each task waits for, and who waits for it.
-    let dependencies: [[Int]]
-    let dependents: [[Int]]
+    let dependencies: ByTask<[TaskIndex]>
+    let dependents: ByTask<[TaskIndex]>
     /// Tasks still waiting for their `after:` tasks, and runs held back by `overlap: queue`.
     var waitingCount = 0
     var heldCount = 0
@@ -87,15 +87,15 @@ public struct SchedulerCore: Sendable {
         self.emit = emit
         self.clockNow = start
         rng = SplitMix64(seed: setup.jitterSeed ?? UInt64.random(in: .min ... .max))
-        var index: [String: Int] = [:]
-        for (i, t) in file.tasks.enumerated() where index[t.name] == nil { index[t.name] = i }
-        dependencies = file.tasks.map { $0.after.compactMap { index[$0] } }
-        var dependents = [[Int]](repeating: [], count: file.tasks.count)
-        for (i, deps) in dependencies.enumerated() { for d in deps { dependents[d].append(i) } }
+        var index: [String: TaskIndex] = [:]
+        for t in file.tasks where index[t.name] == nil { index[t.name] = t.index }
+        dependencies = ByTask(file.tasks.map { $0.after.compactMap { index[$0] } })
+        var dependents = ByTask<[TaskIndex]>(repeating: [], count: file.tasks.count)
+        for t in dependencies.indices { for d in dependencies[t] { dependents[d].append(t) } }
         self.dependents = dependents
-        tasks = file.tasks.map { t in
+        tasks = ByTask(file.tasks.map { t in
             TaskState(due: DueTimes(t, zone: file.zone, start: start), waiting: !t.after.isEmpty)
-        }
+        })
         for i in tasks.indices {
             if !selected(i) {
                 tasks[i].finished = true
@@ -112,7 +112,7 @@ public struct SchedulerCore: Sendable {
     public var nextWake: Instant? { state == .running ? dueHeap.min?.at : nil }
 
     /// The task of the earliest due run or retry, and when.
-    public var nextDue: (task: Int, at: Instant)? {
+    public var nextDue: (task: TaskIndex, at: Instant)? {
         guard state == .running, let entry = dueHeap.min else { return nil }
         switch entry.kind {
         case .newRun(let t): return (t, entry.at)
@@ -150,7 +150,7 @@ public struct SchedulerCore: Sendable {
         var window = dueHeap, entries: [DueEntry] = []
         while let top = window.min, top.at <= horizon { entries.append(window.removeMin()) }
         guard !entries.isEmpty, running + entries.count <= setup.workers else { return [] }
-        var seen = Set<Int>()
+        var seen = Set<TaskIndex>()
         for entry in entries {
             guard case .newRun(let t) = entry.kind, seen.insert(t).inserted, entry.at > clockNow,
                   tasks[t].active.isEmpty, tasks[t].queued == 0, file.tasks[t].type != .http,
@@ -180,7 +180,7 @@ public struct SchedulerCore: Sendable {
     }
 
     /// Records an attempt's end; returns the attempts that can start now.
-    public mutating func attemptFinished(_ run: Int, record: AttemptRecord, at now: Instant) -> [Start] {
+    public mutating func attemptFinished(_ run: RunIndex, record: AttemptRecord, at now: Instant) -> [Start] {
         // An attempt handed ahead that failed before its process started (no such program)
         // ends on its due instant, which may not have come yet: what follows from it (a
         // retry's delay) counts from there.
@@ -212,7 +212,7 @@ public struct SchedulerCore: Sendable {
         return seq
     }
 
-    func selected(_ i: Int) -> Bool {
+    func selected(_ i: TaskIndex) -> Bool {
         file.tasks[i].enabled && (setup.selected?.contains(i) ?? true)
     }
 
@@ -223,16 +223,16 @@ public struct SchedulerCore: Sendable {
     /// Each task's state now, for the status table (SIGUSR1): its last finished run, runs
     /// running, its next due instant, and how its last ten finished runs ended.
     public func status() -> [TaskStatus] {
-        var rows = file.tasks.indices.map { TaskStatus(task: $0) }
+        var rows = ByTask(file.tasks.taskIndices.map { TaskStatus(task: $0) })
         for entry in dueHeap.unordered {
-            let t: Int
+            let t: TaskIndex
             switch entry.kind {
             case .newRun(let task): t = task
             case .retry(let r): t = records[r].task
             }
             if rows[t].nextDueAt.map({ entry.at < $0 }) ?? true { rows[t].nextDueAt = entry.at }
         }
-        var recentSeen = [Int](repeating: 0, count: rows.count)
+        var recentSeen = ByTask(repeating: 0, count: file.tasks.count)
         for record in records.reversed() {
             let t = record.task
             if record.status == .running { rows[t].running += 1 }
@@ -242,7 +242,7 @@ public struct SchedulerCore: Sendable {
             recentSeen[t] += 1
             if record.status == .succeeded { rows[t].recentSucceeded += 1 } else { rows[t].recentFailed += 1 }
         }
-        return rows
+        return rows.values
     }
 
 }

@@ -4,14 +4,14 @@ public struct SchedulerSetup: Sendable {
     /// Worker pool size.
     public var workers: Int
     /// Positions of the tasks to run (`--only`/`--tag` with their `after:` dependencies); nil for all.
-    public var selected: Set<Int>?
+    public var selected: Set<TaskIndex>?
     /// Stop scheduling new runs this long after start (`--for`).
     public var runFor: Duration?
     /// Seed for jitter; nil draws one from the system.
     public var jitterSeed: UInt64?
 
     /// Creates a setup.
-    public init(workers: Int, selected: Set<Int>? = nil, runFor: Duration? = nil, jitterSeed: UInt64? = nil) {
+    public init(workers: Int, selected: Set<TaskIndex>? = nil, runFor: Duration? = nil, jitterSeed: UInt64? = nil) {
         self.workers = workers
         self.selected = selected
         self.runFor = runFor

@@ -110,7 +110,7 @@ extension FilePass {
             backoff: fields.backoff?.value ?? .exponential,
             maxDelay: fields.maxRetryDelay?.value ?? .seconds(300))
         var task = TaskSpec(
-            name: name, index: i, location: node.location, type: type, command: command,
+            name: name, index: TaskIndex(i), location: node.location, type: type, command: command,
             shell: fields.shell?.value ?? "/bin/sh", output: output,
             schedule: schedule, repeatInterval: repeatInterval,
             count: count ?? (repeatInterval == nil && !schedule.repeats ? 1 : nil),

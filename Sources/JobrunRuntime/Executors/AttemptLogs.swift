@@ -36,7 +36,7 @@ public struct AttemptLogs: Sendable {
     /// A file name for an attempt's stream: the task name with letters, digits, `.`, `-` and
     /// `_` kept and anything else `_`, never starting with a dot, and a hash of the full name
     /// so that names stay distinct.
-    public static func fileName(task: String, run: Int, attempt: Int, stream: StreamKind) -> String {
+    public static func fileName(task: String, run: RunNumber, attempt: Int, stream: StreamKind) -> String {
         var safe = String(task.unicodeScalars.prefix(80).map { c -> Character in
             c.isASCII && (c.properties.isAlphabetic || ("0"..."9").contains(c) || c == "-" || c == "_" || c == ".") ? Character(c) : "_"
         })
@@ -46,7 +46,7 @@ public struct AttemptLogs: Sendable {
         return "\(safe)-\(String(hash, radix: 16)).run\(run).attempt\(attempt).\(stream.rawValue).log"
     }
 
-    func open(task: String, run: Int, attempt: Int) -> Result<AttemptLog, JobrunError> {
+    func open(task: String, run: RunNumber, attempt: Int) -> Result<AttemptLog, JobrunError> {
         var files: [LogFile] = []
         for stream in [StreamKind.stdout, .stderr] {
             let name = Self.fileName(task: task, run: run, attempt: attempt, stream: stream)

@@ -23,7 +23,7 @@ final class AttemptStreams: Sendable {
     }
 
     private let task: String
-    private let run: Int
+    private let run: RunNumber
     private let attempt: Int
     private let sink: any OutputSink
     private let log: AttemptLog?
@@ -31,7 +31,7 @@ final class AttemptStreams: Sendable {
     private let mask: SecretMask
     private let state = Locked(State())
 
-    init(task: String, run: Int, attempt: Int, sink: any OutputSink, log: AttemptLog?, destination: StagedFile?,
+    init(task: String, run: RunNumber, attempt: Int, sink: any OutputSink, log: AttemptLog?, destination: StagedFile?,
          mask: SecretMask = .none) {
         self.mask = mask
         self.task = task

@@ -12,7 +12,7 @@ public final class RunConsole: OutputSink, Sendable {
     private let fd: Int32
     private let format: Format
     private let quiet: Bool
-    private let names: [String]
+    private let names: ByTask<String>
     private let github: Bool
     private let color: Bool
     private let live: Bool
@@ -23,12 +23,12 @@ public final class RunConsole: OutputSink, Sendable {
     /// What the status line shows.
     private struct Counts {
         var queued = 0, running = 0, done = 0, failed = 0
-        var next: (task: Int, at: Instant)?
+        var next: (task: TaskIndex, at: Instant)?
         var shown = false
         var ended = false
     }
     /// The last attempt's error of each run, for the annotation of a run that fails.
-    private let lastErrors = Locked<[Int: [Int: String]]>([:])
+    private let lastErrors = Locked<[TaskIndex: [RunNumber: String]]>([:])
     /// GitHub Actions: attempts running, and the task whose output is in an open `::group::`.
     private let githubGroups = Locked<(running: Int, open: String?)>((0, nil))
 
@@ -40,7 +40,7 @@ public final class RunConsole: OutputSink, Sendable {
         self.fd = fd
         self.format = format
         self.quiet = quiet
-        self.names = taskNames
+        self.names = ByTask(taskNames)
         self.github = github
         self.color = color && format == .text
         // The live status line is for people at a terminal, like colour.
@@ -61,7 +61,7 @@ public final class RunConsole: OutputSink, Sendable {
         color ? "\u{1B}[\(code)m\(text)\u{1B}[0m" : text
     }
 
-    private func name(_ t: Int) -> String { paint(names[t], "1") }
+    private func name(_ t: TaskIndex) -> String { paint(names[t], "1") }
 
     private func word(_ status: String) -> String {
         let words = status.replacingOccurrences(of: "_", with: " ")
@@ -72,7 +72,7 @@ public final class RunConsole: OutputSink, Sendable {
         }
     }
 
-    public func line(task: String, run: Int, attempt: Int, stream: StreamKind, text: String) {
+    public func line(task: String, run: RunNumber, attempt: Int, stream: StreamKind, text: String) {
         guard !quiet else { return }
         let text = mask(text)
         switch format {
@@ -97,7 +97,7 @@ public final class RunConsole: OutputSink, Sendable {
         case .json:
             write(JSONText.object([
                 "time": JSONText.string(Self.now().rfc3339), "event": JSONText.string("output"),
-                "task": JSONText.string(task), "run": String(run), "attempt": String(attempt),
+                "task": JSONText.string(task), "run": run.description, "attempt": String(attempt),
                 "stream": JSONText.string(stream.rawValue), "line": JSONText.string(text),
             ]))
         }
@@ -209,24 +209,24 @@ public final class RunConsole: OutputSink, Sendable {
         switch event {
         case .queued(let task, let run, let attempt):
             return JSONText.object(["time": t, "event": "\"queued\"", "task": JSONText.string(names[task]),
-                                    "run": String(run), "attempt": String(attempt)])
+                                    "run": run.description, "attempt": String(attempt)])
         case .started(let task, let run, let attempt, _):
             return JSONText.object(["time": t, "event": "\"started\"", "task": JSONText.string(names[task]),
-                                    "run": String(run), "attempt": String(attempt)])
+                                    "run": run.description, "attempt": String(attempt)])
         case .attemptFinished(let task, let run, let a):
             return JSONText.object(["time": t, "event": "\"attempt_finished\"", "task": JSONText.string(names[task]),
-                                    "run": String(run), "attempt": String(a.attempt), "status": JSONText.string(a.status.rawValue),
+                                    "run": run.description, "attempt": String(a.attempt), "status": JSONText.string(a.status.rawValue),
                                     "exit_code": a.exitCode.map(String.init) ?? "null", "signal": a.signal.map(String.init) ?? "null",
                                     "error": a.error.map(JSONText.string) ?? "null"])
         case .retrying(let task, let run, let attempt, let delay):
             return JSONText.object(["time": t, "event": "\"retrying\"", "task": JSONText.string(names[task]),
-                                    "run": String(run), "attempt": String(attempt), "delay_ms": String(delay.milliseconds)])
+                                    "run": run.description, "attempt": String(attempt), "delay_ms": String(delay.milliseconds)])
         case .nextDue(let task, let at):
             return JSONText.object(["time": t, "event": "\"next_due\"", "task": task.map { JSONText.string(names[$0]) } ?? "null",
                                     "at": at.map { JSONText.string($0.rfc3339) } ?? "null"])
         case .finished(let task, let run, let status, let reason, _):
             return JSONText.object(["time": t, "event": "\"finished\"", "task": JSONText.string(names[task]),
-                                    "run": String(run), "status": JSONText.string(status.rawValue),
+                                    "run": run.description, "status": JSONText.string(status.rawValue),
                                     "reason": reason.map(JSONText.string) ?? "null"])
         }
     }
