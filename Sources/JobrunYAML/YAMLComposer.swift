@@ -45,7 +45,6 @@ private struct Composition {
     private var stack: [Frame] = []
     private var depth = 0
     private var anchors: [String: Node] = [:]
-    private var writtenNodes = 0
     private var aliasExpansion = 0
     private var documents = 0
 
@@ -197,7 +196,7 @@ private struct Composition {
             default: .other
             }
             let node = Node(.scalar(Scalar(Self.string(s.value, s.length), style: style, tag: tag)), at: at)
-            return add(node, anchor: Self.string(s.anchor), written: true)
+            return add(node, anchor: Self.string(s.anchor))
         case YAML_ALIAS_EVENT:
             let name = Self.string(event.data.alias.anchor) ?? ""
             guard let target = anchors[name] else {
@@ -213,7 +212,7 @@ private struct Composition {
                     at: at))
                 return true
             }
-            return add(target, anchor: nil, written: false)
+            return add(target, anchor: nil)
         case YAML_SEQUENCE_START_EVENT, YAML_MAPPING_START_EVENT:
             if depth >= limits.maxDepth {
                 problems.append(YAMLProblem(
@@ -230,11 +229,11 @@ private struct Composition {
         case YAML_SEQUENCE_END_EVENT:
             depth -= 1
             let items = Array(stack[depth].items[...])
-            return add(Node(.sequence(items), at: stack[depth].location), anchor: stack[depth].anchor, written: true)
+            return add(Node(.sequence(items), at: stack[depth].location), anchor: stack[depth].anchor)
         case YAML_MAPPING_END_EVENT:
             let pairs = merged(stack[depth - 1])
             depth -= 1
-            return add(Node(.mapping(pairs), at: stack[depth].location), anchor: stack[depth].anchor, written: true)
+            return add(Node(.mapping(pairs), at: stack[depth].location), anchor: stack[depth].anchor)
         default:
             break
         }
@@ -242,8 +241,7 @@ private struct Composition {
     }
 
     /// Adds a finished node to its parent (or makes it the root).
-    private mutating func add(_ node: Node, anchor: String?, written: Bool) -> Bool {
-        if written { writtenNodes += 1 }
+    private mutating func add(_ node: Node, anchor: String?) -> Bool {
         if let anchor { anchors[anchor] = node }
         guard depth > 0 else {
             root = node

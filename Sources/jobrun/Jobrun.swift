@@ -134,15 +134,12 @@ struct Jobrun: AsyncParsableCommand {
                 guard let t = ValueSyntax.timestamp(from) else {
                     throw ValidationError("--from \(from) is not a timestamp (e.g. 2026-12-01T02:00:00Z)")
                 }
-                switch t {
-                case .instant(let i): start = i
-                case .local(let c, let ms): start = Instant(milliseconds: jobs.zone.instant(local: c.localSeconds) * 1000 + Int64(ms))
-                }
+                start = t.instant(in: jobs.zone)
                 guard PlanListing.writable(start, zone: jobs.zone) != nil else {
                     throw ValidationError("--from \(from) is outside the years 0000 to 9999 in UTC or in \(jobs.zone.identifier)")
                 }
             } else {
-                start = Instant(milliseconds: Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)))
+                start = Instant.now()
             }
             let plan = PlanListing(jobs, start: start, limit: count ?? 5)
             console.out(format == .json ? plan.json(file: file) : plan.text(file: file))

@@ -37,11 +37,13 @@ private struct Discard: OutputSink {
 
 /// Output tails keep no piece of a secret, wherever the 4 KiB cut falls.
 @Suite struct AttemptStreamsMaskTests {
-    @Test func aSecretAcrossTheCutOfATailLeavesNoPiece() {
+    @Test func aSecretAcrossTheCutOfATailLeavesNoPiece() throws {
         let secret = "Zq7SECRETvalue-42"
+        let task = try #require(JobFileValidator().validate(Array("tasks: [{name: t, command: x}]\n".utf8)).file?.tasks.first)
         let bytes = Array(secret.utf8)
         for pad in 4070...4110 {
-            let streams = AttemptStreams(task: "t", run: 1, attempt: 1, sink: Discard(), log: nil, destination: nil, mask: SecretMask([secret]))
+            let streams = AttemptStreams(AttemptRequest(task: task, run: 1, attempt: 1), sink: Discard(), log: nil, destination: nil,
+                                         mask: SecretMask([secret]))
             // A long stream, so the tail is cut; the secret sits just before the last 4 KiB + pad.
             let text = [UInt8](repeating: UInt8(ascii: "a"), count: 20_000) + bytes + [UInt8](repeating: UInt8(ascii: "b"), count: pad)
             for chunk in stride(from: 0, to: text.count, by: 777) {

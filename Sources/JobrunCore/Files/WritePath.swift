@@ -254,10 +254,16 @@ public enum WritePath {
         return fd
     }
 
-    /// A name beside `path` that no other file has: the writer's pid and 64 random bits.
+    /// A name beside `path` that no other file has.
     static func temporaryPath(for path: String) -> String {
         let name = path.split(separator: "/").last.map(String.init) ?? path
-        return directory(of: path) + "/." + name + ".jobrun-\(getpid())-\(String(UInt64.random(in: 0 ... .max), radix: 16)).tmp"
+        return directory(of: path) + "/." + name + ".jobrun-\(uniqueSuffix()).tmp"
+    }
+
+    /// `PID-RANDOM`: the writer's pid and 64 random bits in hex, which no other jobrun's
+    /// file or directory name carries.
+    public static func uniqueSuffix() -> String {
+        "\(getpid())-\(String(UInt64.random(in: 0 ... .max), radix: 16))"
     }
 }
 

@@ -62,7 +62,7 @@ extension EmailMessage {
         let c = CivilDateTime(localSeconds: t.seconds)
         let days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
         let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
-        func two(_ v: Int) -> String { v < 10 ? "0\(v)" : "\(v)" }
+        let two = String.init(twoDigits:)
         return "\(days[c.weekday]), \(two(c.day)) \(months[c.month - 1]) \(c.year) \(two(c.hour)):\(two(c.minute)):\(two(c.second)) +0000"
     }
 }

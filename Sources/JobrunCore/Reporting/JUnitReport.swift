@@ -71,24 +71,19 @@ public struct JUnitReport: Sendable {
     /// Escapes markup characters and drops those XML 1.0 does not allow at all (control
     /// characters other than tab, line feed and carriage return; U+FFFE and U+FFFF).
     private static func escape(_ s: String, inAttribute: Bool) -> String {
-        var out = ""
-        out.reserveCapacity(s.utf8.count)
-        for u in s.unicodeScalars {
+        s.escaping { u in
             switch u {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&apos;"
-            case "\r": out += "&#13;"
-            case "\n" where inAttribute: out += "&#10;"
-            case "\t" where inAttribute: out += "&#9;"
-            case "\n", "\t": out.unicodeScalars.append(u)
-            default:
-                if u.value < 0x20 || u.value == 0xFFFE || u.value == 0xFFFF { continue }
-                out.unicodeScalars.append(u)
+            case "&": "&amp;"
+            case "<": "&lt;"
+            case ">": "&gt;"
+            case "\"": "&quot;"
+            case "'": "&apos;"
+            case "\r": "&#13;"
+            case "\n" where inAttribute: "&#10;"
+            case "\t" where inAttribute: "&#9;"
+            case "\n", "\t": nil
+            default: u.value < 0x20 || u.value == 0xFFFE || u.value == 0xFFFF ? "" : nil
             }
         }
-        return out
     }
 }

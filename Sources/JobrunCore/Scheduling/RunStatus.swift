@@ -1,5 +1,5 @@
 /// Where a run is in its lifecycle (README, "Running"). The legal moves are in ``canMove(to:)``.
-public enum RunStatus: String, Sendable, Codable, CaseIterable {
+public enum RunStatus: String, Sendable, CaseIterable {
     case scheduled, queued, running, retrying, succeeded, failed
     case timedOut = "timed_out"
     case skipped, cancelled
@@ -29,7 +29,7 @@ public enum RunStatus: String, Sendable, Codable, CaseIterable {
 }
 
 /// How one attempt ended.
-public enum AttemptStatus: String, Sendable, Codable {
+public enum AttemptStatus: String, Sendable {
     case succeeded, failed
     case timedOut = "timed_out"
     case cancelled

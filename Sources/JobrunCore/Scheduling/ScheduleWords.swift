@@ -48,7 +48,7 @@ enum ScheduleWords {
         return parts.joined(separator: ", ")
     }
 
-    private static func two(_ v: Int) -> String { v < 10 ? "0\(v)" : "\(v)" }
+    private static func two(_ v: Int) -> String { String(twoDigits: v) }
 
     /// Hours as clock ranges: [9, 10, …, 17] → "09:00–17:59".
     private static func hourRanges(_ hours: [Int]) -> String {

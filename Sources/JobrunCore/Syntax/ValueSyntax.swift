@@ -100,6 +100,15 @@ public enum ValueSyntax {
     public enum Timestamp: Sendable, Equatable {
         case instant(Instant)
         case local(CivilDateTime, milliseconds: Int)
+
+        /// The instant; a local time is read in `zone` (a skipped time as before the jump,
+        /// a repeated one as its first occurrence).
+        public func instant(in zone: Zone) -> Instant {
+            switch self {
+            case .instant(let i): i
+            case .local(let civil, let ms): Instant(milliseconds: zone.instant(local: civil.localSeconds) * 1000 + Int64(ms))
+            }
+        }
     }
 
     /// Parses RFC 3339 (`2026-12-01T02:00:00Z`, `…+01:00`, fractions) or a local

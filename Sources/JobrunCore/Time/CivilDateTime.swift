@@ -42,7 +42,7 @@ public struct CivilDateTime: Sendable, Hashable, Comparable, CustomStringConvert
     public static func < (a: CivilDateTime, b: CivilDateTime) -> Bool { a.localSeconds < b.localSeconds }
 
     public var description: String {
-        func two(_ v: Int) -> String { v < 10 ? "0\(v)" : "\(v)" }
+        let two = String.init(twoDigits:)
         let y = String(year)
         return "\(String(repeating: "0", count: max(0, 4 - y.count)))\(y)-\(two(month))-\(two(day)) \(two(hour)):\(two(minute)):\(two(second))"
     }

@@ -91,44 +91,36 @@ public struct CronSequence: Sequence, IteratorProtocol, Sendable {
     }
 
     private mutating func advanceHour() -> Bool {
-        var c = now
-        guard !has(cron.hours, c.hour) else { return false }
-        c.minute = 0
-        c.second = 0
-        set(c, resetFold: false)
-        while !has(cron.hours, now.hour) {
-            tick(3600)
-            if now.hour == 0 { break }
-        }
-        return true
+        advance(\.hour, allowed: cron.hours, unit: 3600, zeroing: [\.minute, \.second], jump: false)
     }
 
     private mutating func advanceMinute() -> Bool {
-        var c = now
-        guard !has(cron.minutes, c.minute) else { return false }
-        c.second = 0
-        set(c, resetFold: false)
-        if cron.minutes.nonzeroBitCount == 1 {
-            let target = cron.minutes.trailingZeroBitCount
-            tick(Int64((target - c.minute + 60) % 60) * 60)
-        }
-        while !has(cron.minutes, now.minute) {
-            tick(60)
-            if now.minute == 0 { break }
-        }
-        return true
+        advance(\.minute, allowed: cron.minutes, unit: 60, zeroing: [\.second], jump: true)
     }
 
     private mutating func advanceSecond() -> Bool {
-        let c = now
-        guard !has(cron.seconds, c.second) else { return false }
-        if cron.seconds.nonzeroBitCount == 1 {
-            let target = cron.seconds.trailingZeroBitCount
-            tick(Int64((target - c.second + 60) % 60))
+        advance(\.second, allowed: cron.seconds, unit: 1, zeroing: [], jump: true)
+    }
+
+    /// Moves on to the next value of one field (hour, minute or second) that the expression
+    /// allows, the smaller fields set to 0, or to where the field wraps to 0 (the larger
+    /// fields are checked again then). With `jump`, a field that allows one value gets there
+    /// in one step. Returns false when the field already matches.
+    private mutating func advance(_ field: KeyPath<CivilDateTime, Int>, allowed: UInt64, unit: Int64,
+                                  zeroing smaller: [WritableKeyPath<CivilDateTime, Int>], jump: Bool) -> Bool {
+        var c = now
+        guard !has(allowed, c[keyPath: field]) else { return false }
+        if !smaller.isEmpty {
+            for k in smaller { c[keyPath: k] = 0 }
+            set(c, resetFold: false)
         }
-        while !has(cron.seconds, now.second) {
-            tick(1)
-            if now.second == 0 { break }
+        if jump, allowed.nonzeroBitCount == 1 {
+            let target = allowed.trailingZeroBitCount
+            tick(Int64((target - c[keyPath: field] + 60) % 60) * unit)
+        }
+        while !has(allowed, now[keyPath: field]) {
+            tick(unit)
+            if now[keyPath: field] == 0 { break }
         }
         return true
     }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// A point in time as Unix milliseconds; what schedules and reports are computed in.
 public struct Instant: Sendable, Hashable, Comparable, CustomStringConvertible {
     /// Milliseconds since 1970-01-01T00:00:00Z.
@@ -8,6 +10,11 @@ public struct Instant: Sendable, Hashable, Comparable, CustomStringConvertible {
 
     /// Creates an instant from whole Unix seconds.
     public init(seconds: Int64) { self.milliseconds = seconds * 1000 }
+
+    /// The wall clock's instant now, rounded down to the millisecond.
+    public static func now() -> Instant {
+        Instant(milliseconds: Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)))
+    }
 
     /// Whole Unix seconds, rounded down.
     public var seconds: Int64 { milliseconds.floorDiv(1000) }

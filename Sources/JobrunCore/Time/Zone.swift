@@ -49,7 +49,7 @@ public struct Zone: Sendable, Hashable {
         let o = offset(atUnix: t)
         let sign = o < 0 ? "-" : "+"
         let h = abs(o) / 3600, m = abs(o) % 3600 / 60
-        return "\(CivilDateTime(localSeconds: t + Int64(o))) \(sign)\(h < 10 ? "0" : "")\(h):\(m < 10 ? "0" : "")\(m)"
+        return "\(CivilDateTime(localSeconds: t + Int64(o))) \(sign)\(String(twoDigits: h)):\(String(twoDigits: m))"
     }
 
     /// How a wall-clock time maps to instants in this zone.

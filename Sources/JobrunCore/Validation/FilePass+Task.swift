@@ -225,12 +225,8 @@ extension FilePass {
 
     /// The instant of a timestamp; local ones are read in the file's zone.
     private func instant(_ ts: ValueSyntax.Timestamp, text: String, _ at: SourceLocation, _ path: @autoclosure () -> String, source: inout TaskSource) -> Instant {
-        switch ts {
-        case .instant(let i): return i
-        case .local(let civil, let ms):
-            source.localTimes.append((path(), text, civil, at))
-            return Instant(milliseconds: zone.instant(local: civil.localSeconds) * 1000 + Int64(ms))
-        }
+        if case .local(let civil, _) = ts { source.localTimes.append((path(), text, civil, at)) }
+        return ts.instant(in: zone)
     }
 
     private mutating func readHTTP(_ node: Node, _ path: @autoclosure () -> String) -> HTTPRequest? {

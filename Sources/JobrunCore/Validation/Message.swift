@@ -6,21 +6,37 @@ public struct Message: Sendable, Hashable {
     init(_ text: String) { self.text = text }
 
     private static func quoted(_ s: String) -> String {
-        var out = "\""
-        for ch in s.unicodeScalars.prefix(80) {
+        let body = String(String.UnicodeScalarView(s.unicodeScalars.prefix(80))).escaping { ch in
             switch ch {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\t": out += "\\t"
-            default: out += ch.value < 0x20 || ch.value == 0x7f ? "\\u{\(String(ch.value, radix: 16))}" : String(ch)
+            case "\"": "\\\""
+            case "\\": "\\\\"
+            case "\n": "\\n"
+            case "\t": "\\t"
+            default: ch.value < 0x20 || ch.value == 0x7f ? "\\u{\(String(ch.value, radix: 16))}" : nil
             }
         }
-        return out + (s.unicodeScalars.count > 80 ? "…\"" : "\"")
+        return "\"" + body + (s.unicodeScalars.count > 80 ? "…\"" : "\"")
     }
 
     private static func suggestion(_ s: String?) -> String {
         s.map { "; did you mean \"\($0)\"?" } ?? ""
+    }
+
+    /// What a value was meant to be, with examples, for ``isNot(_:_:suggestion:)``.
+    enum Notion: String {
+        case wholeNumber = "a whole number"
+        case duration = "a duration (examples: 250ms, 30s, 5m, 1h30m, 2d, or 300 for seconds)"
+        case timestamp = "a timestamp (examples: 2026-12-01T02:00:00Z, 2026-12-01T02:00:00+01:00, or 2026-12-01T02:00:00 in `timezone`)"
+        case schedule = "a schedule (examples: now, +10s, 2026-12-01T02:00:00Z, \"*/15 * * * *\", @daily, @every 5m)"
+        case zone = "an IANA time zone (examples: UTC, Europe/Berlin, America/New_York)"
+        case url = "an http:// or https:// URL with a host (e.g. https://example.com/hook)"
+        case status = "an HTTP status or range (examples: 200, 204, \"200-299\")"
+        case address = "an email address (e.g. ops@example.com or \"Ops <ops@example.com>\")"
+    }
+
+    /// `"text" is not <notion>`, and a suggestion when there is one.
+    private static func isNot(_ text: String, _ notion: Notion, suggestion: String? = nil) -> Message {
+        Message("\(quoted(text)) is not \(notion.rawValue)\(Self.suggestion(suggestion))")
     }
 
     // MARK: YAML and file
@@ -76,7 +92,7 @@ public struct Message: Sendable, Hashable {
     }
 
     static func expected(_ what: Shape, found: String) -> Message { Message("expected \(what.text), found \(found)") }
-    static func notInteger(_ text: String) -> Message { Message("\(quoted(text)) is not a whole number") }
+    static func notInteger(_ text: String) -> Message { isNot(text, .wholeNumber) }
     static func outOfRange(_ value: Int, _ range: ClosedRange<Int>) -> Message {
         Message("\(value) is out of range; use \(range.lowerBound)–\(range.upperBound)")
     }
@@ -84,20 +100,14 @@ public struct Message: Sendable, Hashable {
     static func badEnum(_ text: String, allowed: [String], suggestion: String?) -> Message {
         Message("\(quoted(text)) is not one of \(allowed.joined(separator: ", "))\(Self.suggestion(suggestion))")
     }
-    static func badDuration(_ text: String) -> Message {
-        Message("\(quoted(text)) is not a duration (examples: 250ms, 30s, 5m, 1h30m, 2d, or 300 for seconds)")
-    }
+    static func badDuration(_ text: String) -> Message { isNot(text, .duration) }
     static let negativeDuration = Message("a duration cannot be negative (examples: 30s, 5m, 1h30m)")
     static func mustBePositive(_ text: String) -> Message { Message("\(quoted(text)) must be longer than 0") }
-    static func badTimestamp(_ text: String) -> Message {
-        Message("\(quoted(text)) is not a timestamp (examples: 2026-12-01T02:00:00Z, 2026-12-01T02:00:00+01:00, or 2026-12-01T02:00:00 in `timezone`)")
-    }
+    static func badTimestamp(_ text: String) -> Message { isNot(text, .timestamp) }
     static func badUntil(_ text: String) -> Message {
         Message("\(quoted(text)) is neither a timestamp nor an offset (examples: 2026-12-01T02:00:00Z, +10m)")
     }
-    static func badSchedule(_ text: String) -> Message {
-        Message("\(quoted(text)) is not a schedule (examples: now, +10s, 2026-12-01T02:00:00Z, \"*/15 * * * *\", @daily, @every 5m)")
-    }
+    static func badSchedule(_ text: String) -> Message { isNot(text, .schedule) }
     static func badCron(_ text: String, _ error: CronError) -> Message {
         let why: String = switch error {
         case .fieldCount(let n):
@@ -111,9 +121,7 @@ public struct Message: Sendable, Hashable {
         }
         return Message("\(quoted(text)) is not a valid cron expression: \(why)")
     }
-    static func badZone(_ text: String, suggestion: String?) -> Message {
-        Message("\(quoted(text)) is not an IANA time zone (examples: UTC, Europe/Berlin, America/New_York)\(Self.suggestion(suggestion))")
-    }
+    static func badZone(_ text: String, suggestion: String?) -> Message { isNot(text, .zone, suggestion: suggestion) }
     static func badEnvZone(_ text: String) -> Message {
         Message("the TZ environment variable (\(quoted(text))) is not an IANA time zone; using UTC — set `timezone:` in the file")
     }
@@ -124,15 +132,9 @@ public struct Message: Sendable, Hashable {
     static let emptyList = Message("must not be an empty list")
     static let emptyTasks = Message("there are no tasks; add at least one under `tasks:`")
     static func nameTooLong(characters: Int) -> Message { Message("a task name has \(characters) characters; use at most 128") }
-    static func badURL(_ text: String) -> Message {
-        Message("\(quoted(text)) is not an http:// or https:// URL with a host (e.g. https://example.com/hook)")
-    }
-    static func badStatus(_ text: String) -> Message {
-        Message("\(quoted(text)) is not an HTTP status or range (examples: 200, 204, \"200-299\")")
-    }
-    static func badAddress(_ text: String) -> Message {
-        Message("\(quoted(text)) is not an email address (e.g. ops@example.com or \"Ops <ops@example.com>\")")
-    }
+    static func badURL(_ text: String) -> Message { isNot(text, .url) }
+    static func badStatus(_ text: String) -> Message { isNot(text, .status) }
+    static func badAddress(_ text: String) -> Message { isNot(text, .address) }
     static let controlCharactersInName = Message("a task name must not contain control characters or line breaks")
     static let controlCharactersInValue = Message("this value must not contain control characters or line breaks")
 

@@ -19,8 +19,7 @@ public struct AttemptLogs: Sendable {
             throw JobrunError(.logDirectory, "cannot use the log directory \"\(base)\": \(error)", hint: "choose another with --log-dir")
         }
         let stamp = now.rfc3339.prefix(19).filter { $0 != "-" && $0 != ":" }.replacingOccurrences(of: "T", with: "-")
-        let random = String(UInt32.random(in: 0 ... .max), radix: 16)
-        let path = base + "/jobrun-\(stamp)-\(getpid())-\(random)"
+        let path = base + "/jobrun-\(stamp)-\(WritePath.uniqueSuffix())"
         guard mkdir(path, 0o700) == 0 else {
             throw JobrunError(.logDirectory, "cannot use the log directory \"\(base)\": cannot create \"\(path)\"", errno: errno,
                               hint: "choose another with --log-dir")

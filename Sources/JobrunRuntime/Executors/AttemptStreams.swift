@@ -22,21 +22,17 @@ final class AttemptStreams: Sendable {
         var writeError: JobrunError?
     }
 
-    private let task: String
-    private let run: RunNumber
-    private let attempt: Int
+    /// Whose output this is (task, run and attempt).
+    private let request: AttemptRequest
     private let sink: any OutputSink
     private let log: AttemptLog?
     private let destination: StagedFile?
     private let mask: SecretMask
     private let state = Locked(State())
 
-    init(task: String, run: RunNumber, attempt: Int, sink: any OutputSink, log: AttemptLog?, destination: StagedFile?,
-         mask: SecretMask = .none) {
+    init(_ request: AttemptRequest, sink: any OutputSink, log: AttemptLog?, destination: StagedFile?, mask: SecretMask = .none) {
+        self.request = request
         self.mask = mask
-        self.task = task
-        self.run = run
-        self.attempt = attempt
         self.sink = sink
         self.log = log
         self.destination = destination
@@ -80,7 +76,7 @@ final class AttemptStreams: Sendable {
             if kind == .stdout { update(&state.stdout) } else { update(&state.stderr) }
             return out
         }
-        for line in lines { sink.line(task: task, run: run, attempt: attempt, stream: kind, text: line) }
+        for line in lines { sink.line(task: request.task.name, run: request.run, attempt: request.attempt, stream: kind, text: line) }
     }
 
     /// The last 4 KiB of a stream, secrets masked before the cut.
@@ -103,7 +99,9 @@ final class AttemptStreams: Sendable {
             state.stderr.pending = []
             return (rest, state.writeError)
         }
-        for (kind, text) in rest { sink.line(task: task, run: run, attempt: attempt, stream: kind, text: text) }
+        for (kind, text) in rest {
+            sink.line(task: request.task.name, run: request.run, attempt: request.attempt, stream: kind, text: text)
+        }
         guard let destination else { return nil }
         if success, writeError == nil {
             do { try destination.commit() } catch { return .failure(error) }

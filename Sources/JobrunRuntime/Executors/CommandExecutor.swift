@@ -105,8 +105,7 @@ public struct CommandExecutor: Executor {
                 }
             }
         }
-        let streams = AttemptStreams(task: task.name, run: request.run, attempt: request.attempt, sink: output, log: log,
-                                     destination: destination, mask: mask)
+        let streams = AttemptStreams(request, sink: output, log: log, destination: destination, mask: mask)
 
         let wait = Swift.max(.zero, request.startsAt?.in() ?? .zero)
         let job: JobProcess

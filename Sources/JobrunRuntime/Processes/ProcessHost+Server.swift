@@ -107,19 +107,10 @@ extension ProcessHost {
                 guard n > 0 else { return errno }
                 sent = n
             }
-            if let error = writeAll(socket, UnsafeRawBufferPointer(rebasing: head[sent...])) { return error }
-            return payload.withUnsafeBytes { writeAll(socket, $0) }
+            if let error = FileDescriptorWrite.all(socket, UnsafeRawBufferPointer(rebasing: head[sent...]), socket: true) {
+                return error
+            }
+            return payload.withUnsafeBytes { FileDescriptorWrite.all(socket, $0, socket: true) }
         }
-    }
-
-    private func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Int32? {
-        var done = 0
-        while done < bytes.count {
-            let n = Foundation.send(fd, bytes.baseAddress! + done, bytes.count - done, Int32(MSG_NOSIGNAL))
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { return errno }
-            done += n
-        }
-        return nil
     }
 }

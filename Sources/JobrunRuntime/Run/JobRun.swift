@@ -39,7 +39,7 @@ public struct JobRun: Sendable {
             do { try WritePath.check(path) } catch { throw error.hinting("choose another path with --junit") }
         }
         guard let dir = invocation.logDirectory else { return nil }
-        return try AttemptLogs(directory: dir, now: RunConsole.now())
+        return try AttemptLogs(directory: dir, now: Instant.now())
     }
 
     /// Runs every task to the end or to a signal, writes the report, and returns the exit code.
@@ -58,7 +58,7 @@ public struct JobRun: Sendable {
         let command = CommandExecutor(environment: environment, output: console, logs: logs, processes: processes, mask: mask)
         let http = HTTPExecutor(environment: environment, mask: mask)
         let executor = TaskExecutor(command: command, http: http, email: EmailExecutor(command: command))
-        let wallStart = RunConsole.now()
+        let wallStart = Instant.now()
         let scheduler = Scheduler(file: file, setup: invocation.setup, clock: ContinuousClock(), wallOrigin: wallStart,
                                   originAge: .seconds(Date().timeIntervalSince1970 - Double(wallStart.milliseconds) / 1000),
                                   lead: Self.lead, executor: executor, emit: { console.event($0) })

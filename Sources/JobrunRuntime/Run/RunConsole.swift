@@ -96,7 +96,7 @@ public final class RunConsole: OutputSink, Sendable {
         case .text: write("\(paint("[\(task)]", "36")) \(text)")
         case .json:
             write(JSONText.object([
-                "time": JSONText.string(Self.now().rfc3339), "event": JSONText.string("output"),
+                "time": JSONText.string(Instant.now().rfc3339), "event": JSONText.string("output"),
                 "task": JSONText.string(task), "run": run.description, "attempt": String(attempt),
                 "stream": JSONText.string(stream.rawValue), "line": JSONText.string(text),
             ]))
@@ -111,7 +111,7 @@ public final class RunConsole: OutputSink, Sendable {
         switch event {
         case .started(_, _, _, let at), .finished(_, _, _, _, let at): time = at
         case .attemptFinished(_, _, let attempt): time = attempt.finishedAt
-        default: time = Self.now()
+        default: time = Instant.now()
         }
         if github { annotate(event) }
         if live { count(event) }
@@ -136,7 +136,7 @@ public final class RunConsole: OutputSink, Sendable {
                 "attempts": String(t.attempts),
             ])
             write(JSONText.object([
-                "time": JSONText.string(Self.now().rfc3339), "event": JSONText.string("summary"),
+                "time": JSONText.string(Instant.now().rfc3339), "event": JSONText.string("summary"),
                 "outcome": JSONText.string(report.outcome.rawValue), "signal": report.signal.map { String($0) } ?? "null",
                 "exit_code": String(exitCode), "duration_ms": String((report.finishedAt - report.startedAt).milliseconds),
                 "totals": totals, "report": reportPath.map(JSONText.string) ?? "null",
@@ -153,7 +153,7 @@ public final class RunConsole: OutputSink, Sendable {
         let text = mask(text)
         switch format {
         case .text: write(text)
-        case .json: write(JSONText.object(["time": JSONText.string(Self.now().rfc3339), "event": JSONText.string("note"),
+        case .json: write(JSONText.object(["time": JSONText.string(Instant.now().rfc3339), "event": JSONText.string("note"),
                                            "message": JSONText.string(text)]))
         }
     }
@@ -287,10 +287,6 @@ public final class RunConsole: OutputSink, Sendable {
             c.shown = false
             c.ended = true
         }
-    }
-
-    static func now() -> Instant {
-        Instant(milliseconds: Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)))
     }
 
     /// `HH:MM:SS.mmm` in UTC, the timestamp of event lines.
