@@ -75,14 +75,21 @@ let package = Package(
             linkerSettings: [.unsafeFlags(["-static-executable", "-use-ld=lld", "-Xlinker", "--no-warnings"],
                                           .when(configuration: .release))]
         ),
+        // What the test targets share: the built binary and workspaces, local peers, process
+        // survivors, a manual clock, seeded random numbers. Not part of any product.
+        .target(
+            name: "JobrunTestSupport",
+            dependencies: ["JobrunCore"],
+            path: "Tests/JobrunTestSupport"
+        ),
         .testTarget(name: "JobrunYAMLTests", dependencies: ["JobrunYAML"]),
         .testTarget(
             name: "JobrunCoreTests",
-            dependencies: ["JobrunCore"],
+            dependencies: ["JobrunCore", "JobrunTestSupport"],
             resources: [.copy("Fixtures")]
         ),
-        .testTarget(name: "JobrunRuntimeTests", dependencies: ["JobrunRuntime"]),
-        .testTarget(name: "JobrunCLITests", dependencies: ["jobrun"], exclude: ["Fixtures"]),
+        .testTarget(name: "JobrunRuntimeTests", dependencies: ["JobrunRuntime", "JobrunTestSupport"]),
+        .testTarget(name: "JobrunCLITests", dependencies: ["jobrun", "JobrunTestSupport"], exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,4 +1,5 @@
 import Foundation
+import JobrunTestSupport
 import Testing
 
 @Suite struct CommandLineTests {

@@ -1,4 +1,5 @@
 import Foundation
+import JobrunTestSupport
 import Testing
 
 /// Every example runs from a fresh clone and writes only under `scratch/` (ignored by git).

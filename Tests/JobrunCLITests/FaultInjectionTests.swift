@@ -1,4 +1,5 @@
 import Foundation
+import JobrunTestSupport
 import Testing
 
 /// What every fault must leave behind: no process whose command line carries `marker`, no

@@ -1,4 +1,5 @@
 import Foundation
+import JobrunTestSupport
 import Testing
 
 /// Runs jobrun in a private mount namespace of its own, after `setup` (shell commands run

@@ -1,54 +1,6 @@
 import Foundation
+import JobrunTestSupport
 import Testing
-
-/// A local peer (HTTP or SMTP server, in Python) on 127.0.0.1, stopped when released.
-/// It is started through a shell that backgrounds it, so the test process never has a
-/// long-lived child of its own (Foundation's `Process` then reaps jobrun reliably).
-private final class Peer {
-    let port: Int
-    let pid: pid_t
-    let dir: URL
-
-    init(_ script: String) throws {
-        dir = FileManager.default.temporaryDirectory.appendingPathComponent("jobrun-peer-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        if script.hasPrefix("smtp") { try FileManager.default.createDirectory(at: dir.appendingPathComponent("log"), withIntermediateDirectories: true) }
-        let shell = Process()
-        shell.executableURL = URL(fileURLWithPath: "/bin/sh")
-        shell.arguments = ["-c", "python3 \"$1\" \"$2/log\" > \"$2/port\" 2>\"$2/stderr\" < /dev/null & echo $! > \"$2/pid\"",
-                           "sh", JobrunBinary.fixture("peers/\(script)"), dir.path]
-        try shell.run()
-        shell.waitUntilExit()
-        var port = 0
-        for _ in 0..<1000 where port == 0 {
-            let text = (try? String(contentsOf: dir.appendingPathComponent("port"), encoding: .utf8)) ?? ""
-            if text.hasSuffix("\n") { port = Int(text.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0 } else { usleep(10_000) }
-        }
-        self.port = port
-        pid = pid_t((try? String(contentsOf: dir.appendingPathComponent("pid"), encoding: .utf8))?
-            .trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? 0
-        if port == 0 {
-            let stderr = (try? String(contentsOf: dir.appendingPathComponent("stderr"), encoding: .utf8)) ?? ""
-            Issue.record("the \(script) peer did not start: \(stderr)")
-        }
-    }
-
-    func stop() {
-        // SIGKILL: the peer inherits the test thread's signal mask, which may block SIGTERM.
-        if pid > 0 { kill(pid, SIGKILL) }
-    }
-
-    deinit {
-        stop()
-        try? FileManager.default.removeItem(at: dir)
-    }
-
-    /// The requests the HTTP peer recorded.
-    var requests: [[String: Any]] {
-        let text = (try? String(contentsOf: dir.appendingPathComponent("log"), encoding: .utf8)) ?? ""
-        return text.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
-    }
-}
 
 /// Runs `yaml` in a workspace (removed when the caller lets go of it) and reads its report.
 private func run(_ yaml: String, _ arguments: [String] = [], environment: [String: String] = [:]) throws -> (JobrunBinary.Result, [String: Any], Workspace) {
@@ -67,7 +19,7 @@ private func firstRun(_ report: [String: Any], _ task: String) -> [String: Any] 
 
 @Suite(.serialized) struct HTTPTaskTests {
     @Test func aWebhookThatAnswers503TwiceThen200SucceedsOnTheThirdAttempt() throws {
-        let peer = try Peer("http_peer.py")
+        let peer = try LocalPeer("http_peer.py")
         let (result, report, _) = try run("""
             tasks:
               - name: hook
@@ -86,7 +38,7 @@ private func firstRun(_ report: [String: Any], _ task: String) -> [String: Any] 
     }
 
     @Test func aServerThatNeverAnswersTimesOutAtTheTaskTimeout() throws {
-        let peer = try Peer("http_peer.py")
+        let peer = try LocalPeer("http_peer.py")
         let (result, report, _) = try run("""
             tasks:
               - {name: hang, type: http, http: {url: "http://127.0.0.1:\(peer.port)/hang"}, timeout: 300ms}
@@ -98,7 +50,7 @@ private func firstRun(_ report: [String: Any], _ task: String) -> [String: Any] 
     }
 
     @Test func theRequestCarriesMethodHeadersAndBodyAndSecretsStayOutOfTheRecord() throws {
-        let peer = try Peer("http_peer.py")
+        let peer = try LocalPeer("http_peer.py")
         let (result, report, dir) = try run("""
             tasks:
               - name: notify
@@ -126,8 +78,8 @@ private func firstRun(_ report: [String: Any], _ task: String) -> [String: Any] 
     // A redirect to another origin once carried the task's headers and, on 307, its body.
     @Test(arguments: [302, 307])
     func aRedirectToAnotherOriginCarriesNeitherTheTasksHeadersNorItsBody(code: Int) throws {
-        let first = try Peer("http_peer.py")
-        let other = try Peer("http_peer.py")
+        let first = try LocalPeer("http_peer.py")
+        let other = try LocalPeer("http_peer.py")
         let (result, report, _) = try run("""
             tasks:
               - name: hook
@@ -149,7 +101,7 @@ private func firstRun(_ report: [String: Any], _ task: String) -> [String: Any] 
     }
 
     @Test func aRedirectWithinTheOriginKeepsTheHeadersAndARefusedTargetIsNamed() throws {
-        let peer = try Peer("http_peer.py")
+        let peer = try LocalPeer("http_peer.py")
         let (result, report, _) = try run("""
             tasks:
               - name: same
@@ -176,7 +128,7 @@ private func firstRun(_ report: [String: Any], _ task: String) -> [String: Any] 
     }
 
     @Test func aLargeBodySucceedsAndKeepsItsFirst4KiB() throws {
-        let peer = try Peer("http_peer.py")
+        let peer = try LocalPeer("http_peer.py")
         let (result, report, _) = try run("""
             tasks:
               - {name: big, type: http, http: {url: "http://127.0.0.1:\(peer.port)/big/3000000", method: GET}}
@@ -189,7 +141,7 @@ private func firstRun(_ report: [String: Any], _ task: String) -> [String: Any] 
 
     // A secret placed at every offset around the 4 KiB cut: no prefix of it survives.
     @Test func aSecretAcrossTheCutOfTheBodyLeavesNoPrefix() throws {
-        let peer = try Peer("http_peer.py")
+        let peer = try LocalPeer("http_peer.py")
         let secret = "Zq7SECRETvalue-42"
         let offsets = Array(4096 - secret.utf8.count - 1 ... 4096)
         let tasks = offsets.map { n in
@@ -210,7 +162,7 @@ private func firstRun(_ report: [String: Any], _ task: String) -> [String: Any] 
     }
 
     @Test func aSecretIsMaskedWhenTheServerEchoesItEncoded() throws {
-        let peer = try Peer("http_peer.py")
+        let peer = try LocalPeer("http_peer.py")
         let secret = #"Tok/en:v@l"ue\9"#
         let spaced = "k3y|{x}^"
         let (result, report, dir) = try run("""
@@ -247,7 +199,7 @@ private func firstRun(_ report: [String: Any], _ task: String) -> [String: Any] 
     }
 
     @Test func anUnexpectedStatusIsAFailedAttemptThatSaysWhy() throws {
-        let peer = try Peer("http_peer.py")
+        let peer = try LocalPeer("http_peer.py")
         let (result, report, _) = try run("""
             tasks:
               - {name: gone, type: http, http: {url: "http://127.0.0.1:\(peer.port)/status/404", method: GET}}
@@ -293,7 +245,7 @@ private func firstRun(_ report: [String: Any], _ task: String) -> [String: Any] 
 
 @Suite(.serialized) struct EmailTaskTests {
     @Test func aMessageReachesAnSMTPServerThroughMsmtp() throws {
-        let smtp = try Peer("smtp_peer.py")
+        let smtp = try LocalPeer("smtp_peer.py")
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("jobrun-mail-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }

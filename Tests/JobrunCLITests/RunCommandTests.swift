@@ -1,4 +1,5 @@
 import Foundation
+import JobrunTestSupport
 import Testing
 
 @Suite(.serialized) struct RunCommandTests {

@@ -1,4 +1,5 @@
 import Foundation
+import JobrunTestSupport
 import Testing
 
 /// jobrun at a real terminal: tmux runs it in a pane, and the test reads the screen.

@@ -1,4 +1,5 @@
 import Foundation
+import JobrunTestSupport
 import Testing
 
 private func json(_ text: String) throws -> [[String: Any]] {

@@ -16,12 +16,15 @@ public struct CommandExecutor: Executor {
     public let processes: ProcessHost
     /// Masks the file's secrets in the output tails.
     public let mask: SecretMask
+    /// The clock timeouts and kill grace periods are measured on.
+    let clock: any Clock<Duration>
     private let executables = PerTask<Result<String, JobrunError>>()
     private let launches = PerTask<Launch>()
 
     /// Creates an executor.
     public init(environment: [String: String], output: any OutputSink, logs: AttemptLogs?, processes: ProcessHost,
-                mask: SecretMask = .none) {
+                mask: SecretMask = .none, clock: any Clock<Duration> = ContinuousClock()) {
+        self.clock = clock
         self.mask = mask
         self.environment = environment
         self.output = output
@@ -123,7 +126,7 @@ public struct CommandExecutor: Executor {
             return record
         }
         // On timeout or shutdown, SIGTERM to the whole group, then SIGKILL after kill_grace.
-        let watchdog = Watchdog(job: job, processes: processes, grace: task.killGrace)
+        let watchdog = Watchdog(job: job, processes: processes, grace: task.killGrace, clock: clock)
         if let timeout = task.timeout { watchdog.arm(wait + timeout) }
         // When the job's main process has ended, what it left behind has been killed too, so
         // its output ends with it (a job may close its streams earlier and go on).

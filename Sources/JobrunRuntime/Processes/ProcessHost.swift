@@ -171,17 +171,19 @@ public final class ProcessHost: Sendable {
         }
     }
 
-    /// Sends `signal` to the job's process group, if the job still runs.
-    func signal(_ job: JobProcess, _ signal: Int32) {
+    /// Sends `signal` to the job's process group, if the job still runs; returns whether it
+    /// was sent (never once the job has ended, so no process that merely reuses its id is hit).
+    @discardableResult
+    func signal(_ job: JobProcess, _ signal: Int32) -> Bool {
         sending.lock()
         defer { sending.unlock() }
         let server = state.withLock { state -> Server? in
             guard let entry = state.jobs[job.id], entry.end == nil else { return nil }
             return state.server
         }
-        guard let server else { return }
-        _ = send(jobrun_exec_request(kind: UInt32(JOBRUN_EXEC_SIGNAL), a: UInt32(signal), b: 0, length: 0, id: job.id, start: 0), [],
-                 fds: [], on: server.socket)
+        guard let server else { return false }
+        let request = jobrun_exec_request(kind: UInt32(JOBRUN_EXEC_SIGNAL), a: UInt32(signal), b: 0, length: 0, id: job.id, start: 0)
+        return send(request, [], fds: [], on: server.socket) == nil
     }
 
     /// Sends `signal` to every running job's process group.

@@ -2,27 +2,31 @@ import Foundation
 
 /// Ends a job that ran out of time or must stop: SIGTERM to its process group, then SIGKILL
 /// after `kill_grace` while it still runs. The grace runs even when the attempt's task is
-/// cancelled (a job told to stop still gets its grace), and ends when the job does.
+/// cancelled (a job told to stop still gets its grace), and ends when the job does. Time is
+/// read from the injected clock (a manual one in tests). Each timer is a task of its own,
+/// not a child of the attempt's, because it must outlive the attempt's cancellation; every
+/// one is kept and cancelled in ``end()``.
 final class Watchdog: Sendable {
     enum Reason { case timedOut, stopped }
 
     private struct State {
         var reason: Reason?
         var ended = false
-        var timers: [DispatchWorkItem] = []
+        var timers: [Task<Void, Never>] = []
     }
 
     private let state = Locked(State())
     private let job: JobProcess
     private let processes: ProcessHost
     private let grace: Duration
+    private let clock: any Clock<Duration>
 
-    init(job: JobProcess, processes: ProcessHost, grace: Duration) {
+    init(job: JobProcess, processes: ProcessHost, grace: Duration, clock: any Clock<Duration> = ContinuousClock()) {
         self.job = job
         self.processes = processes
         self.grace = grace
+        self.clock = clock
     }
-
     /// Fires with `.timedOut` after `timeout`.
     func arm(_ timeout: Duration) {
         after(timeout) { self.fire(.timedOut) }
@@ -51,12 +55,16 @@ final class Watchdog: Sendable {
     }
 
     private func after(_ duration: Duration, _ body: @escaping @Sendable () -> Void) {
-        let item = DispatchWorkItem(block: body)
+        let clock = self.clock
+        let timer = Task {
+            do { try await clock.sleep(for: duration) } catch { return }
+            body()
+        }
         let armed = state.withLock { state -> Bool in
             guard !state.ended else { return false }
-            state.timers.append(item)
+            state.timers.append(timer)
             return true
         }
-        if armed { DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(Int(duration.nanoseconds)), execute: item) }
+        if !armed { timer.cancel() }
     }
 }

@@ -1,15 +1,16 @@
 import Foundation
 
 /// Runs the built `jobrun` binary and captures what it printed.
-struct JobrunBinary {
-    struct Result {
-        let status: Int32
-        let stdout: String
-        let stderr: String
+public struct JobrunBinary {
+    /// How a run of the binary ended, and what it printed.
+    public struct Result: Sendable {
+        public let status: Int32
+        public let stdout: String
+        public let stderr: String
     }
 
     /// The binary built next to the test bundle (or `JOBRUN_BINARY`).
-    static let url: URL = {
+    public static let url: URL = {
         if let path = ProcessInfo.processInfo.environment["JOBRUN_BINARY"] { return URL(fileURLWithPath: path) }
         var dir = Bundle.main.bundleURL
         for _ in 0..<4 {
@@ -22,14 +23,16 @@ struct JobrunBinary {
     }()
 
     /// The package's root directory.
-    static let packageRoot = URL(fileURLWithPath: #filePath)
+    public static let packageRoot = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-    static func fixture(_ name: String) -> String {
+    /// A file of the CLI tests' fixtures.
+    public static func fixture(_ name: String) -> String {
         packageRoot.appendingPathComponent("Tests/JobrunCLITests/Fixtures/\(name)").path
     }
 
-    static func run(_ arguments: [String], environment: [String: String] = [:], in directory: URL? = nil,
+    /// Runs the binary with `arguments` in `directory` (the package root by default) and waits for it.
+    public static func run(_ arguments: [String], environment: [String: String] = [:], in directory: URL? = nil,
                     binary: URL = url) throws -> Result {
         let process = Process()
         process.executableURL = binary

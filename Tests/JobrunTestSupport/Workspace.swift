@@ -1,0 +1,58 @@
+import Foundation
+import Testing
+
+/// A scratch directory with a jobs file, removed afterwards.
+public final class Workspace {
+    /// The directory.
+    public let url: URL
+    /// The directory's path.
+    public var path: String { url.path }
+
+    /// A new directory holding `yaml` as `jobs.yaml`.
+    public init(_ yaml: String) throws {
+        url = FileManager.default.temporaryDirectory.appendingPathComponent("jobrun-run-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        try yaml.write(to: url.appendingPathComponent("jobs.yaml"), atomically: true, encoding: .utf8)
+    }
+
+    deinit { try? FileManager.default.removeItem(at: url) }
+
+    /// Runs jobrun on `jobs.yaml` with `arguments` and waits for it.
+    public func run(_ arguments: [String] = []) throws -> JobrunBinary.Result {
+        try JobrunBinary.run(["jobs.yaml"] + arguments, in: url)
+    }
+
+    /// The report `name`, parsed.
+    public func report(_ name: String = "jobrun-report.json") throws -> [String: Any] {
+        let data = try Data(contentsOf: url.appendingPathComponent(name))
+        return try #require(JSONSerialization.jsonObject(with: data) as? [String: Any])
+    }
+
+    /// A path in the workspace.
+    public func appendingPathComponent(_ name: String) -> URL { url.appendingPathComponent(name) }
+
+    /// The text of file `name`, if it can be read.
+    public func file(_ name: String) -> String? { try? String(contentsOf: url.appendingPathComponent(name), encoding: .utf8) }
+
+    /// Waits (up to 20 s) until `name` exists: the job has reached that point.
+    public func waitFor(_ name: String) throws {
+        for _ in 0..<2000 {
+            if FileManager.default.fileExists(atPath: url.appendingPathComponent(name).path) { return }
+            usleep(10_000)
+        }
+        Issue.record("\(name) never appeared")
+    }
+
+    /// Starts jobrun (or `binary`) in the background.
+    public func start(_ arguments: [String] = [], binary: URL = JobrunBinary.url) throws -> Process {
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = ["jobs.yaml"] + arguments
+        process.currentDirectoryURL = url
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+}
