@@ -1,4 +1,5 @@
 import JobrunCore
+import JobrunTestSupport
 import Testing
 
 private let start = Instant(seconds: 1_796_090_400)  // 2026-12-01T02:00:00Z
@@ -46,7 +47,7 @@ private func due(_ yaml: String, zone: String = "UTC", limit: Int = 10) throws -
     }
 
     @Test func jitterStaysWithinItsBound() {
-        var rng = SystemRandomNumberGenerator()
+        var rng = TestRandom()
         let jitter = Duration.seconds(30)
         var seen = Set<Int64>()
         for _ in 0..<500 {
