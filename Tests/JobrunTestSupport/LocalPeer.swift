@@ -1,5 +1,4 @@
 import Foundation
-import Testing
 
 /// A local peer (HTTP or SMTP server, in Python) on 127.0.0.1, stopped when released.
 /// It is started through a shell that backgrounds it, so the test process never has a
@@ -33,7 +32,7 @@ public final class LocalPeer {
             .trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? 0
         if port == 0 {
             let stderr = (try? String(contentsOf: dir.appendingPathComponent("stderr"), encoding: .utf8)) ?? ""
-            Issue.record("the \(script) peer did not start: \(stderr)")
+            throw SupportError("the \(script) peer did not start: \(stderr)")
         }
     }
 

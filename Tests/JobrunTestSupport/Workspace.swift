@@ -1,5 +1,4 @@
 import Foundation
-import Testing
 
 /// A scratch directory with a jobs file, removed afterwards.
 public final class Workspace {
@@ -25,7 +24,10 @@ public final class Workspace {
     /// The report `name`, parsed.
     public func report(_ name: String = "jobrun-report.json") throws -> [String: Any] {
         let data = try Data(contentsOf: url.appendingPathComponent(name))
-        return try #require(JSONSerialization.jsonObject(with: data) as? [String: Any])
+        guard let report = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            throw SupportError("\(name) is not a JSON object")
+        }
+        return report
     }
 
     /// A path in the workspace.
@@ -40,7 +42,7 @@ public final class Workspace {
             if FileManager.default.fileExists(atPath: url.appendingPathComponent(name).path) { return }
             usleep(10_000)
         }
-        Issue.record("\(name) never appeared")
+        throw SupportError("\(name) never appeared")
     }
 
     /// Starts jobrun (or `binary`) in the background.

@@ -42,18 +42,19 @@ public struct JobFileValidator {
         .until, .priority, .timeout, .killGrace, .retries, .retryDelay, .backoff,
         .maxRetryDelay, .jitter, .overlap, .after, .enabled, .tags, .env, .workingDir,
     ]
-    static let topTable = KeyTable(topKeys, context: "the top level", elsewhere: Dictionary(
-        uniqueKeysWithValues: taskKeys.filter { !topKeys.contains($0) }.map { ($0.name, "in a task under `tasks:` (or in `defaults:`)") }))
-    static let defaultsTable = KeyTable(TaskFields.keys, context: "defaults", elsewhere: Dictionary(
+    static let topTable = KeyTable(topKeys, context: Message.Place.topLevel, elsewhere: Dictionary(
+        uniqueKeysWithValues: taskKeys.filter { !topKeys.contains($0) }.map { ($0.name, Message.Place.inATask) }))
+    static let defaultsTable = KeyTable(TaskFields.keys, context: Message.Place.defaults, elsewhere: Dictionary(
         uniqueKeysWithValues: taskKeys.filter { !TaskFields.keys.contains($0) }
-            .map { ($0.name, "in each task; `defaults:` takes only \(TaskFields.keys.map(\.name).joined(separator: ", "))") }))
-    static let taskTable = KeyTable(taskKeys, context: "a task", elsewhere: Dictionary(
-        uniqueKeysWithValues: topKeys.filter { !taskKeys.contains($0) }.map { ($0.name, "at the top level of the file") }
-            + [Key.url, .method, .headers, .expectStatus, .followRedirects].map { ($0.name, "under `http:` (an http task's request)") }
-            + [Key.to, .cc, .from, .subject, .sendmail].map { ($0.name, "under `email:` (an email task's message)") }
-            + [(Key.body.name, "under `http:` or `email:`")]))
-    static let httpTable = KeyTable([.url, .method, .headers, .body, .expectStatus, .timeout, .followRedirects], context: "http")
-    static let emailTable = KeyTable([.to, .cc, .from, .subject, .body, .sendmail], context: "email")
+            .map { ($0.name, Message.Place.inEachTask(defaultsTake: TaskFields.keys.map(\.name))) }))
+    static let taskTable = KeyTable(taskKeys, context: Message.Place.task, elsewhere: Dictionary(
+        uniqueKeysWithValues: topKeys.filter { !taskKeys.contains($0) }.map { ($0.name, Message.Place.atTheTop) }
+            + [Key.url, .method, .headers, .expectStatus, .followRedirects].map { ($0.name, Message.Place.underHTTP) }
+            + [Key.to, .cc, .from, .subject, .sendmail].map { ($0.name, Message.Place.underEmail) }
+            + [(Key.body.name, Message.Place.underHTTPOrEmail)]))
+    static let httpTable = KeyTable([.url, .method, .headers, .body, .expectStatus, .timeout, .followRedirects],
+                                    context: Message.Place.http)
+    static let emailTable = KeyTable([.to, .cc, .from, .subject, .body, .sendmail], context: Message.Place.email)
     static let methods = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
     /// Validates YAML bytes.

@@ -39,6 +39,24 @@ public struct Message: Sendable, Hashable {
         Message("\(quoted(text)) is not \(notion.rawValue)\(Self.suggestion(suggestion))")
     }
 
+    /// The parts of a file, as messages name them: where a key was found (`context`), and
+    /// where a key that does not belong there goes.
+    enum Place {
+        static let topLevel = "the top level"
+        static let defaults = "defaults"
+        static let task = "a task"
+        static let http = "http"
+        static let email = "email"
+        static let inATask = "in a task under `tasks:` (or in `defaults:`)"
+        static let atTheTop = "at the top level of the file"
+        static let underHTTP = "under `http:` (an http task's request)"
+        static let underEmail = "under `email:` (an email task's message)"
+        static let underHTTPOrEmail = "under `http:` or `email:`"
+        static func inEachTask(defaultsTake keys: [String]) -> String {
+            "in each task; `defaults:` takes only \(keys.joined(separator: ", "))"
+        }
+    }
+
     // MARK: YAML and file
 
     static func yaml(_ text: String) -> Message { Message(text) }
