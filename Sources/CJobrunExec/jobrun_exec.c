@@ -34,8 +34,9 @@
 //   - SIGNAL: a = the signal to send to the job's group; no payload. Ignored when the job
 //     has ended.
 // - Replies are {u64 id, i32 kind, i32 value}: ENDED with the job's wait status, from the
-//   keeper once the job and everything it left are gone; NOT_STARTED with an errno (no
-//   keeper could be forked); LOST with the keeper's own wait status, from the server, when a
+//   keeper once the job and everything it left are gone; NOT_STARTED with an errno (the
+//   request was malformed, no keeper or job process could be forked, or ECANCELED: a SIGNAL
+//   came before its start); LOST with the keeper's own wait status, from the server, when a
 //   keeper was killed before it could reply. Every reply is written whole by one write, so
 //   the keepers and the server can share the socket.
 // A job that cannot be started (no such program, no working directory) ends with status

@@ -10,18 +10,20 @@ public struct JobrunError: Error, Sendable, Equatable, CustomStringConvertible {
     public enum Code: String, Sendable {
         /// A file could not be written (report, JUnit, `output:`, a log, the step summary, stdout).
         case write
-        /// A path that must be a file is something else (a directory, a block device).
+        /// A path is the wrong kind: a directory or block device where a file goes, or not a
+        /// directory where a directory must be.
         case notAFile
         /// The log directory cannot be used.
         case logDirectory
         /// A job could not be handed to jobrun-exec, or jobrun-exec could not be started.
         case start
-        /// A task's executable or working directory is missing or unusable.
+        /// A task's executable is missing, not executable, or not found on PATH.
         case executable
-        /// An HTTP request failed before a response.
+        /// An HTTP request could not be followed to an answer (too many redirects, a loop).
         case http
     }
 
+    /// What kind of failure it is.
     public let code: Code
     /// What happened, without the system's words for `errno`.
     public let message: String

@@ -17,7 +17,7 @@ public struct Node: Sendable {
     /// any consumer can be made to do.
     public let weight: Int
 
-    /// Creates a node; `weight` defaults to the node plus its children's weights.
+    /// Creates a node; its weight is 1 plus its children's weights.
     public init(_ kind: Kind, at location: SourceLocation) {
         self.kind = kind
         self.location = location

@@ -7,7 +7,7 @@ struct ValidateAction {
     let format: OutputFormat
     let strict: Bool
     let environment: [String: String]
-    /// `--validate` (not a run): unset `${NAME}`s are warnings.
+    /// `--validate` or `--plan` (not a run): unset `${NAME}`s are warnings.
     var linting = false
 
     private var github: Bool { environment["GITHUB_ACTIONS"] == "true" }

@@ -11,8 +11,8 @@ if CommandLine.unsafeArgv[0].map({ String(cString: $0).split(separator: "/").las
 }
 
 
-// A job that exits before reading its stdin (a sendmail that refuses a message) must not
-// kill jobrun; jobs themselves start with default signal dispositions.
+// A write to a pipe or FIFO whose reader has gone (stdout piped to `head`, an `output:`
+// FIFO) must be an EPIPE error, not a kill; jobs start with default signal dispositions.
 signal(SIGPIPE, SIG_IGN)
 
 // Argument errors exit 2 (README, "Exit codes"), not argument-parser's 64; everything else maps through ExitCode.

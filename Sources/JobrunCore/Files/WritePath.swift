@@ -267,7 +267,7 @@ public enum WritePath {
     }
 }
 
-/// A file being written by ``WritePath/stage(_:)``: a temporary file that ``commit()``
+/// A file being written by ``WritePath/stage(_:waitForReader:)``: a temporary file that ``commit()``
 /// renames over the target and ``discard()`` removes, or a device, FIFO, socket or
 /// descriptor written directly (for which commit only closes it).
 public final class StagedFile: Sendable {

@@ -1,9 +1,14 @@
 /// A mail message (`type: email`).
 public struct EmailMessage: Sendable {
+    /// Recipients.
     public var to: [String]
+    /// Copy recipients.
     public var cc: [String]
+    /// The sender; nil leaves it to the sendmail program.
     public var from: String?
+    /// The subject line.
     public var subject: String
+    /// The text of the message.
     public var body: String
     /// The sendmail-compatible program; nil means `$JOBRUN_SENDMAIL`, else `/usr/sbin/sendmail`.
     public var sendmail: String?

@@ -2,8 +2,11 @@
 public struct HTTPRequest: Sendable {
     /// The URL; may reference environment variables as `${NAME}`, as may headers and body.
     public var url: String
+    /// GET, POST, …
     public var method: String
+    /// Request headers, in file order.
     public var headers: OrderedPairs
+    /// The request body, if any.
     public var body: String?
     /// Accepted statuses; empty means 2xx.
     public var expectStatus: [ClosedRange<Int>]

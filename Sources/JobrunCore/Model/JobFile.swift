@@ -10,7 +10,7 @@ public struct JobFile: Sendable {
     public var zone: Zone
     /// Report path from the file, if given.
     public var report: String?
-    /// Grace period for running jobs on SIGINT/SIGTERM.
+    /// Grace period for running jobs on SIGINT, SIGTERM or SIGHUP.
     public var shutdownGrace: Duration
     /// Tasks in file order.
     public var tasks: [TaskSpec]

@@ -43,7 +43,7 @@ public struct TaskSpec: Sendable {
     public var schedule: Schedule
     /// Fixed-rate interval between due times.
     public var repeatInterval: Duration?
-    /// Total number of runs; nil means unlimited (only with `repeat` or cron).
+    /// Total number of runs; nil means unlimited (only with `repeat`, cron or `@every`).
     public var count: Int?
     /// No run is due after this.
     public var until: Until?

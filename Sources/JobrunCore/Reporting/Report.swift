@@ -5,14 +5,23 @@ public struct Report: Sendable {
         case completed, failed, interrupted
     }
 
+    /// jobrun's version.
     public var version: String
+    /// The jobs file, as given.
     public var configPath: String
+    /// The SHA-256 of the jobs file.
     public var configSHA256: String
+    /// When the run started.
     public var startedAt: Instant
+    /// When it ended.
     public var finishedAt: Instant
+    /// The worker pool's size.
     public var workers: Int
+    /// The signal that stopped the run, if one did.
     public var signal: Int32?
+    /// Every task of the file.
     public var tasks: [TaskSpec]
+    /// Every run, in the order they came due.
     public var records: [RunRecord]
 
     /// Creates a report.
@@ -34,6 +43,7 @@ public struct Report: Sendable {
         public var runs = 0, succeeded = 0, failed = 0, timedOut = 0, skipped = 0, cancelled = 0, attempts = 0
     }
 
+    /// The counts of this report.
     public var totals: Totals {
         var t = Totals()
         for r in records {

@@ -18,8 +18,11 @@ public struct TaskStatus: Sendable, Equatable {
 
 /// The status table (SIGUSR1): one row per task.
 public struct StatusTable: Sendable {
+    /// One row per task, in file order.
     public let rows: [TaskStatus]
+    /// The tasks' names, in file order.
     public let names: [String]
+    /// When the table was taken.
     public let at: Instant
 
     /// Creates a table of `rows` for the tasks named `names`, taken at `at`.

@@ -1,13 +1,17 @@
 /// What an executor is asked to do: one attempt of one run.
 public struct AttemptRequest: Sendable {
+    /// The task, as the file says.
     public let task: TaskSpec
+    /// Which run of the task.
     public let run: RunNumber
+    /// Which attempt of the run, from 1.
     public let attempt: Int
     /// When the attempt was handed over ahead of its due instant: that instant, and how long
     /// until it comes (read when the process is about to be started). The executor starts the
     /// attempt then, not before.
     public var startsAt: (at: Instant, in: @Sendable () -> Duration)?
 
+    /// A request to start attempt `attempt` of run `run` now.
     public init(task: TaskSpec, run: RunNumber, attempt: Int) {
         self.task = task
         self.run = run

@@ -4,10 +4,15 @@ public struct RunRecord: Sendable, Equatable {
     public var task: TaskIndex
     /// 1-based number of the run within its task.
     public var run: RunNumber
+    /// Where the run is in its lifecycle.
     public var status: RunStatus
+    /// When it came due (jitter included).
     public var dueAt: Instant
+    /// When its first attempt started, if one did.
     public var startedAt: Instant?
+    /// When it ended: its last attempt's end, or when it was decided.
     public var finishedAt: Instant?
+    /// Its attempts, in order.
     public var attempts: [AttemptRecord]
     /// Why a run was skipped or cancelled.
     public var reason: String?

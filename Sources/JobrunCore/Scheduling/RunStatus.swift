@@ -13,8 +13,8 @@ public enum RunStatus: String, Sendable, CaseIterable {
     }
 
     /// The lifecycle as one table:
-    /// scheduled → queued → running → succeeded | failed | timed_out;
-    /// failed | timed_out → retrying → queued; queued → skipped; any unfinished → cancelled.
+    /// scheduled → queued → running → succeeded | failed | timed_out | retrying;
+    /// retrying → queued; scheduled | queued → skipped; any unfinished → cancelled.
     public func canMove(to next: RunStatus) -> Bool {
         switch (self, next) {
         case (.scheduled, .queued), (.scheduled, .skipped), (.scheduled, .cancelled),

@@ -44,7 +44,7 @@ extension SchedulerCore {
         records.append(RunRecord(task: t, run: RunNumber(tasks[t].runsMade), dueAt: dueAt))
         let task = file.tasks[t]
         if task.overlap == .skip && (!tasks[t].active.isEmpty || tasks[t].queued > 0) {
-            finish(r, .skipped, reason: "the previous run was still \(tasks[t].active.isEmpty ? "queued" : "running") (overlap: skip)")
+            finish(r, .skipped, reason: RecordMessage.previousRunStill(running: !tasks[t].active.isEmpty))
             return
         }
         move(r, to: .queued)
@@ -90,7 +90,7 @@ extension SchedulerCore {
         case .succeeded:
             finish(r, .succeeded)
         case .cancelled:
-            finish(r, .cancelled, reason: "jobrun was stopped")
+            finish(r, .cancelled, reason: RecordMessage.stopped)
         case .failed, .timedOut:
             let final: RunStatus = record.status == .failed ? .failed : .timedOut
             if state == .running && record.retryable && record.attempt <= task.retry.retries {
@@ -160,7 +160,7 @@ extension SchedulerCore {
         let r = records.nextIndex
         records.append(RunRecord(task: t, run: 1, dueAt: at))
         tasks[t].finished = true
-        finish(r, .skipped, reason: "\"\(file.tasks[failed].name)\" did not succeed (after:)")
+        finish(r, .skipped, reason: RecordMessage.dependencyFailed(file.tasks[failed].name))
         for d in dependents[t] where tasks[d].waiting && !tasks[d].finished { release(d) }
     }
 

@@ -10,7 +10,9 @@ public struct SchedulerCore: Sendable {
 
     /// An attempt the core wants started: run `run` (an index into ``records``).
     public struct Start: Sendable {
+        /// The run, among ``records``.
         public let run: RunIndex
+        /// What the executor is asked to do.
         public let request: AttemptRequest
     }
 
@@ -194,7 +196,7 @@ public struct SchedulerCore: Sendable {
     /// ends `cancelled` with the reason.
     public mutating func stopScheduling(at now: Instant) -> [Start] {
         clockNow = Swift.max(clockNow, now)
-        beginDraining(.forEnded)
+        beginDraining(.runFor)
         return []
     }
 
@@ -202,7 +204,7 @@ public struct SchedulerCore: Sendable {
     /// ends `cancelled`. Running attempts are for the caller to end; their records still come in.
     public mutating func shutdown(at now: Instant) {
         clockNow = Swift.max(clockNow, now)
-        beginDraining(.stopped)
+        beginDraining(.jobrun)
     }
 
     func now() -> Instant { clockNow }

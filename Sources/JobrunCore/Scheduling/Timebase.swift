@@ -1,7 +1,10 @@
 /// Converts between the injected clock and wall-clock instants for the records.
 public struct Timebase<C: Clock>: Sendable where C.Duration == Duration {
+    /// The clock every record is timed by.
     public let clock: C
+    /// The clock's instant at which the wall clock read ``wallOrigin``.
     public let origin: C.Instant
+    /// The wall-clock instant the run started at.
     public let wallOrigin: Instant
 
     /// `originAge` is how long ago, in real time, the wall clock read `wallOrigin`: wall

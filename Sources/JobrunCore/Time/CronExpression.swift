@@ -16,7 +16,8 @@ public struct CronExpression: Sendable, Hashable {
     let dayAnd: Bool
     /// Debian cron's DST rule applies to 5-field expressions whose minute and hour are fixed.
     let followsWallClock: Bool
-    /// The fields as written (after macro expansion), for describing the expression.
+    /// The six fields (a `0` seconds field added to a five-field line), after macro
+    /// expansion, for describing the expression.
     public let fields: [String]
 
     /// The macros and the cron lines they stand for.

@@ -6,7 +6,7 @@ public struct Zone: Sendable, Hashable {
     /// The IANA identifier, e.g. `Europe/Berlin`.
     public let identifier: String
     private let timeZone: TimeZone
-    /// True for UTC and other zones that never change offset; conversions are then plain arithmetic.
+    /// True for UTC (`UTC`, `Etc/UTC`); conversions are then plain arithmetic.
     public let isFixed: Bool
 
     /// UTC.

@@ -11,7 +11,7 @@ public struct Diagnostic: Sendable, Hashable, Comparable, Error {
     public var severity: Severity
     /// The position of the offending node.
     public var location: SourceLocation
-    /// The dotted path of the offending value, e.g. `tasks[2].timeout`; empty for problems of the YAML itself.
+    /// The dotted path of the offending value, e.g. `tasks[2].timeout`; empty for problems at document level.
     public var path: String
     /// The message: what is wrong and how to fix it.
     public var message: String

@@ -3,8 +3,8 @@ import JobrunYAML
 
 /// Large files: libyaml parses on one thread while the tasks it has finished are read on
 /// another, so the two halves of the work overlap. The result is the same as reading after
-/// parsing; when the file does not suit (its `defaults:`, `env:` or `timezone:` come after
-/// `tasks:`, or the YAML has errors) the tasks are simply read again afterwards.
+/// parsing; when the file's `defaults:`, `env:` or `timezone:` come after `tasks:`, the tasks
+/// are read again afterwards (after a fatal YAML error, no task is read at all).
 extension JobFileValidator {
     func validateStreaming(_ text: consuming [UInt8]) -> Validated {
         let feed = TaskFeed()

@@ -20,13 +20,14 @@ public struct Validated: Sendable {
 /// Turns YAML text into a ``JobFile``, checking everything the README's "The jobs file" and "What `--validate` checks" ask for and
 /// reporting every problem at once.
 public struct JobFileValidator {
-    /// The environment the file is read in (for the default time zone).
+    /// The environment the file is read in: `TZ` for the default zone, and the values of
+    /// `${NAME}` references.
     public var environment: [String: String]
     /// Hard limits for the YAML reader.
     public var limits: YAMLLimits
     /// Files at least this large are parsed on one thread while their tasks are read on another.
     public var streamingThreshold = 1 << 20
-    /// Linting only (`--validate`): a `${NAME}` that is not set is a warning, since files are
+    /// Linting only (`--validate`, `--plan`): a `${NAME}` that is not set is a warning, since files are
     /// linted where their secrets are absent; in a run it is an error.
     public var linting = false
 

@@ -42,7 +42,8 @@ struct TaskFields {
         return f
     }
 
-    /// This task's fields, falling back to `defaults` field by field.
+    /// This task's fields, falling back to `defaults` field by field, except `env`, which
+    /// `readTask` layers itself (file, defaults, task).
     func over(_ defaults: TaskFields) -> TaskFields {
         TaskFields(
             timeout: timeout ?? defaults.timeout, killGrace: killGrace ?? defaults.killGrace,

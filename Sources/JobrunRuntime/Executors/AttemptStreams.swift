@@ -4,7 +4,7 @@ import JobrunCore
 /// The output of one attempt as it arrives: split into whole lines for the console (a line
 /// longer than ``maxLine`` is passed on in pieces of that size, so memory stays bounded),
 /// the last 4 KiB of each stream for the report, every byte to the attempt's log, and
-/// stdout to the `output:` file when the task has one.
+/// stdout to the `output:` file, instead of the console, when the task has one.
 final class AttemptStreams: Sendable {
     static let maxLine = 64 << 10
     static let tailSize = 4 << 10

@@ -56,16 +56,16 @@ public struct CommandExecutor: Executor {
         }
         if Task.isCancelled {
             return AttemptRecord(attempt: request.attempt, status: .cancelled, startedAt: startedAt, finishedAt: finishedAt(),
-                                 error: "jobrun was stopped before the attempt started")
+                                 error: RecordMessage.stoppedBeforeTheAttempt)
         }
         if let dir = task.workingDirectory {
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDirectory) else {
-                return failed("the working directory \"\(dir)\" does not exist; create it or fix `working_dir`")
+                return failed(RecordMessage.noWorkingDirectory(dir))
             }
-            guard isDirectory.boolValue else { return failed("the working directory \"\(dir)\" is not a directory") }
+            guard isDirectory.boolValue else { return failed(RecordMessage.workingDirectoryNotADirectory(dir)) }
         }
-        guard !argv.isEmpty else { return failed("the task has no command") }
+        guard !argv.isEmpty else { return failed(RecordMessage.noCommand) }
         let executable: String
         let resolved = executables.value(for: task.index) {
             Executables.search(argv[0], path: task.env.last { $0.key == "PATH" }?.value ?? environment["PATH"] ?? "",
@@ -75,7 +75,7 @@ public struct CommandExecutor: Executor {
         case .success(let path): executable = path
         case .failure(let error):
             // The lookup is made once per task: another attempt would fail the same way.
-            var record = failed(error.description + (task.retry.retries > 0 ? " (not retried: it would fail the same way)" : ""))
+            var record = failed(RecordMessage.cannotFind(error, retried: task.retry.retries > 0))
             record.retryable = false
             return record
         }
@@ -83,7 +83,7 @@ public struct CommandExecutor: Executor {
         var destination: StagedFile?
         if let path = task.output {
             do { destination = try WritePath.stage(path, waitForReader: false) } catch {
-                return failed("cannot write `output` \"\(path)\": \(error)")
+                return failed(RecordMessage.cannotWriteOutput(path, error))
             }
         }
         var log: AttemptLog?
@@ -92,7 +92,7 @@ public struct CommandExecutor: Executor {
             switch logs.open(task: task.name, run: request.run, attempt: request.attempt) {
             case .success(let files): log = files
             case .failure(let error):
-                logError = "no log was kept: \(error)"
+                logError = RecordMessage.noLog(error)
                 output.warning("jobrun: warning: [\(task.name)] run \(request.run) attempt \(request.attempt): \(logError!)")
             }
         }
@@ -121,7 +121,7 @@ public struct CommandExecutor: Executor {
             job = try processes.start(launch, after: wait, stdin: input) { streams.take($1, $0) }
         } catch {
             streams.finish(success: false)
-            var record = failed("could not run \(executable): \(error)")
+            var record = failed(RecordMessage.couldNotRun(executable, error))
             closeLog(&record)
             return record
         }
@@ -148,25 +148,25 @@ public struct CommandExecutor: Executor {
             record.exitCode = code
             if code != 0 {
                 record.status = .failed
-                record.error = "exited with status \(code)"
+                record.error = RecordMessage.exited(code)
             }
         case .signaled(let signal):
             record.signal = signal
             record.status = .failed
-            record.error = "killed by signal \(signal) (\(signalName(signal)))"
+            record.error = RecordMessage.killed(by: signal)
         }
         if wasTimedOut {
             record.status = .timedOut
-            record.error = "timed out after \(ValueSyntax.format(task.timeout ?? .zero)); the process group got SIGTERM"
-                + (record.signal == SIGKILL ? ", then SIGKILL after \(ValueSyntax.format(task.killGrace))" : "")
+            record.error = RecordMessage.timedOut(after: task.timeout ?? .zero, grace: task.killGrace,
+                                                  killed: record.signal == SIGKILL)
         } else if cancelled {
             record.status = .cancelled
-            record.error = "jobrun was stopped" + (record.signal.map { "; the job ended by signal \($0) (\(signalName($0)))" } ?? "")
+            record.error = RecordMessage.stoppedWhileRunning(signal: record.signal)
         }
         let written = streams.finish(success: record.status == .succeeded)
         if let written, record.status == .succeeded, case .failure(let error) = written {
             record.status = .failed
-            record.error = "writing `output` failed: \(error)"
+            record.error = RecordMessage.outputFailed(error)
         }
         closeLog(&record)
         return record

@@ -1,8 +1,8 @@
 import Foundation
 import JobrunCore
 
-/// Runs `type: email` attempts: composes the message (RFC 5322) and pipes it to a
-/// sendmail-compatible program, `sendmail -t -i`, taken from `email.sendmail`, else
+/// Runs `type: email` attempts: composes the message (RFC 5322) and hands it, as an unlinked
+/// temporary file on stdin, to a sendmail-compatible program, `sendmail -t -i`, taken from `email.sendmail`, else
 /// `$JOBRUN_SENDMAIL`, else `/usr/sbin/sendmail`. Success is the program's exit status 0;
 /// the program runs like a command (own process group, timeout, output in the record).
 public struct EmailExecutor: Executor {
@@ -16,7 +16,7 @@ public struct EmailExecutor: Executor {
     public func run(_ request: AttemptRequest, now: @Sendable () -> Instant) async -> AttemptRecord {
         guard let mail = request.task.email else {
             let t = now()
-            return AttemptRecord(attempt: request.attempt, status: .failed, startedAt: t, finishedAt: t, error: "the task has no email")
+            return AttemptRecord(attempt: request.attempt, status: .failed, startedAt: t, finishedAt: t, error: RecordMessage.noEmail)
         }
         let sendmail = mail.sendmail ?? command.environment["JOBRUN_SENDMAIL"] ?? "/usr/sbin/sendmail"
         let host = ProcessInfo.processInfo.hostName
@@ -29,7 +29,7 @@ public struct EmailExecutor: Executor {
         guard let fd = Self.temporaryFile(holding: Array(message.utf8)) else {
             let t = now()
             return AttemptRecord(attempt: request.attempt, status: .failed, startedAt: t, finishedAt: t,
-                                 error: "cannot prepare the message: \(String(cString: strerror(errno)))")
+                                 error: RecordMessage.cannotPrepareMessage(errno: errno))
         }
         return await command.run(request, argv: [sendmail, "-t", "-i"], input: fd, now: now)
     }

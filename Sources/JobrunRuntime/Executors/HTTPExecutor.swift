@@ -41,7 +41,7 @@ public final class HTTPExecutor: Executor {
         let startedAt = now()
         var record = AttemptRecord(attempt: request.attempt, status: .failed, startedAt: startedAt, finishedAt: startedAt)
         guard let spec = request.task.http else {
-            record.error = "the task has no http request"
+            record.error = RecordMessage.noRequest
             return record
         }
         var env = environment
@@ -119,7 +119,7 @@ public final class HTTPExecutor: Executor {
             let via = visited.isEmpty ? "" : " (redirected to \(mask(target)))"
             if Task.isCancelled {
                 record.status = .cancelled
-                record.error = "jobrun was stopped"
+                record.error = RecordMessage.stopped
             } else if let e = error as? HTTPClientError, e == .deadlineExceeded || e == .readTimeout || e == .connectTimeout {
                 record.status = .timedOut
                 record.error = "\(spec.method) \(spec.url)\(via): no response within \(ValueSyntax.format(timeout ?? .zero))"

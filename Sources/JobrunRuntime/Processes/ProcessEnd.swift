@@ -1,4 +1,5 @@
 import Foundation
+import JobrunCore
 
 /// How a job's process ended.
 enum ProcessEnd: Sendable, Equatable {
@@ -19,25 +20,8 @@ enum ProcessEnd: Sendable, Equatable {
     var summary: String {
         switch self {
         case .exited(let code): "exited with status \(code)"
-        case .signaled(let signal): "was killed by signal \(signal) (\(signalName(signal)))"
+        case .signaled(let signal): "was killed by signal \(signal) (\(RecordMessage.signalName(signal)))"
         case .lost(let message): message
         }
-    }
-}
-
-/// The name of a signal, for messages.
-func signalName(_ signal: Int32) -> String {
-    switch signal {
-    case SIGTERM: "SIGTERM"
-    case SIGKILL: "SIGKILL"
-    case SIGINT: "SIGINT"
-    case SIGSEGV: "SIGSEGV"
-    case SIGABRT: "SIGABRT"
-    case SIGHUP: "SIGHUP"
-    case SIGPIPE: "SIGPIPE"
-    case SIGQUIT: "SIGQUIT"
-    case SIGBUS: "SIGBUS"
-    case SIGFPE: "SIGFPE"
-    default: "signal \(signal)"
     }
 }

@@ -10,7 +10,8 @@ struct JobProcess: Sendable, Hashable {
 /// Starts every job's process through `jobrun-exec` (Sources/CJobrunExec/jobrun_exec.c), reads
 /// its output and learns how it ended.
 ///
-/// One `jobrun-exec` server runs for the whole run, started when the first job needs it; it
+/// One `jobrun-exec` server runs at a time, started by ``prepare()`` or by the first job that
+/// needs it (and again after one ends unexpectedly); it
 /// forks a small keeper per job, so jobrun never forks itself. The keeper puts the job in a
 /// process group of its own, kills what the job leaves behind when it ends, and ends the job
 /// when jobrun dies, even by SIGKILL. Signals for a job go through the server, which sends
@@ -62,7 +63,7 @@ public final class ProcessHost: Sendable {
     /// Serializes requests on the socket (never held while waiting for a reply).
     let sending = NSLock()
 
-    /// Creates a host; its server starts with the first job.
+    /// Creates a host; its server starts with ``prepare()`` or the first job.
     public init(program: String? = ProcessHost.installedServer(), warn: @escaping @Sendable (String) -> Void = { _ in }) {
         self.program = program
         self.warn = warn

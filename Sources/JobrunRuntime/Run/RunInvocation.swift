@@ -3,19 +3,28 @@ import JobrunCore
 /// How jobrun was invoked for a run: the jobs file, the scheduler's setup, where the
 /// report, JUnit report and logs go, and how the console looks (flags beat the file).
 public struct RunInvocation: Sendable {
+    /// The jobs file, as given.
     public var configPath: String
+    /// The SHA-256 of its bytes, for the report.
     public var configSHA256: String
+    /// Workers, selection, `--for` and the jitter seed.
     public var setup: SchedulerSetup
     /// Where the report goes: a path, `-` for stdout, or nil for none.
     public var report: String?
+    /// `--junit`: where the JUnit XML goes.
     public var junit: String?
+    /// `--log-dir`: where every attempt's full output is kept.
     public var logDirectory: String?
+    /// `--format`: text or JSON Lines on the console.
     public var format: RunConsole.Format
+    /// `--quiet`: no job output on the console.
     public var quiet: Bool
+    /// jobrun's version, for the report.
     public var version: String
     /// `--color`: auto, always or never.
     public var color = "auto"
 
+    /// Creates an invocation; `color` is `auto` until set.
     public init(configPath: String, configSHA256: String, setup: SchedulerSetup, report: String?, junit: String?,
                 logDirectory: String?, format: RunConsole.Format, quiet: Bool, version: String) {
         self.configPath = configPath
