@@ -36,6 +36,7 @@ let package = Package(
             dependencies: [
                 "JobrunYAML",
                 .product(name: "HeapModule", package: "swift-collections"),
+                .product(name: "DequeModule", package: "swift-collections"),
             ]
         ),
         .target(

@@ -69,7 +69,7 @@ private final class ClockedExecutor: Executor {
             clock.advance(to: at(10 * k))
             #expect(await executor.waitForStarts(k))
         }
-        let records = await run.value
+        let records = await run.value.records
         #expect(records.map(\.status) == [.succeeded, .succeeded, .succeeded])
         #expect(records.map(\.run) == [1, 2, 3])
         let due = (1...3).map { wallStart + .seconds(10 * $0) }
@@ -96,7 +96,7 @@ private final class ClockedExecutor: Executor {
         #expect(await executor.waitForStarts(2))
         #expect(await clock.waitForSleepers(2))
         clock.advance(to: at(25))
-        let records = await run.value
+        let records = await run.value.records
         #expect(records.map(\.status) == [.succeeded, .succeeded, .cancelled])
         #expect(records.last?.reason == "--for ended before the run was due")
         #expect(records.last?.dueAt == wallStart + .seconds(30))
@@ -118,7 +118,7 @@ private final class ClockedExecutor: Executor {
         #expect(await clock.waitForSleepers(2))  // the attempt's 60 s, and the driver's wait for +30s
         clock.advance(to: at(5))
         scheduler.shutdown()
-        let records = await run.value
+        let records = await run.value.records
         let long = try #require(records.first { $0.task == 0 })
         #expect(long.status == .cancelled)
         #expect(long.attempts.map(\.status) == [.cancelled])
@@ -144,7 +144,7 @@ private final class ClockedExecutor: Executor {
             #expect(clock.deadlines == [at(next)])
             clock.advance(to: at(next))
         }
-        let records = await run.value
+        let records = await run.value.records
         let attempts = try #require(records.first?.attempts)
         #expect(attempts.map(\.status) == [.failed, .failed, .succeeded])
         #expect(attempts.map(\.startedAt) == [0, 7, 14].map { wallStart + .seconds($0) })
@@ -164,7 +164,7 @@ private final class ClockedExecutor: Executor {
         clock.advance(to: at(9))
         #expect(await executor.waitForStarts(1))
         #expect(executor.starts.first?.startsAt == wallStart + .seconds(10))
-        let records = await run.value
+        let records = await run.value.records
         #expect(records.first?.startedAt == wallStart + .seconds(10))
         #expect(records.first?.status == .succeeded)
     }

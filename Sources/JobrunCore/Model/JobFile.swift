@@ -10,6 +10,9 @@ public struct JobFile: Sendable {
     public var zone: Zone
     /// Report path from the file, if given.
     public var report: String?
+    /// How many of each task's last runs the report lists (`report_runs:`); earlier ones are
+    /// counted and left out, so memory stays flat.
+    public var reportRuns: Int
     /// Grace period for running jobs on SIGINT, SIGTERM or SIGHUP.
     public var shutdownGrace: Duration
     /// Tasks in file order.

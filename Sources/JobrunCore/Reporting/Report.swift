@@ -24,9 +24,28 @@ public struct Report: Sendable {
     /// Every run, in the order they came due.
     public var records: [RunRecord]
 
-    /// Creates a report.
+    /// Creates a report of `records` (every run) and what they count.
     public init(version: String, configPath: String, configSHA256: String, startedAt: Instant, finishedAt: Instant,
                 workers: Int, signal: Int32?, tasks: [TaskSpec], records: [RunRecord]) {
+        var totals = Totals()
+        for r in records { totals.count(r) }
+        self.init(version: version, configPath: configPath, configSHA256: configSHA256, startedAt: startedAt,
+                  finishedAt: finishedAt, workers: workers, signal: signal, tasks: tasks, records: records,
+                  omitted: ByTask(repeating: 0, count: tasks.count), totals: totals)
+    }
+
+    /// Creates a report of the runs `book` kept, with the counts of every run.
+    public init(version: String, configPath: String, configSHA256: String, startedAt: Instant, finishedAt: Instant,
+                workers: Int, signal: Int32?, tasks: [TaskSpec], book: RunBook) {
+        self.init(version: version, configPath: configPath, configSHA256: configSHA256, startedAt: startedAt,
+                  finishedAt: finishedAt, workers: workers, signal: signal, tasks: tasks, records: book.records,
+                  omitted: book.omitted, totals: book.totals)
+    }
+
+    private init(version: String, configPath: String, configSHA256: String, startedAt: Instant, finishedAt: Instant,
+                 workers: Int, signal: Int32?, tasks: [TaskSpec], records: [RunRecord], omitted: ByTask<Int>, totals: Totals) {
+        self.omitted = omitted
+        self.totals = totals
         self.version = version
         self.configPath = configPath
         self.configSHA256 = configSHA256
@@ -41,25 +60,29 @@ public struct Report: Sendable {
     /// Counts of runs by final status, and of attempts.
     public struct Totals: Sendable, Equatable {
         public var runs = 0, succeeded = 0, failed = 0, timedOut = 0, skipped = 0, cancelled = 0, attempts = 0
-    }
 
-    /// The counts of this report.
-    public var totals: Totals {
-        var t = Totals()
-        for r in records {
-            t.runs += 1
-            t.attempts += r.attempts.count
-            switch r.status {
-            case .succeeded: t.succeeded += 1
-            case .failed: t.failed += 1
-            case .timedOut: t.timedOut += 1
-            case .skipped: t.skipped += 1
-            case .cancelled: t.cancelled += 1
+        /// No run counted yet.
+        public init() {}
+
+        /// Counts `run` and its attempts.
+        public mutating func count(_ run: RunRecord) {
+            runs += 1
+            attempts += run.attempts.count
+            switch run.status {
+            case .succeeded: succeeded += 1
+            case .failed: failed += 1
+            case .timedOut: timedOut += 1
+            case .skipped: skipped += 1
+            case .cancelled: cancelled += 1
             default: break
             }
         }
-        return t
     }
+
+    /// Every run and attempt of the invocation counted, the runs left out of ``records`` included.
+    public let totals: Totals
+    /// Per task, how many earlier runs ``records`` leaves out (`report_runs:`).
+    public let omitted: ByTask<Int>
 
     public var outcome: Outcome {
         if signal != nil { return .interrupted }
@@ -119,7 +142,8 @@ public struct Report: Sendable {
             }
             return Self.object([
                 ("name", JSONText.string(task.name)), ("type", JSONText.string(task.type.rawValue)),
-                ("priority", String(task.priority)), ("runs", Self.array(runs, indent: 6)),
+                ("priority", String(task.priority)), ("omitted_runs", String(omitted[i])),
+                ("runs", Self.array(runs, indent: 6)),
             ], indent: 4)
         }
         var top: [(String, String)] = [

@@ -50,8 +50,8 @@ public actor Scheduler<C: Clock> where C.Duration == Duration {
     /// Stops dispatching and cancels running attempts; ``run()`` then returns once they end.
     public nonisolated func shutdown() { controlContinuation.yield() }
 
-    /// Runs the file to the end, or to a shutdown, and returns every run's record.
-    public func run() async -> [RunRecord] {
+    /// Runs the file to the end, or to a shutdown, and returns the book of its runs.
+    public func run() async -> RunBook {
         await withTaskGroup(of: Event.self) { group in
             let control = self.control
             group.addTask {
@@ -106,7 +106,7 @@ public actor Scheduler<C: Clock> where C.Duration == Duration {
             group.cancelAll()
         }
         controlContinuation.finish()
-        return core.records
+        return core.book
     }
 
     /// Tells the console what comes next, when that changed.

@@ -25,13 +25,12 @@ extension SchedulerCore {
         for entry in dueHeap.unordered.sorted(by: <) {
             switch entry.kind {
             case .retry(let r):
-                tasks[records[r].task].active.remove(r)
+                tasks[book[r].task].active.remove(r)
                 finish(r, .cancelled, reason: cause.whileWaitingToRetry)
             case .newRun(let t):
                 tasks[t].pendingDue = false
                 tasks[t].runsMade += 1
-                let r = records.nextIndex
-                records.append(RunRecord(task: t, run: RunNumber(tasks[t].runsMade), dueAt: entry.at))
+                let r = book.open(RunRecord(task: t, run: RunNumber(tasks[t].runsMade), dueAt: entry.at))
                 finish(r, .cancelled, reason: cause.beforeItWasDue)
             }
         }
@@ -41,8 +40,7 @@ extension SchedulerCore {
             tasks[t].finished = true
             waitingCount -= 1
             tasks[t].runsMade += 1
-            let r = records.nextIndex
-            records.append(RunRecord(task: t, run: 1, dueAt: now()))
+            let r = book.open(RunRecord(task: t, run: 1, dueAt: now()))
             finish(r, .cancelled, reason: cause.whileWaitingForAfter)
         }
         accepting = false

@@ -30,7 +30,7 @@ extension SchedulerCore {
                 scheduleNextRun(of: t, notBefore: top.at)
             case .retry(let r):
                 move(r, to: .queued)
-                let t = records[r].task
+                let t = book[r].task
                 tasks[t].active.remove(r)
                 enqueue(r, dueAt: top.at)
             }
@@ -40,8 +40,7 @@ extension SchedulerCore {
     mutating func newRun(of t: TaskIndex, dueAt: Instant) {
         tasks[t].runsMade += 1
         tasks[t].started = true
-        let r = records.nextIndex
-        records.append(RunRecord(task: t, run: RunNumber(tasks[t].runsMade), dueAt: dueAt))
+        let r = book.open(RunRecord(task: t, run: RunNumber(tasks[t].runsMade), dueAt: dueAt))
         let task = file.tasks[t]
         if task.overlap == .skip && (!tasks[t].active.isEmpty || tasks[t].queued > 0) {
             finish(r, .skipped, reason: RecordMessage.previousRunStill(running: !tasks[t].active.isEmpty))
@@ -52,9 +51,9 @@ extension SchedulerCore {
     }
 
     mutating func enqueue(_ r: RunIndex, dueAt: Instant) {
-        let t = records[r].task
+        let t = book[r].task
         tasks[t].queued += 1
-        emit(.queued(task: t, run: records[r].run, attempt: records[r].attempts.count + 1))
+        emit(.queued(task: t, run: book[r].run, attempt: book[r].attempts.count + 1))
         ready.insert(ReadyEntry(priority: file.tasks[t].priority, dueAt: dueAt, task: t, seq: nextSeq(), run: r))
     }
 
@@ -70,11 +69,11 @@ extension SchedulerCore {
             tasks[t].queued -= 1
             tasks[t].active.insert(r)
             move(r, to: .running)
-            let attempt = records[r].attempts.count + 1
-            if records[r].startedAt == nil { records[r].startedAt = now() }
-            emit(.started(task: t, run: records[r].run, attempt: attempt, at: now()))
+            let attempt = book[r].attempts.count + 1
+            if book[r].startedAt == nil { book[r].startedAt = now() }
+            emit(.started(task: t, run: book[r].run, attempt: attempt, at: now()))
             running += 1
-            starts.append(Start(run: r, request: AttemptRequest(task: file.tasks[t], run: records[r].run, attempt: attempt)))
+            starts.append(Start(run: r, request: AttemptRequest(task: file.tasks[t], run: book[r].run, attempt: attempt)))
         }
     }
 
@@ -82,10 +81,10 @@ extension SchedulerCore {
 
     mutating func finishAttempt(run r: RunIndex, record: AttemptRecord) {
         running -= 1
-        records[r].attempts.append(record)
-        let t = records[r].task
+        book[r].attempts.append(record)
+        let t = book[r].task
         let task = file.tasks[t]
-        emit(.attemptFinished(task: t, run: records[r].run, attempt: record))
+        emit(.attemptFinished(task: t, run: book[r].run, attempt: record))
         switch record.status {
         case .succeeded:
             finish(r, .succeeded)
@@ -96,7 +95,7 @@ extension SchedulerCore {
             if state == .running && record.retryable && record.attempt <= task.retry.retries {
                 let delay = task.retry.delay(beforeRetry: record.attempt)
                 move(r, to: .retrying)
-                emit(.retrying(task: t, run: records[r].run, attempt: record.attempt + 1, delay: delay))
+                emit(.retrying(task: t, run: book[r].run, attempt: record.attempt + 1, delay: delay))
                 dueHeap.insert(DueEntry(at: now() + delay, seq: nextSeq(), kind: .retry(run: r)))
             } else {
                 finish(r, final)
@@ -105,25 +104,27 @@ extension SchedulerCore {
     }
 
     mutating func move(_ r: RunIndex, to status: RunStatus) {
-        assert(records[r].status.canMove(to: status), "\(records[r].status) → \(status)")
-        records[r].status = status
+        assert(book[r].status.canMove(to: status), "\(book[r].status) → \(status)")
+        book[r].status = status
     }
 
     /// Ends a run; frees its task for held runs, and checks whether the task is done.
     mutating func finish(_ r: RunIndex, _ status: RunStatus, reason: String? = nil) {
-        let t = records[r].task
+        let t = book[r].task
         move(r, to: status)
-        records[r].reason = reason
-        records[r].finishedAt = records[r].attempts.last?.finishedAt ?? (status == .skipped || status == .cancelled ? nil : now())
+        book[r].reason = reason
+        book[r].finishedAt = book[r].attempts.last?.finishedAt ?? (status == .skipped || status == .cancelled ? nil : now())
         if status == .failed || status == .timedOut { tasks[t].failed = true }
         tasks[t].active.remove(r)
-        emit(.finished(task: t, run: records[r].run, status: status, reason: reason, at: Swift.max(records[r].finishedAt ?? now(), now())))
+        emit(.finished(task: t, run: book[r].run, status: status, reason: reason, at: Swift.max(book[r].finishedAt ?? now(), now())))
+        // Counted, and kept among the last `report_runs` of its task, or let go.
+        book.close(r)
         if tasks[t].active.isEmpty, !tasks[t].held.isEmpty {
             let held = tasks[t].held
             tasks[t].held = []
             heldCount -= held.count
             for h in held {
-                ready.insert(ReadyEntry(priority: file.tasks[t].priority, dueAt: records[h].dueAt, task: t, seq: nextSeq(), run: h))
+                ready.insert(ReadyEntry(priority: file.tasks[t].priority, dueAt: book[h].dueAt, task: t, seq: nextSeq(), run: h))
             }
         }
         checkFinished(t)
@@ -157,8 +158,7 @@ extension SchedulerCore {
         let at = Swift.max(tasks[t].due.next() ?? now(), now())
         tasks[t].runsMade += 1
         tasks[t].failed = true
-        let r = records.nextIndex
-        records.append(RunRecord(task: t, run: 1, dueAt: at))
+        let r = book.open(RunRecord(task: t, run: 1, dueAt: at))
         tasks[t].finished = true
         finish(r, .skipped, reason: RecordMessage.dependencyFailed(file.tasks[failed].name))
         for d in dependents[t] where tasks[d].waiting && !tasks[d].finished { release(d) }

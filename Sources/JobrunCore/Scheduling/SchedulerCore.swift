@@ -67,7 +67,9 @@ public struct SchedulerCore: Sendable {
 
     var state = State.running
     /// Every run so far, in the order they came due.
-    public internal(set) var records: [RunRecord] = []
+    public internal(set) var book: RunBook
+    /// Every run kept (see ``RunBook/records``), in the order they came due.
+    public var records: [RunRecord] { book.records }
     var tasks = ByTask<TaskState>([])
     var dueHeap = Heap<DueEntry>()
     var ready = Heap<ReadyEntry>()
@@ -88,6 +90,7 @@ public struct SchedulerCore: Sendable {
         self.setup = setup
         self.emit = emit
         self.clockNow = start
+        book = RunBook(tasks: file.tasks.count, keep: file.reportRuns)
         rng = SplitMix64(seed: setup.jitterSeed ?? UInt64.random(in: .min ... .max))
         var index: [String: TaskIndex] = [:]
         for t in file.tasks where index[t.name] == nil { index[t.name] = t.index }
@@ -118,7 +121,7 @@ public struct SchedulerCore: Sendable {
         guard state == .running, let entry = dueHeap.min else { return nil }
         switch entry.kind {
         case .newRun(let t): return (t, entry.at)
-        case .retry(let r): return (records[r].task, entry.at)
+        case .retry(let r): return (book[r].task, entry.at)
         }
     }
 
@@ -230,19 +233,15 @@ public struct SchedulerCore: Sendable {
             let t: TaskIndex
             switch entry.kind {
             case .newRun(let task): t = task
-            case .retry(let r): t = records[r].task
+            case .retry(let r): t = book[r].task
             }
             if rows[t].nextDueAt.map({ entry.at < $0 }) ?? true { rows[t].nextDueAt = entry.at }
         }
-        var recentSeen = ByTask(repeating: 0, count: file.tasks.count)
-        for record in records.reversed() {
-            let t = record.task
-            if record.status == .running { rows[t].running += 1 }
-            guard record.status.isFinal, record.status != .skipped, record.status != .cancelled else { continue }
-            if rows[t].lastRun == nil { rows[t].lastRun = record }
-            guard recentSeen[t] < 10 else { continue }
-            recentSeen[t] += 1
-            if record.status == .succeeded { rows[t].recentSucceeded += 1 } else { rows[t].recentFailed += 1 }
+        for record in book.open where record.status == .running { rows[record.task].running += 1 }
+        for t in rows.indices {
+            rows[t].lastRun = book.lastRun[t]
+            rows[t].recentSucceeded = book.recent[t].count { $0 }
+            rows[t].recentFailed = book.recent[t].count { !$0 }
         }
         return rows.values
     }

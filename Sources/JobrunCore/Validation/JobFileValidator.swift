@@ -37,7 +37,7 @@ public struct JobFileValidator {
         self.limits = limits
     }
 
-    static let topKeys: [Key] = [.version, .workers, .timezone, .report, .shutdownGrace, .env, .defaults, .tasks]
+    static let topKeys: [Key] = [.version, .workers, .timezone, .report, .reportRuns, .shutdownGrace, .env, .defaults, .tasks]
     static let taskKeys: [Key] = [
         .name, .type, .command, .shell, .output, .http, .email, .schedule, .repeat, .count,
         .until, .priority, .timeout, .killGrace, .retries, .retryDelay, .backoff,
@@ -137,6 +137,7 @@ struct FilePass {
         let workers = top[.workers].flatMap { reader.int($0.value, "workers", range: 1...1024) } ?? 3
         readZone(top[.timezone])
         let report = top[.report].flatMap { reader.string($0.value, "report", singleLine: true) }
+        let reportRuns = top[.reportRuns].flatMap { reader.int($0.value, "report_runs", range: 0...1_000_000) } ?? 1000
         let grace = top[.shutdownGrace].flatMap { reader.duration($0.value, "shutdown_grace") } ?? .seconds(10)
         let env = top[.env].flatMap { reader.stringMap($0.value, "env") } ?? []
 
@@ -187,7 +188,8 @@ struct FilePass {
         semantics.check()
         reader = semantics.reader
         guard tasks.count == items.count else { return nil }
-        return JobFile(version: 1, workers: workers, zone: zone, report: report, shutdownGrace: grace, tasks: tasks)
+        return JobFile(version: 1, workers: workers, zone: zone, report: report, reportRuns: reportRuns, shutdownGrace: grace,
+                       tasks: tasks)
     }
 
     /// Reads the top-level values the tasks depend on (zone, defaults, env) from nodes seen

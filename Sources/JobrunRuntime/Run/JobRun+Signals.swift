@@ -6,14 +6,14 @@ extension JobRun {
     /// Runs the scheduler to its end while answering signals: SIGINT, SIGTERM and (until
     /// reload exists) SIGHUP stop gracefully, and a second one kills every job at once;
     /// SIGQUIT kills every job at once; SIGUSR1 prints the status table and changes nothing.
-    /// Returns every run's record and the first stopping signal, if one came.
+    /// Returns the book of every run and the first stopping signal, if one came.
     func runHandlingSignals(_ scheduler: Scheduler<ContinuousClock>, processes: ProcessHost,
-                            console: RunConsole) async -> (records: [RunRecord], signal: Int32?) {
+                            console: RunConsole) async -> (book: RunBook, signal: Int32?) {
         let shutdownGrace = file.shutdownGrace
         let signals = self.signals
         let names = file.tasks.map(\.name)
         let received = SignalRecord()
-        let records = await withTaskGroup(of: [RunRecord]?.self) { group -> [RunRecord] in
+        let book = await withTaskGroup(of: RunBook?.self) { group -> RunBook in
             group.addTask { await scheduler.run() }
             group.addTask {
                 await withTaskGroup(of: Void.self) { killer in
@@ -46,16 +46,16 @@ extension JobRun {
                 }
                 return nil
             }
-            var records: [RunRecord] = []
+            var book = RunBook(tasks: 0, keep: 0)
             while let next = await group.next() {
                 if let next {
-                    records = next
+                    book = next
                     group.cancelAll()
                 }
             }
-            return records
+            return book
         }
-        return (records, received.value)
+        return (book, received.value)
     }
 }
 

@@ -62,12 +62,12 @@ public struct JobRun: Sendable {
         let scheduler = Scheduler(file: file, setup: invocation.setup, clock: ContinuousClock(), wallOrigin: wallStart,
                                   originAge: .seconds(Date().timeIntervalSince1970 - Double(wallStart.milliseconds) / 1000),
                                   lead: Self.lead, executor: executor, emit: { console.event($0) })
-        let (records, signal) = await runHandlingSignals(scheduler, processes: processes, console: console)
+        let (book, signal) = await runHandlingSignals(scheduler, processes: processes, console: console)
         await http.shutdown()
         console.clearStatus()
         let report = Report(version: invocation.version, configPath: invocation.configPath,
                             configSHA256: invocation.configSHA256, startedAt: wallStart, finishedAt: scheduler.now(),
-                            workers: invocation.setup.workers, signal: signal, tasks: file.tasks, records: records)
+                            workers: invocation.setup.workers, signal: signal, tasks: file.tasks, book: book)
         return deliver(report, console: console, environment: environment)
     }
 }

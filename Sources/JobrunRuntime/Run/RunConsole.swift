@@ -172,10 +172,12 @@ public final class RunConsole: OutputSink, Sendable {
                 return true
             }
             if close { write("::endgroup::") }
-        case .finished(let t, let run, let status, _, _) where status == .failed || status == .timedOut:
-            let error = lastErrors.withLock { $0[t]?[run] } ?? status.rawValue
+        case .finished(let t, let run, let status, _, _):
+            // Let go of the run's last error, so memory stays flat however many runs end.
+            let error = lastErrors.withLock { $0[t]?.removeValue(forKey: run) }
+            guard status == .failed || status == .timedOut else { break }
             write(GitHubAnnotation.error(title: "jobrun: \(names[t]) run \(run) \(status == .failed ? "failed" : "timed out")",
-                                         message: error))
+                                         message: error ?? status.rawValue))
         default:
             break
         }
