@@ -431,7 +431,11 @@ def build_schema() -> dict:
             ),
             "report": ref("line", "Path of the JSON report, relative to the current directory. "
                           "`--report` overrides it.", default="jobrun-report.json"),
-            "shutdown_grace": ref("duration", "On SIGINT/SIGTERM, how long running jobs get before SIGKILL.",
+            "report_runs": described("How many of each task's last runs the report lists; earlier ones are "
+                                     "counted in the totals and in the task's `omitted_runs`, so memory stays "
+                                     "flat however long jobrun runs.",
+                                     type="integer", minimum=0, maximum=1000000, default=1000),
+            "shutdown_grace": ref("duration", "On SIGINT, SIGTERM or SIGHUP, how long running jobs get before SIGKILL.",
                                   default="10s"),
             "env": ref("env", "Environment variables added to every task's process environment "
                        "(before `defaults.env` and the task's `env`)."),

@@ -264,4 +264,22 @@ extension RunCommandTests {
         #expect(r.status == 2)
         #expect(w.file("ran") == nil)
     }
+
+    @Test func theReportListsTheLastReportRunsOfATaskAndCountsThemAll() throws {
+        let w = try Workspace("""
+            report_runs: 2
+            tasks:
+              - {name: tick, command: "true", repeat: 10ms, count: 5}
+            """)
+        let r = try w.run(["--junit", "junit.xml"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let report = try w.report()
+        #expect(runs(report, "tick").map { $0["run"] as? Int } == [4, 5])
+        let task = (report["tasks"] as? [[String: Any]])?.first
+        #expect(task?["omitted_runs"] as? Int == 3)
+        #expect((report["totals"] as? [String: Any])?["runs"] as? Int == 5)
+        #expect(w.file("junit.xml")?.components(separatedBy: "<testcase ").count == 3)
+        try expectValidAgainstSchema([w.appendingPathComponent("jobrun-report.json").path])
+    }
 }
+

@@ -1,4 +1,4 @@
-import JobrunCore
+@testable import JobrunCore
 import Testing
 
 /// Memory stays flat however many runs are made: the core keeps the runs that have not
@@ -72,5 +72,18 @@ import Testing
         #expect(json.contains("\"runs\": 3"))
         #expect(report.totals.runs == 3)
         #expect(report.records.map(\.run) == [3])
+    }
+
+    @Test func reportRunsIsAWholeNumberFromZeroToAMillion() {
+        expectDiagnostics("""
+            report_runs: 1️⃣-1
+            tasks: [{name: a, command: x}]
+            """, [("1️⃣", .error, "report_runs", "-1 is out of range; use 0–1000000")])
+        expectDiagnostics("""
+            report_runs: 1️⃣many
+            tasks: [{name: a, command: x}]
+            """, [("1️⃣", .error, "report_runs", "expected a whole number, found the string \"many\"")])
+        #expect(validate("report_runs: 5\ntasks: [{name: a, command: x}]\n").file?.reportRuns == 5)
+        #expect(validate("tasks: [{name: a, command: x}]\n").file?.reportRuns == 1000)
     }
 }
