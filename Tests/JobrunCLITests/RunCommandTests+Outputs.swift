@@ -279,6 +279,7 @@ extension RunCommandTests {
         #expect(task?["omitted_runs"] as? Int == 3)
         #expect((report["totals"] as? [String: Any])?["runs"] as? Int == 5)
         #expect(w.file("junit.xml")?.components(separatedBy: "<testcase ").count == 3)
+        #expect(w.file("junit.xml")?.contains(#"<testsuites name="jobrun" tests="2" "#) == true, "the counts agree with the test cases")
         try expectValidAgainstSchema([w.appendingPathComponent("jobrun-report.json").path])
     }
 }

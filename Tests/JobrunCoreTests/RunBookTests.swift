@@ -54,7 +54,7 @@ import Testing
         #expect(book.omitted[0] == 500)
         #expect(book.totals.runs == 1500 && book.totals.skipped == 200 && book.totals.failed == 500)
         // Skipped runs are not outcomes; the last of the others, 1500, failed.
-        #expect(book.recent[0].count == 10)
+        #expect(book.recent(0).count == 10)
         #expect(book.lastRun[0]?.run == 1500 && book.lastRun[0]?.status == .failed)
     }
 
@@ -85,5 +85,21 @@ import Testing
             """, [("1️⃣", .error, "report_runs", "expected a whole number, found the string \"many\"")])
         #expect(validate("report_runs: 5\ntasks: [{name: a, command: x}]\n").file?.reportRuns == 5)
         #expect(validate("tasks: [{name: a, command: x}]\n").file?.reportRuns == 1000)
+    }
+
+    /// With `overlap: allow` a later run can end first; "last" still goes by run number.
+    @Test func theLastRunsAreTheLastByNumberWhateverOrderTheyEndIn() {
+        var book = RunBook(tasks: 1, keep: 2)
+        var indices: [RunIndex] = []
+        for n in 1...4 { indices.append(book.open(RunRecord(task: 0, run: RunNumber(n), dueAt: Instant(seconds: Int64(n))))) }
+        // Runs 4, 1, 3, 2 end, in that order.
+        for i in [3, 0, 2, 1] {
+            book[indices[i]].status = .succeeded
+            book.close(indices[i])
+        }
+        #expect(book.records.map(\.run) == [3, 4])
+        #expect(book.omitted[0] == 2)
+        #expect(book.lastRun[0]?.run == 4)
+        #expect(book.recent(0).count == 4)
     }
 }

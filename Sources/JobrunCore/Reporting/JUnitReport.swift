@@ -14,7 +14,10 @@ public struct JUnitReport: Sendable {
 
     /// The XML document: UTF-8 text ending in a newline.
     public func xml() -> String {
-        let t = report.totals
+        // The counts are of the runs listed (the last `report_runs` of each task), so that
+        // they agree with the test cases.
+        var t = Report.Totals()
+        for run in report.records { t.count(run) }
         let counts = "tests=\"\(t.runs)\" failures=\"\(t.failed + t.timedOut)\" errors=\"0\""
             + " skipped=\"\(t.skipped + t.cancelled)\" time=\"\(Self.seconds(report.startedAt, report.finishedAt))\""
         var lines = [

@@ -3,7 +3,8 @@ import DequeModule
 /// Every run of an invocation, as far as memory keeps it: the runs that have not ended (by
 /// ``RunIndex``), and per task the last `keep` runs that have (`report_runs:`), how many
 /// earlier ones were let go, and counts of every run and attempt. Memory stays flat however
-/// many runs are made.
+/// many runs are made. "Last" is by run number (the order runs came due), also where a later
+/// run ends before an earlier one (`overlap: allow`).
 public struct RunBook: Sendable {
     /// How many ended runs of each task are kept.
     public let keep: Int
@@ -14,10 +15,14 @@ public struct RunBook: Sendable {
     public private(set) var omitted: ByTask<Int>
     /// Every run and attempt counted, the ones let go included.
     public private(set) var totals = Report.Totals()
-    /// Per task, the last run that ended succeeded, failed or timed out.
+    /// Per task, the last run (by number) that ended succeeded, failed or timed out.
     public private(set) var lastRun: ByTask<RunRecord?>
-    /// Per task, how its last ten such runs ended (true: succeeded), oldest first.
-    public private(set) var recent: ByTask<Deque<Bool>>
+    /// Per task, how its last ten such runs (by number) ended, oldest first.
+    private var outcomes: ByTask<[(run: RunNumber, succeeded: Bool)]>
+
+    /// Per task, how its last ten runs that succeeded, failed or timed out ended (true:
+    /// succeeded), oldest first.
+    public func recent(_ task: TaskIndex) -> [Bool] { outcomes[task].map(\.succeeded) }
 
     /// A book for `tasks` tasks that keeps `keep` ended runs of each.
     public init(tasks: Int, keep: Int) {
@@ -25,7 +30,7 @@ public struct RunBook: Sendable {
         ended = ByTask(repeating: [], count: tasks)
         omitted = ByTask(repeating: 0, count: tasks)
         lastRun = ByTask(repeating: nil, count: tasks)
-        recent = ByTask(repeating: [], count: tasks)
+        outcomes = ByTask(repeating: [], count: tasks)
     }
 
     /// The run `index`, which has not ended.
@@ -52,19 +57,18 @@ public struct RunBook: Sendable {
         let t = record.task
         totals.count(record)
         if record.status != .skipped && record.status != .cancelled {
-            lastRun[t] = record
-            recent[t].append(record.status == .succeeded)
-            if recent[t].count > 10 { recent[t].removeFirst() }
+            if lastRun[t].map({ $0.run < record.run }) ?? true { lastRun[t] = record }
+            let at = outcomes[t].lastIndex { $0.run < record.run }.map { $0 + 1 } ?? 0
+            outcomes[t].insert((record.run, record.status == .succeeded), at: at)
+            if outcomes[t].count > 10 { outcomes[t].removeFirst() }
         }
-        guard keep > 0 else {
-            omitted[t] += 1
-            return
-        }
-        if ended[t].count == keep {
+        // In run order; a run that ends after later ones took its place goes in its place.
+        let at = ended[t].lastIndex { $0.record.run < record.run }.map { $0 + 1 } ?? 0
+        ended[t].insert((index, record), at: at)
+        if ended[t].count > keep {
             ended[t].removeFirst()
             omitted[t] += 1
         }
-        ended[t].append((index, record))
     }
 
     /// Every run kept, ended or not, in the order they came due.

@@ -240,8 +240,9 @@ public struct SchedulerCore: Sendable {
         for record in book.open where record.status == .running { rows[record.task].running += 1 }
         for t in rows.indices {
             rows[t].lastRun = book.lastRun[t]
-            rows[t].recentSucceeded = book.recent[t].count { $0 }
-            rows[t].recentFailed = book.recent[t].count { !$0 }
+            let recent = book.recent(t)
+            rows[t].recentSucceeded = recent.count { $0 }
+            rows[t].recentFailed = recent.count { !$0 }
         }
         return rows.values
     }

@@ -55,6 +55,7 @@ final class Watchdog: Sendable {
     }
 
     private func after(_ duration: Duration, _ body: @escaping @Sendable () -> Void) {
+        guard !state.withLock({ $0.ended }) else { return }
         let clock = self.clock
         let timer = Task {
             do { try await clock.sleep(for: duration) } catch { return }

@@ -46,7 +46,7 @@ extension JobRun {
                 }
                 return nil
             }
-            var book = RunBook(tasks: 0, keep: 0)
+            var book = RunBook(tasks: file.tasks.count, keep: file.reportRuns)
             while let next = await group.next() {
                 if let next {
                     book = next
