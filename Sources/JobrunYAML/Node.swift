@@ -4,8 +4,11 @@
 public struct Node: Sendable {
     /// The content of a node.
     public enum Kind: Sendable {
+        /// A text value.
         case scalar(Scalar)
+        /// Key-value pairs, in the order written.
         case mapping([Pair])
+        /// A list.
         case sequence([Node])
     }
 

@@ -1,9 +1,14 @@
 /// The type a scalar resolves to under the YAML 1.2 core schema.
 public enum ResolvedScalar: Sendable, Equatable {
+    /// `null`, `~` or nothing.
     case null
+    /// `true` or `false`.
     case bool(Bool)
+    /// A whole number (decimal, `0o` octal or `0x` hex).
     case int(Int)
+    /// A number with a fraction or exponent, or `.inf`/`.nan`.
     case float(Double)
+    /// Anything else, and every quoted scalar.
     case string(String)
 }
 

@@ -98,7 +98,9 @@ public enum ValueSyntax {
 
     /// A timestamp as written: an instant when it carries an offset, else a wall-clock time.
     public enum Timestamp: Sendable, Equatable {
+        /// A timestamp with `Z` or an offset.
         case instant(Instant)
+        /// A wall-clock time, read in the file's zone.
         case local(CivilDateTime, milliseconds: Int)
 
         /// The instant; a local time is read in `zone` (a skipped time as before the jump,

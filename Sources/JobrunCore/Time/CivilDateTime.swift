@@ -1,10 +1,16 @@
 /// A wall-clock date and time with no zone, as written in a jobs file or shown on a clock.
 public struct CivilDateTime: Sendable, Hashable, Comparable, CustomStringConvertible {
+    /// The year (proleptic Gregorian).
     public var year: Int
+    /// 1–12.
     public var month: Int
+    /// 1–31.
     public var day: Int
+    /// 0–23.
     public var hour: Int
+    /// 0–59.
     public var minute: Int
+    /// 0–59.
     public var second: Int
 
     /// Creates a civil date-time; fields are not normalised.

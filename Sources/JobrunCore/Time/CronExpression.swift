@@ -72,12 +72,19 @@ public struct CronExpression: Sendable, Hashable {
 
 /// Why a cron expression is not valid.
 public enum CronError: Error, Sendable, Equatable {
+    /// Not 5 or 6 fields.
     case fieldCount(Int)
+    /// An `@word` that is no macro.
     case unknownMacro(String)
+    /// A field value that is neither a number nor a name.
     case badValue(field: CronField, text: String)
+    /// A number outside the field's range.
     case outOfRange(field: CronField, value: Int)
+    /// A step that is not a whole number of 1 or more.
     case badStep(field: CronField, text: String)
+    /// A range whose start is after its end.
     case reversedRange(field: CronField, text: String)
+    /// `L`, `W`, `#` or `?`, which Debian cron does not have.
     case unsupported(field: CronField, text: String)
 }
 

@@ -21,10 +21,12 @@ public struct Instant: Sendable, Hashable, Comparable, CustomStringConvertible {
 
     public static func < (a: Instant, b: Instant) -> Bool { a.milliseconds < b.milliseconds }
 
+    /// The instant `d` after `a` (to the millisecond).
     public static func + (a: Instant, d: Duration) -> Instant {
         Instant(milliseconds: a.milliseconds + d.milliseconds)
     }
 
+    /// How long after `b` `a` is.
     public static func - (a: Instant, b: Instant) -> Duration {
         .milliseconds(a.milliseconds - b.milliseconds)
     }
