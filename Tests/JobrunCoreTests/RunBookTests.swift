@@ -21,7 +21,7 @@ import Testing
         #expect(book.totals.runs == 15)
         #expect(book.totals.succeeded == 13 && book.totals.failed == 2)
         #expect(book.totals.attempts == 15)
-        #expect(book.open.isEmpty, "no run is left in memory once it has ended")
+        #expect(book.openRuns.isEmpty, "no run is left in memory once it has ended")
         // The status table still knows the last run and the last ten outcomes.
         let status = sim.core.status()
         #expect(status[0].lastRun?.run == 10)
@@ -72,6 +72,10 @@ import Testing
         #expect(json.contains("\"runs\": 3"))
         #expect(report.totals.runs == 3)
         #expect(report.records.map(\.run) == [3])
+        let summary = report.markdownSummary()
+        #expect(summary.contains("3 runs: 3 succeeded"))
+        #expect(summary.contains("The table lists 1 run, the last of each task (`report_runs`); 2 earlier ones are counted above"))
+        #expect(summary.components(separatedBy: "| a |").count == 2, "one row: the run kept")
     }
 
     @Test func reportRunsIsAWholeNumberFromZeroToAMillion() {

@@ -16,8 +16,7 @@ public struct JUnitReport: Sendable {
     public func xml() -> String {
         // The counts are of the runs listed (the last `report_runs` of each task), so that
         // they agree with the test cases.
-        var t = Report.Totals()
-        for run in report.records { t.count(run) }
+        let t = Report.Totals(counting: report.records)
         let counts = "tests=\"\(t.runs)\" failures=\"\(t.failed + t.timedOut)\" errors=\"0\""
             + " skipped=\"\(t.skipped + t.cancelled)\" time=\"\(Self.seconds(report.startedAt, report.finishedAt))\""
         var lines = [

@@ -27,11 +27,9 @@ public struct Report: Sendable {
     /// Creates a report of `records` (every run) and what they count.
     public init(version: String, configPath: String, configSHA256: String, startedAt: Instant, finishedAt: Instant,
                 workers: Int, signal: Int32?, tasks: [TaskSpec], records: [RunRecord]) {
-        var totals = Totals()
-        for r in records { totals.count(r) }
         self.init(version: version, configPath: configPath, configSHA256: configSHA256, startedAt: startedAt,
                   finishedAt: finishedAt, workers: workers, signal: signal, tasks: tasks, records: records,
-                  omitted: ByTask(repeating: 0, count: tasks.count), totals: totals)
+                  omitted: ByTask(repeating: 0, count: tasks.count), totals: Totals(counting: records))
     }
 
     /// Creates a report of the runs `book` kept, with the counts of every run.
@@ -63,6 +61,11 @@ public struct Report: Sendable {
 
         /// No run counted yet.
         public init() {}
+
+        /// Every run of `runs` and its attempts counted.
+        public init(counting runs: some Sequence<RunRecord>) {
+            for run in runs { count(run) }
+        }
 
         /// Counts `run` and its attempts.
         public mutating func count(_ run: RunRecord) {
@@ -187,6 +190,13 @@ public struct Report: Sendable {
             "\(t.runs) runs: \(t.succeeded) succeeded, \(t.failed) failed, \(t.timedOut) timed out, "
                 + "\(t.skipped) skipped, \(t.cancelled) cancelled; \(t.attempts) attempts",
             "",
+        ]
+        let left = omitted.values.reduce(0, +)
+        if left > 0 {
+            lines += ["The table lists \(records.count) run\(records.count == 1 ? "" : "s"), the last of each task (`report_runs`); "
+                      + "\(left) earlier ones are counted above but not listed.", ""]
+        }
+        lines += [
             "| task | run | status | duration | attempts |",
             "|---|---|---|---|---|",
         ]

@@ -40,7 +40,7 @@ public struct RunBook: Sendable {
     }
 
     /// The runs that have not ended, in any order.
-    public var open: Dictionary<RunIndex, RunRecord>.Values { live.values }
+    public var openRuns: Dictionary<RunIndex, RunRecord>.Values { live.values }
 
     /// Opens `record`, a run that has just come due; returns its index.
     public mutating func open(_ record: RunRecord) -> RunIndex {

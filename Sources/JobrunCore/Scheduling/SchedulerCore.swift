@@ -237,7 +237,7 @@ public struct SchedulerCore: Sendable {
             }
             if rows[t].nextDueAt.map({ entry.at < $0 }) ?? true { rows[t].nextDueAt = entry.at }
         }
-        for record in book.open where record.status == .running { rows[record.task].running += 1 }
+        for record in book.openRuns where record.status == .running { rows[record.task].running += 1 }
         for t in rows.indices {
             rows[t].lastRun = book.lastRun[t]
             let recent = book.recent(t)
