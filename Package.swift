@@ -20,6 +20,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         // Already under async-http-client; named to tell TLS failures by their type.
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        // The state store (README, "State"): SQLite built in, so the binary still needs only libc.
+        .package(url: "https://github.com/vapor/sqlite-nio.git", from: "1.13.2"),
     ],
     targets: [
         .systemLibrary(
@@ -39,11 +41,20 @@ let package = Package(
                 .product(name: "DequeModule", package: "swift-collections"),
             ]
         ),
+        // The state store: every run kept across starts, in SQLite.
+        .target(
+            name: "JobrunState",
+            dependencies: [
+                "JobrunCore",
+                .product(name: "SQLiteNIO", package: "sqlite-nio"),
+            ]
+        ),
         .target(
             name: "JobrunRuntime",
             dependencies: [
                 "CJobrunExec",
                 "JobrunCore",
+                "JobrunState",
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -90,6 +101,7 @@ let package = Package(
             resources: [.copy("Fixtures")]
         ),
         .testTarget(name: "JobrunRuntimeTests", dependencies: ["JobrunRuntime", "JobrunTestSupport"]),
+        .testTarget(name: "JobrunStateTests", dependencies: ["JobrunState", "JobrunTestSupport"]),
         .testTarget(name: "JobrunCLITests", dependencies: ["jobrun", "JobrunTestSupport"], exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v6]

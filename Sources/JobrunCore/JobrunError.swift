@@ -21,6 +21,8 @@ public struct JobrunError: Error, Sendable, Equatable, CustomStringConvertible {
         case executable
         /// An HTTP request could not be followed to an answer (too many redirects, a loop).
         case http
+        /// The state store cannot be opened, is in use, or a write to it failed.
+        case state
     }
 
     /// What kind of failure it is.

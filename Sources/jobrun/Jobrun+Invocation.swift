@@ -15,7 +15,34 @@ extension Jobrun {
             report: reportPath, junit: junit, logDirectory: logDir,
             format: format == .json ? .json : .text, quiet: quiet, version: JobrunVersion.string)
         invocation.color = (color ?? .auto).rawValue
+        invocation.state = state ?? jobs.state
+        invocation.namespace = Self.namespace(file: file, jobs: jobs)
         return invocation
+    }
+
+    /// The file's namespace in a store: `name:`, else the file's base name without extension.
+    static func namespace(file: String, jobs: JobFile) -> String {
+        jobs.name ?? URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
+    }
+
+    /// The store `--history` and `--status` read: `--state`, else `state:`.
+    func statePath(_ jobs: JobFile) throws -> String {
+        guard let path = state ?? jobs.state else {
+            throw ValidationError("\(history ? "--history" : "--status") reads the state store: give --state PATH, or `state:` in the file")
+        }
+        return path
+    }
+
+    /// A time given to `flag` (RFC 3339, or local in the file's zone).
+    func time(_ text: String, _ jobs: JobFile, _ flag: String) throws -> Instant {
+        guard let t = ValueSyntax.timestamp(text) else {
+            throw ValidationError("\(flag) \(text) is not a timestamp (e.g. 2026-12-01T02:00:00Z)")
+        }
+        let instant = t.instant(in: jobs.zone)
+        guard PlanListing.writable(instant, zone: jobs.zone) != nil else {
+            throw ValidationError("\(flag) \(text) is outside the years 0000 to 9999 in UTC or in \(jobs.zone.identifier)")
+        }
+        return instant
     }
 
     /// The tasks `--only` and `--tag` pick, with everything they wait for; nil for all.

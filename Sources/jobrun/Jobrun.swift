@@ -13,11 +13,15 @@ struct Jobrun: AsyncParsableCommand {
             jobrun --now [--only NAME] [--tag TAG] <jobs.yaml>
             jobrun --validate <file>... [--format text|json] [--strict]
             jobrun --plan <jobs.yaml> [-n N] [--from TIME]
+            jobrun --history <jobs.yaml> [--task NAME] [--status S] [--since TIME] [-n N] [--format text|json]
+            jobrun --status <jobs.yaml> [--format text|json]
             """,
         discussion: """
             EXAMPLES:
               jobrun --validate examples/*.yaml      check files in CI (exit 2 when invalid)
               jobrun --plan jobs.yaml -n 3           show each task's next three start times
+              jobrun --state jobs.db jobs.yaml       run, keeping every run in jobs.db across restarts
+              jobrun --history jobs.yaml -n 20       the last 20 runs the store recorded
 
             \(JobrunExit.help)
             """,
@@ -30,7 +34,26 @@ struct Jobrun: AsyncParsableCommand {
     @Flag(help: "Print the next start times of every task and run nothing.")
     var plan = false
 
-    @Option(name: .customShort("n"), help: ArgumentHelp("With --plan: how many start times per task (default 5).", valueName: "N"))
+    @Flag(help: "List the runs the store recorded, newest first, and run nothing.")
+    var history = false
+
+    @Option(name: .customLong("status"), help: ArgumentHelp("Alone: print one row per task from the store (last run, running, next due, last 10) and run nothing. With --history: only runs with this status.", valueName: "S"))
+    var statusFilter: String?
+
+    /// `--status` as a mode (main.swift turns a `--status` without `--history` into this).
+    @Flag(name: .customLong("status-table"), help: .hidden)
+    var statusTable = false
+
+    @Option(help: ArgumentHelp("With --history: only this task's runs.", valueName: "NAME"))
+    var task: String?
+
+    @Option(help: ArgumentHelp("With --history: only runs due at or after TIME (RFC 3339, or local in the file's zone).", valueName: "TIME"))
+    var since: String?
+
+    @Option(help: ArgumentHelp("The state store, an SQLite file kept across restarts (overrides `state:`).", valueName: "PATH"))
+    var state: String?
+
+    @Option(name: .customShort("n"), help: ArgumentHelp("With --plan: how many start times per task (default 5). With --history: how many runs (default 20).", valueName: "N"))
     var count: Int?
 
     @Option(help: ArgumentHelp("With --plan: plan as if started at TIME (RFC 3339, or local in the file's zone) instead of now.", valueName: "TIME"))
@@ -79,17 +102,29 @@ struct Jobrun: AsyncParsableCommand {
     var files: [String] = []
 
     mutating func validate() throws {
-        if validateOnly && plan { throw ValidationError("choose one of --validate and --plan") }
+        let modes = [("--validate", validateOnly), ("--plan", plan), ("--history", history), ("--status", statusTable)].filter(\.1)
+        if modes.count > 1 { throw ValidationError("choose one of \(modes.map(\.0).joined(separator: " and "))") }
+        if !history {
+            if task != nil { throw ValidationError("--task is for --history") }
+            if since != nil { throw ValidationError("--since is for --history") }
+            if statusFilter != nil { throw ValidationError("--status S is for --history (alone, --status takes no value)") }
+        }
+        if let s = statusFilter, RunStatus(rawValue: s) == nil {
+            throw ValidationError("--status \(s) is not a status (one of \(RunStatus.allCases.map(\.rawValue).joined(separator: ", ")))")
+        }
+        if (validateOnly || plan) && state != nil { throw ValidationError("--state is for running a file, --history and --status") }
         if files.isEmpty { throw ValidationError("give a jobs file, e.g. `jobrun --validate jobs.yaml`") }
         if !validateOnly && files.count > 1 { throw ValidationError("give one jobs file (only --validate takes several)") }
-        if let count, count < 1 || count > 10_000 { throw ValidationError("-n takes 1 to 10000") }
+        if let count, count < 1 || count > (history ? 1_000_000 : 10_000) {
+            throw ValidationError("-n takes 1 to \(history ? "1000000" : "10000")")
+        }
         // An option that does not apply to the chosen mode is a mistake, not something to ignore.
         if !plan {
             if from != nil { throw ValidationError("--from is for --plan") }
-            if count != nil { throw ValidationError("-n is for --plan") }
+            if count != nil && !history { throw ValidationError("-n is for --plan and --history") }
         }
-        if validateOnly || plan {
-            let mode = validateOnly ? "--validate" : "--plan"
+        if validateOnly || plan || history || statusTable {
+            let mode = modes.first?.0 ?? "--plan"
             let runOptions: [(String, Bool)] = [
                 ("--workers", workers != nil), ("--report", report != nil), ("--no-report", noReport),
                 ("--junit", junit != nil), ("--log-dir", logDir != nil), ("--for", runFor != nil),
@@ -114,7 +149,8 @@ struct Jobrun: AsyncParsableCommand {
         let environment = ProcessInfo.processInfo.environment
         // Signals first: a SIGTERM that arrives while the file is read must not kill jobrun
         // before it can write a report.
-        let signals = validateOnly || plan ? nil : await JobRun.trapSignals()
+        let reading = validateOnly || plan || history || statusTable
+        let signals = reading ? nil : await JobRun.trapSignals()
         var console = Console()
         if validateOnly {
             let (ok, last) = ValidateAction(files: files, format: format, strict: strict, environment: environment, linting: true)
@@ -124,25 +160,29 @@ struct Jobrun: AsyncParsableCommand {
         }
         let file = files[0]
         var unusedJSON: [String] = []
-        // --plan runs nothing either: like --validate, it needs no secrets.
-        let (validated, ok) = ValidateAction(files: [file], format: .text, strict: strict, environment: environment, linting: plan)
+        // --plan, --history and --status run nothing either: like --validate, they need no secrets.
+        let (validated, ok) = ValidateAction(files: [file], format: .text, strict: strict, environment: environment, linting: reading)
             .load(file, console: &console, quietWhenValid: true, collectJSON: &unusedJSON)
         guard ok, let jobs = validated.file else { throw JobrunExit.invalid }
         if plan {
-            let start: Instant
-            if let from {
-                guard let t = ValueSyntax.timestamp(from) else {
-                    throw ValidationError("--from \(from) is not a timestamp (e.g. 2026-12-01T02:00:00Z)")
-                }
-                start = t.instant(in: jobs.zone)
-                guard PlanListing.writable(start, zone: jobs.zone) != nil else {
-                    throw ValidationError("--from \(from) is outside the years 0000 to 9999 in UTC or in \(jobs.zone.identifier)")
-                }
-            } else {
-                start = Instant.now()
-            }
+            let start = try from.map { try time($0, jobs, "--from") } ?? Instant.now()
             let plan = PlanListing(jobs, start: start, limit: count ?? 5)
             console.out(format == .json ? plan.json(file: file) : plan.text(file: file))
+            throw JobrunExit.success
+        }
+        if history || statusTable {
+            let action = StateAction(file: file, jobs: jobs, path: try statePath(jobs), format: format)
+            do {
+                if history {
+                    try await action.history(task: task, status: statusFilter, since: try since.map { try time($0, jobs, "--since") },
+                                             limit: count ?? 20, console: &console)
+                } else {
+                    try await action.status(console: &console)
+                }
+            } catch let failure as JobrunError {
+                console.err("jobrun: \(failure)")
+                throw JobrunExit.internalFailure
+            }
             throw JobrunExit.success
         }
         let invocation = try runInvocation(file: file, jobs: jobs)

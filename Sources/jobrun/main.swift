@@ -17,7 +17,12 @@ signal(SIGPIPE, SIG_IGN)
 
 // Argument errors exit 2 (README, "Exit codes"), not argument-parser's 64; everything else maps through ExitCode.
 do {
-    var command = try Jobrun.parseAsRoot()
+    // `--status` is a mode of its own, except after `--history`, where it picks runs by status.
+    var arguments = Array(CommandLine.arguments.dropFirst())
+    if !arguments.contains("--history") {
+        arguments = arguments.map { $0 == "--status" ? "--status-table" : $0 }
+    }
+    var command = try Jobrun.parseAsRoot(arguments)
     if let jobrun = command as? Jobrun {
         try await jobrun.execute()
     } else {

@@ -17,6 +17,12 @@ public struct JobFile: Sendable {
     public var shutdownGrace: Duration
     /// Tasks in file order.
     public var tasks: [TaskSpec]
+    /// `name:`: the file's namespace in a store; nil: the file's base name without extension.
+    public var name: String?
+    /// `state:`: the store, a path or URL, as written (`${NAME}` not yet substituted).
+    public var state: String?
+    /// `keep_history:`: runs that ended longer ago than this are pruned from the store.
+    public var keepHistory: Duration = .seconds(30 * 24 * 3600)
 
     /// The task named `name`.
     public func task(named name: String) -> TaskSpec? { tasks.first { $0.name == name } }

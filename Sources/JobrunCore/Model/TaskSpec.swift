@@ -69,6 +69,12 @@ public struct TaskSpec: Sendable {
     public var env: OrderedPairs
     /// Working directory.
     public var workingDirectory: String?
+    /// With a store: what becomes of due instants that passed while no jobrun was running.
+    public var catchUp = CatchUp.none
+    /// With a store: missed instants older than this, before the start, are never made up.
+    public var catchUpWithin: Duration = .seconds(24 * 3600)
+    /// With a store and `catch_up: all`: at most this many missed instants run.
+    public var catchUpLimit = 100
 
     /// Whether the task can have more than one run.
     public var recurs: Bool { repeatInterval != nil || schedule.repeats }
@@ -93,4 +99,14 @@ public enum Command: Sendable, Equatable {
 /// What to do with a run that comes due while the previous run is still queued or running.
 public enum OverlapPolicy: String, Sendable, CaseIterable {
     case skip, queue, allow
+}
+
+/// `catch_up:` what a restarted jobrun does with the due instants it missed (README, "State").
+public enum CatchUp: String, Sendable, CaseIterable {
+    /// None runs; one skipped record says how many were missed and when.
+    case none
+    /// The most recent one runs at start.
+    case latest
+    /// Each runs, oldest first, up to `catch_up_limit`.
+    case all
 }

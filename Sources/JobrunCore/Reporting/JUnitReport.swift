@@ -1,7 +1,7 @@
 /// A report as JUnit XML, the test-result format CI servers show (Jenkins, GitLab, GitHub
 /// test-report actions): one `<testsuite>` for the jobs file and one `<testcase>` per run.
 ///
-/// Failed and timed-out runs are failures; skipped and cancelled runs are skipped. A run's
+/// Failed, timed-out and abandoned runs are failures; skipped and cancelled runs are skipped. A run's
 /// last attempt supplies its `<system-out>` and `<system-err>`.
 public struct JUnitReport: Sendable {
     /// The report to render.
@@ -17,7 +17,7 @@ public struct JUnitReport: Sendable {
         // The counts are of the runs listed (the last `report_runs` of each task), so that
         // they agree with the test cases.
         let t = Report.Totals(counting: report.records)
-        let counts = "tests=\"\(t.runs)\" failures=\"\(t.failed + t.timedOut)\" errors=\"0\""
+        let counts = "tests=\"\(t.runs)\" failures=\"\(t.failed + t.timedOut + t.abandoned)\" errors=\"0\""
             + " skipped=\"\(t.skipped + t.cancelled)\" time=\"\(Self.seconds(report.startedAt, report.finishedAt))\""
         var lines = [
             #"<?xml version="1.0" encoding="UTF-8"?>"#,
@@ -38,8 +38,8 @@ public struct JUnitReport: Sendable {
             + " time=\"\(Self.seconds(run.startedAt, run.finishedAt))\""
         var body: [String] = []
         switch run.status {
-        case .failed, .timedOut:
-            let message = run.attempts.last?.error ?? run.status.rawValue
+        case .failed, .timedOut, .abandoned:
+            let message = run.attempts.last?.error ?? run.reason ?? run.status.rawValue
             let errors = run.attempts.compactMap { a in a.error.map { "attempt \(a.attempt): \($0)" } }
             body.append("      <failure message=\"\(Self.attribute(message))\" type=\"\(run.status.rawValue)\">"
                 + Self.text(errors.joined(separator: "\n")) + "</failure>")

@@ -14,14 +14,35 @@ public enum RecordMessage {
     /// An `after:` task did not succeed.
     public static func dependencyFailed(_ name: String) -> String { "\"\(name)\" did not succeed (after:)" }
 
+    /// After a restart: `count` due instants from `first` (to `last`, when none after them is
+    /// made up) passed while no jobrun was running and are not made up.
+    public static func missed(_ count: Int, from first: Instant, to last: Instant?, catchUp: CatchUp, within: Duration) -> String {
+        let span = last.map { $0 == first ? "due at \(first.rfc3339)" : "due from \(first.rfc3339) to \($0.rfc3339)" }
+            ?? "due from \(first.rfc3339) on"
+        let why = catchUp == .none ? "catch_up: none"
+            : "older than catch_up_within (\(ValueSyntax.format(within)))\(catchUp == .all ? " or beyond catch_up_limit" : "")"
+        return "missed \(count) run\(count == 1 ? "" : "s") \(span) while no jobrun was running (\(why))"
+    }
+
+    /// A run the store showed unfinished when a jobrun opened it at `found`.
+    public static func abandoned(found: Instant) -> String {
+        "the jobrun running it ended without recording its end (killed?); found at \(found.rfc3339)"
+    }
+
     /// A run whose attempt was running when jobrun was stopped.
     public static let stopped = "jobrun was stopped"
 
-    /// Who stopped runs that had not started: jobrun, or `--for`.
+    /// Who stopped runs that had not started: jobrun, `--for`, or a store that failed.
     public enum Stopper: Sendable {
-        case jobrun, runFor
+        case jobrun, runFor, state
 
-        private var who: String { self == .jobrun ? RecordMessage.stopped : "--for ended" }
+        private var who: String {
+            switch self {
+            case .jobrun: RecordMessage.stopped
+            case .runFor: "--for ended"
+            case .state: "the state store failed"
+            }
+        }
         /// A run that was queued.
         public var beforeItStarted: String { "\(who) before it started" }
         /// A run waiting out a retry delay.
@@ -33,6 +54,11 @@ public enum RecordMessage {
     }
 
     // MARK: How an attempt ended
+
+    /// The store could not record that the attempt was starting, so it did not start.
+    public static func notRecorded(_ error: JobrunError) -> String {
+        "not started: the state store could not record it: \(error)"
+    }
 
     /// The attempt's task was cancelled before its process started.
     public static let stoppedBeforeTheAttempt = "jobrun was stopped before the attempt started"

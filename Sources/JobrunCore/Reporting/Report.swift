@@ -57,7 +57,7 @@ public struct Report: Sendable {
 
     /// Counts of runs by final status, and of attempts.
     public struct Totals: Sendable, Equatable {
-        public var runs = 0, succeeded = 0, failed = 0, timedOut = 0, skipped = 0, cancelled = 0, attempts = 0
+        public var runs = 0, succeeded = 0, failed = 0, timedOut = 0, skipped = 0, cancelled = 0, abandoned = 0, attempts = 0
 
         /// No run counted yet.
         public init() {}
@@ -77,6 +77,7 @@ public struct Report: Sendable {
             case .timedOut: timedOut += 1
             case .skipped: skipped += 1
             case .cancelled: cancelled += 1
+            case .abandoned: abandoned += 1
             default: break
             }
         }
@@ -90,7 +91,7 @@ public struct Report: Sendable {
     public var outcome: Outcome {
         if signal != nil { return .interrupted }
         let t = totals
-        return t.failed + t.timedOut > 0 ? .failed : .completed
+        return t.failed + t.timedOut + t.abandoned > 0 ? .failed : .completed
     }
 
     /// The process exit code (README, "Exit codes"): 128+N on a signal, 1 when a run failed or timed out, else 0.
@@ -105,44 +106,13 @@ public struct Report: Sendable {
     /// The report as JSON text, keys in the order schemas/report.schema.json lists them.
     public func json() -> String {
         let t = totals
-        func time(_ i: Instant?) -> String { i.map { JSONText.string($0.rfc3339) } ?? "null" }
-        func ms(_ from: Instant?, _ to: Instant?) -> String {
-            guard let from, let to else { return "null" }
-            return String((to - from).milliseconds)
-        }
+        func time(_ i: Instant?) -> String { Self.time(i) }
+        func ms(_ from: Instant?, _ to: Instant?) -> String { Self.ms(from, to) }
         var byTask = ByTask<[RunRecord]>(repeating: [], count: tasks.count)
         for r in records { byTask[r.task].append(r) }
         let taskJSON = tasks.taskIndices.map { i -> String in
             let task = tasks[i]
-            let runs = byTask[i].sorted { $0.run < $1.run }.map { r -> String in
-                let attempts = r.attempts.map { a -> String in
-                    var fields: [(String, String)] = [
-                        ("attempt", String(a.attempt)), ("status", JSONText.string(a.status.rawValue)),
-                        ("started_at", time(a.startedAt)), ("finished_at", time(a.finishedAt)),
-                        ("duration_ms", ms(a.startedAt, a.finishedAt)),
-                    ]
-                    if let code = a.exitCode { fields.append(("exit_code", String(code))) }
-                    if let signal = a.signal { fields.append(("signal", String(signal))) }
-                    if let error = a.error { fields.append(("error", JSONText.string(error))) }
-                    if let status = a.httpStatus { fields.append(("http_status", String(status))) }
-                    if let ms = a.responseMs { fields.append(("response_ms", String(ms))) }
-                    if let body = a.responseBody { fields.append(("response_body", JSONText.string(body))) }
-                    if let log = a.stdoutLog { fields.append(("stdout_log", JSONText.string(log))) }
-                    if let log = a.stderrLog { fields.append(("stderr_log", JSONText.string(log))) }
-                    if let error = a.logError { fields.append(("log_error", JSONText.string(error))) }
-                    fields.append(("stdout_tail", JSONText.string(a.stdoutTail)))
-                    fields.append(("stderr_tail", JSONText.string(a.stderrTail)))
-                    return Self.object(fields, indent: 12)
-                }
-                var fields: [(String, String)] = [
-                    ("run", r.run.description), ("status", JSONText.string(r.status.rawValue)),
-                    ("due_at", time(r.dueAt)), ("started_at", time(r.startedAt)), ("finished_at", time(r.finishedAt)),
-                    ("queue_ms", ms(r.dueAt, r.startedAt)), ("duration_ms", ms(r.startedAt, r.finishedAt)),
-                ]
-                if let reason = r.reason { fields.append(("reason", JSONText.string(reason))) }
-                fields.append(("attempts", Self.array(attempts, indent: 10)))
-                return Self.object(fields, indent: 8)
-            }
+            let runs = byTask[i].sorted { $0.run < $1.run }.map { Self.runObject($0, indent: 8) }
             return Self.object([
                 ("name", JSONText.string(task.name)), ("type", JSONText.string(task.type.rawValue)),
                 ("priority", String(task.priority)), ("omitted_runs", String(omitted[i])),
@@ -161,10 +131,60 @@ public struct Report: Sendable {
         top.append(("totals", Self.object([
             ("runs", String(t.runs)), ("succeeded", String(t.succeeded)), ("failed", String(t.failed)),
             ("timed_out", String(t.timedOut)), ("skipped", String(t.skipped)), ("cancelled", String(t.cancelled)),
-            ("attempts", String(t.attempts)),
+            ("abandoned", String(t.abandoned)), ("attempts", String(t.attempts)),
         ], indent: 2)))
         top.append(("tasks", Self.array(taskJSON, indent: 2)))
         return Self.object(top, indent: 0) + "\n"
+    }
+
+    /// One run as the report lists it (schemas/report.schema.json, `tasks[].runs[]`), as JSON
+    /// text indented by `indent`. `running`: the attempt under way while the run is `running`
+    /// (the store records it so; the report never has one).
+    public static func runObject(_ r: RunRecord, indent: Int, running: (attempt: Int, startedAt: Instant)? = nil) -> String {
+        var attempts = r.attempts.map { attemptObject($0, indent: indent + 4) }
+        if let running {
+            attempts.append(object([
+                ("attempt", String(running.attempt)), ("status", JSONText.string("running")),
+                ("started_at", time(running.startedAt)), ("finished_at", "null"), ("duration_ms", "null"),
+                ("stdout_tail", "\"\""), ("stderr_tail", "\"\""),
+            ], indent: indent + 4))
+        }
+        var fields: [(String, String)] = [
+            ("run", r.run.description), ("status", JSONText.string(r.status.rawValue)),
+            ("due_at", time(r.dueAt)), ("started_at", time(r.startedAt)), ("finished_at", time(r.finishedAt)),
+            ("queue_ms", ms(r.dueAt, r.startedAt)), ("duration_ms", ms(r.startedAt, r.finishedAt)),
+        ]
+        if let reason = r.reason { fields.append(("reason", JSONText.string(reason))) }
+        fields.append(("attempts", array(attempts, indent: indent + 2)))
+        return object(fields, indent: indent)
+    }
+
+    /// One attempt as the report lists it, as JSON text indented by `indent`.
+    public static func attemptObject(_ a: AttemptRecord, indent: Int) -> String {
+        var fields: [(String, String)] = [
+            ("attempt", String(a.attempt)), ("status", JSONText.string(a.status.rawValue)),
+            ("started_at", time(a.startedAt)), ("finished_at", time(a.finishedAt)),
+            ("duration_ms", ms(a.startedAt, a.finishedAt)),
+        ]
+        if let code = a.exitCode { fields.append(("exit_code", String(code))) }
+        if let signal = a.signal { fields.append(("signal", String(signal))) }
+        if let error = a.error { fields.append(("error", JSONText.string(error))) }
+        if let status = a.httpStatus { fields.append(("http_status", String(status))) }
+        if let ms = a.responseMs { fields.append(("response_ms", String(ms))) }
+        if let body = a.responseBody { fields.append(("response_body", JSONText.string(body))) }
+        if let log = a.stdoutLog { fields.append(("stdout_log", JSONText.string(log))) }
+        if let log = a.stderrLog { fields.append(("stderr_log", JSONText.string(log))) }
+        if let error = a.logError { fields.append(("log_error", JSONText.string(error))) }
+        fields.append(("stdout_tail", JSONText.string(a.stdoutTail)))
+        fields.append(("stderr_tail", JSONText.string(a.stderrTail)))
+        return object(fields, indent: indent)
+    }
+
+    private static func time(_ i: Instant?) -> String { i.map { JSONText.string($0.rfc3339) } ?? "null" }
+
+    private static func ms(_ from: Instant?, _ to: Instant?) -> String {
+        guard let from, let to else { return "null" }
+        return String((to - from).milliseconds)
     }
 
     private static func object(_ fields: [(String, String)], indent: Int) -> String {
@@ -188,7 +208,7 @@ public struct Report: Sendable {
             "### jobrun: \(outcome.rawValue)\(signal.map { " (signal \($0))" } ?? "")",
             "",
             "\(t.runs) runs: \(t.succeeded) succeeded, \(t.failed) failed, \(t.timedOut) timed out, "
-                + "\(t.skipped) skipped, \(t.cancelled) cancelled; \(t.attempts) attempts",
+                + "\(t.skipped) skipped, \(t.cancelled) cancelled\(t.abandoned > 0 ? ", \(t.abandoned) abandoned" : ""); \(t.attempts) attempts",
             "",
         ]
         let left = omitted.values.reduce(0, +)

@@ -14,8 +14,13 @@ public struct RunRecord: Sendable, Equatable {
     public var finishedAt: Instant?
     /// Its attempts, in order.
     public var attempts: [AttemptRecord]
-    /// Why a run was skipped or cancelled.
+    /// Why a run was skipped, cancelled or abandoned.
     public var reason: String?
+    /// The due instant its schedule gave, before jitter: where a restarted schedule continues.
+    public var nominalDueAt: Instant
+    /// How many due instants of the schedule the record stands for: 1, or for the record of
+    /// runs missed while no jobrun ran, how many it names (they count toward `count`).
+    public var dueInstants = 1
 
     /// Creates a record of a run that has just come due.
     public init(task: TaskIndex, run: RunNumber, dueAt: Instant) {
@@ -23,6 +28,7 @@ public struct RunRecord: Sendable, Equatable {
         self.run = run
         self.status = .scheduled
         self.dueAt = dueAt
+        self.nominalDueAt = dueAt
         self.attempts = []
     }
 }

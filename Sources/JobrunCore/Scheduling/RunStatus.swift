@@ -3,11 +3,14 @@ public enum RunStatus: String, Sendable, CaseIterable {
     case scheduled, queued, running, retrying, succeeded, failed
     case timedOut = "timed_out"
     case skipped, cancelled
+    /// The store showed the run unfinished when a jobrun opened it: the jobrun that ran it
+    /// was killed. Counted as failed.
+    case abandoned
 
     /// Whether the run has ended.
     public var isFinal: Bool {
         switch self {
-        case .succeeded, .failed, .timedOut, .skipped, .cancelled: true
+        case .succeeded, .failed, .timedOut, .skipped, .cancelled, .abandoned: true
         default: false
         }
     }
@@ -33,4 +36,6 @@ public enum AttemptStatus: String, Sendable {
     case succeeded, failed
     case timedOut = "timed_out"
     case cancelled
+    /// It was running when its jobrun was killed (see ``RunStatus/abandoned``).
+    case abandoned
 }

@@ -24,12 +24,18 @@ public actor Scheduler<C: Clock> where C.Duration == Duration {
     private var notAhead: Instant?
     private let emit: @Sendable (SchedulerEvent) -> Void
     private var announced: (task: TaskIndex, at: Instant)?
+    /// The store every status change goes to before the scheduler acts on it, if there is one.
+    private let recorder: (any RunRecorder)?
+    /// Why the store stopped taking writes, if it did: no run or retry started after that.
+    public private(set) var storeFailure: JobrunError?
 
     /// Creates a scheduler that starts now on `clock`, whose now is the wall-clock `wallOrigin`.
     /// `originAge`: see ``Timebase/init(clock:wallOrigin:originAge:)``.
     public init(file: JobFile, setup: SchedulerSetup, clock: C, wallOrigin: Instant, originAge: Duration = .zero,
-                lead: Duration = .zero, executor: any Executor, emit: @escaping @Sendable (SchedulerEvent) -> Void) {
+                lead: Duration = .zero, executor: any Executor, recorder: (any RunRecorder)? = nil,
+                emit: @escaping @Sendable (SchedulerEvent) -> Void) {
         self.setup = setup
+        self.recorder = recorder
         self.lead = lead
         self.executor = executor
         self.timebase = Timebase(clock: clock, wallOrigin: wallOrigin, originAge: originAge)
@@ -67,6 +73,8 @@ public actor Scheduler<C: Clock> where C.Duration == Duration {
             }
             var starts = core.advance(to: timebase.now())
             while true {
+                // Nothing starts before the store holds it.
+                await recordChanges(&starts)
                 for start in starts {
                     let executor = self.executor, timebase = self.timebase
                     group.addTask {
@@ -107,6 +115,30 @@ public actor Scheduler<C: Clock> where C.Duration == Duration {
         }
         controlContinuation.finish()
         return core.book
+    }
+
+    /// Hands the core's status changes to the store and waits until they are durable. When
+    /// the store fails, `starts` do not start (each attempt fails, saying why) and the run
+    /// drains: running attempts finish, nothing new starts.
+    private func recordChanges(_ starts: inout [SchedulerCore.Start]) async {
+        let writes = core.takeWrites()
+        guard !writes.isEmpty, let recorder, storeFailure == nil else { return }
+        do {
+            try await recorder.record(writes)
+        } catch {
+            storeFailure = error
+            let now = timebase.now()
+            core.storeFailed(at: now)
+            for start in starts {
+                var record = AttemptRecord(attempt: start.request.attempt, status: .failed, startedAt: now, finishedAt: now,
+                                           error: RecordMessage.notRecorded(error))
+                record.retryable = false
+                _ = core.attemptFinished(start.run, record: record, at: now)
+            }
+            starts = []
+            // The store takes nothing more.
+            _ = core.takeWrites()
+        }
     }
 
     /// Tells the console what comes next, when that changed.

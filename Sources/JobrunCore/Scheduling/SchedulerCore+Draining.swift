@@ -30,8 +30,10 @@ extension SchedulerCore {
             case .newRun(let t):
                 tasks[t].pendingDue = false
                 tasks[t].runsMade += 1
-                let r = book.open(RunRecord(task: t, run: RunNumber(tasks[t].runsMade), dueAt: entry.at))
-                finish(r, .cancelled, reason: cause.beforeItWasDue)
+                var record = RunRecord(task: t, run: RunNumber(tasks[t].runsMade), dueAt: entry.at)
+                record.nominalDueAt = entry.nominal ?? entry.at
+                let r = book.open(record)
+                finish(r, .cancelled, reason: cause.beforeItWasDue, recorded: false)
             }
         }
         dueHeap = Heap()
@@ -40,8 +42,8 @@ extension SchedulerCore {
             tasks[t].finished = true
             waitingCount -= 1
             tasks[t].runsMade += 1
-            let r = book.open(RunRecord(task: t, run: 1, dueAt: now()))
-            finish(r, .cancelled, reason: cause.whileWaitingForAfter)
+            let r = book.open(RunRecord(task: t, run: RunNumber(tasks[t].runsMade), dueAt: now()))
+            finish(r, .cancelled, reason: cause.whileWaitingForAfter, recorded: false)
         }
         accepting = false
     }

@@ -5,13 +5,24 @@ extension SchedulerCore {
 
     /// Takes the task's next due time from its schedule and waits for it in the heap.
     mutating func scheduleNextRun(of t: TaskIndex, notBefore: Instant) {
-        guard accepting, !tasks[t].pendingDue, let nominal = tasks[t].due.next() else {
+        guard accepting, !tasks[t].pendingDue else {
+            checkFinished(t)
+            return
+        }
+        if !tasks[t].catchUp.isEmpty {
+            // A missed instant being made up runs as soon as it can, on no jitter.
+            let missed = tasks[t].catchUp.removeFirst()
+            tasks[t].pendingDue = true
+            dueHeap.insert(DueEntry(at: missed, seq: nextSeq(), kind: .newRun(task: t), nominal: missed))
+            return
+        }
+        guard let nominal = tasks[t].due.next() else {
             checkFinished(t)
             return
         }
         let at = DueTimes.jittered(Swift.max(nominal, notBefore), by: file.tasks[t].jitter, using: &rng)
         tasks[t].pendingDue = true
-        dueHeap.insert(DueEntry(at: at, seq: nextSeq(), kind: .newRun(task: t)))
+        dueHeap.insert(DueEntry(at: at, seq: nextSeq(), kind: .newRun(task: t), nominal: nominal))
     }
 
     /// Moves every entry whose time has come from the due heap to the ready queue.
@@ -26,7 +37,7 @@ extension SchedulerCore {
                     checkFinished(t)
                     continue
                 }
-                newRun(of: t, dueAt: top.at)
+                newRun(of: t, dueAt: top.at, nominal: top.nominal ?? top.at)
                 scheduleNextRun(of: t, notBefore: top.at)
             case .retry(let r):
                 move(r, to: .queued)
@@ -37,12 +48,15 @@ extension SchedulerCore {
         }
     }
 
-    mutating func newRun(of t: TaskIndex, dueAt: Instant) {
+    mutating func newRun(of t: TaskIndex, dueAt: Instant, nominal: Instant) {
         tasks[t].runsMade += 1
         tasks[t].started = true
-        let r = book.open(RunRecord(task: t, run: RunNumber(tasks[t].runsMade), dueAt: dueAt))
+        var record = RunRecord(task: t, run: RunNumber(tasks[t].runsMade), dueAt: dueAt)
+        record.nominalDueAt = nominal
+        let r = book.open(record)
         let task = file.tasks[t]
-        if task.overlap == .skip && (!tasks[t].active.isEmpty || tasks[t].queued > 0) {
+        // Missed runs being made up queue behind each other rather than skip each other.
+        if task.overlap == .skip && dueAt >= start && (!tasks[t].active.isEmpty || tasks[t].queued > 0) {
             finish(r, .skipped, reason: RecordMessage.previousRunStill(running: !tasks[t].active.isEmpty))
             return
         }
@@ -61,7 +75,8 @@ extension SchedulerCore {
     mutating func dispatch() {
         while running < setup.workers, let entry = ready.popMin() {
             let r = entry.run, t = entry.task
-            if file.tasks[t].overlap == .queue && !tasks[t].active.isEmpty {
+            let queues = file.tasks[t].overlap == .queue || (file.tasks[t].overlap == .skip && book[r].dueAt < start)
+            if queues && !tasks[t].active.isEmpty {
                 tasks[t].held.append(r)
                 heldCount += 1
                 continue
@@ -71,6 +86,7 @@ extension SchedulerCore {
             move(r, to: .running)
             let attempt = book[r].attempts.count + 1
             if book[r].startedAt == nil { book[r].startedAt = now() }
+            if recording { writes.append(RunWrite(record: book[r], attemptStartedAt: now())) }
             emit(.started(task: t, run: book[r].run, attempt: attempt, at: now()))
             running += 1
             starts.append(Start(run: r, request: AttemptRequest(task: file.tasks[t], run: book[r].run, attempt: attempt)))
@@ -90,11 +106,15 @@ extension SchedulerCore {
             finish(r, .succeeded)
         case .cancelled:
             finish(r, .cancelled, reason: RecordMessage.stopped)
+        case .abandoned:
+            // Only a store says so, of a run from an earlier start; an executor never does.
+            finish(r, .failed)
         case .failed, .timedOut:
             let final: RunStatus = record.status == .failed ? .failed : .timedOut
             if state == .running && record.retryable && record.attempt <= task.retry.retries {
                 let delay = task.retry.delay(beforeRetry: record.attempt)
                 move(r, to: .retrying)
+                if recording { writes.append(RunWrite(record: book[r])) }
                 emit(.retrying(task: t, run: book[r].run, attempt: record.attempt + 1, delay: delay))
                 dueHeap.insert(DueEntry(at: now() + delay, seq: nextSeq(), kind: .retry(run: r)))
             } else {
@@ -109,11 +129,14 @@ extension SchedulerCore {
     }
 
     /// Ends a run; frees its task for held runs, and checks whether the task is done.
-    mutating func finish(_ r: RunIndex, _ status: RunStatus, reason: String? = nil) {
+    /// `recorded`: false for a run that never came due (cancelled before its instant), which a
+    /// store must not count: a restart runs it when it comes.
+    mutating func finish(_ r: RunIndex, _ status: RunStatus, reason: String? = nil, recorded: Bool = true) {
         let t = book[r].task
         move(r, to: status)
         book[r].reason = reason
         book[r].finishedAt = book[r].attempts.last?.finishedAt ?? (status == .skipped || status == .cancelled ? nil : now())
+        if recording && recorded { writes.append(RunWrite(record: book[r])) }
         if status == .failed || status == .timedOut { tasks[t].failed = true }
         tasks[t].active.remove(r)
         emit(.finished(task: t, run: book[r].run, status: status, reason: reason, at: Swift.max(book[r].finishedAt ?? now(), now())))
@@ -155,10 +178,13 @@ extension SchedulerCore {
             scheduleNextRun(of: t, notBefore: now())
             return
         }
-        let at = Swift.max(tasks[t].due.next() ?? now(), now())
+        let nominal = tasks[t].due.next()
+        let at = Swift.max(nominal ?? now(), now())
         tasks[t].runsMade += 1
         tasks[t].failed = true
-        let r = book.open(RunRecord(task: t, run: 1, dueAt: at))
+        var record = RunRecord(task: t, run: RunNumber(tasks[t].runsMade), dueAt: at)
+        record.nominalDueAt = nominal ?? at
+        let r = book.open(record)
         tasks[t].finished = true
         finish(r, .skipped, reason: RecordMessage.dependencyFailed(file.tasks[failed].name))
         for d in dependents[t] where tasks[d].waiting && !tasks[d].finished { release(d) }

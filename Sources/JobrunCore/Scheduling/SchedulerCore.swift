@@ -21,6 +21,8 @@ public struct SchedulerCore: Sendable {
         var at: Instant
         var seq: Int
         var kind: Kind
+        /// A new run's due instant before jitter.
+        var nominal: Instant? = nil
         static func < (a: DueEntry, b: DueEntry) -> Bool { (a.at, a.seq) < (b.at, b.seq) }
         static func == (a: DueEntry, b: DueEntry) -> Bool { a.seq == b.seq }
     }
@@ -56,11 +58,18 @@ public struct SchedulerCore: Sendable {
         var finished = false
         /// Some run failed or timed out, or the task was skipped for a failed `after`.
         var failed = false
+        /// After a restart: missed due instants still to be made up (`catch_up:`), oldest first.
+        var catchUp: [Instant] = []
     }
 
     let file: JobFile
     let setup: SchedulerSetup
     let emit: @Sendable (SchedulerEvent) -> Void
+    /// The instant the run started at: runs due before it are catch-up runs.
+    let start: Instant
+    /// Status changes for the store, when there is one (``takeWrites()``).
+    var writes: [RunWrite] = []
+    let recording: Bool
     /// The time of the event being handled.
     var clockNow: Instant
     var starts: [Start] = []
@@ -90,6 +99,8 @@ public struct SchedulerCore: Sendable {
         self.setup = setup
         self.emit = emit
         self.clockNow = start
+        self.start = start
+        self.recording = setup.resume != nil
         book = RunBook(tasks: file.tasks.count, keep: file.reportRuns)
         rng = SplitMix64(seed: setup.jitterSeed ?? UInt64.random(in: .min ... .max))
         var index: [String: TaskIndex] = [:]
@@ -101,6 +112,7 @@ public struct SchedulerCore: Sendable {
         tasks = ByTask(file.tasks.map { t in
             TaskState(due: DueTimes(t, zone: file.zone, start: start), waiting: !t.after.isEmpty)
         })
+        if let resume = setup.resume { self.resume(resume) }
         for i in tasks.indices {
             if !selected(i) {
                 tasks[i].finished = true
@@ -171,7 +183,7 @@ public struct SchedulerCore: Sendable {
             clockNow = entry.at
             dueHeap.removeMin()
             tasks[t].pendingDue = false
-            newRun(of: t, dueAt: entry.at)
+            newRun(of: t, dueAt: entry.at, nominal: entry.nominal ?? entry.at)
             scheduleNextRun(of: t, notBefore: entry.at)
             dispatch()
             for start in starts {
@@ -203,6 +215,13 @@ public struct SchedulerCore: Sendable {
         return []
     }
 
+    /// The store failed: as when `--for` runs out, no new run and no retry starts and running
+    /// attempts finish; what has not started ends cancelled, saying why.
+    public mutating func storeFailed(at now: Instant) {
+        clockNow = Swift.max(clockNow, now)
+        beginDraining(.state)
+    }
+
     /// Stops dispatching: every run that has not started, and the next run of every task,
     /// ends `cancelled`. Running attempts are for the caller to end; their records still come in.
     public mutating func shutdown(at now: Instant) {
@@ -211,6 +230,13 @@ public struct SchedulerCore: Sendable {
     }
 
     func now() -> Instant { clockNow }
+
+    /// The status changes since the last call, for the store: each must be durable before
+    /// the attempts returned with it start. Empty without a store.
+    public mutating func takeWrites() -> [RunWrite] {
+        defer { writes = [] }
+        return writes
+    }
 
     mutating func nextSeq() -> Int {
         seq += 1

@@ -9,6 +9,10 @@ public struct SchedulerSetup: Sendable {
     public var runFor: Duration?
     /// Seed for jitter; nil draws one from the system.
     public var jitterSeed: UInt64?
+    /// With a store: what it recorded before this start. The scheduler then continues each
+    /// schedule, catches up on missed runs, and hands every status change to the store
+    /// (``SchedulerCore/takeWrites()``).
+    public var resume: Resume?
 
     /// Creates a setup.
     public init(workers: Int, selected: Set<TaskIndex>? = nil, runFor: Duration? = nil, jitterSeed: UInt64? = nil) {

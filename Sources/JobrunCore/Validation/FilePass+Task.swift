@@ -121,6 +121,9 @@ extension FilePass {
             workingDirectory: fields.workingDirectory?.value)
         task.http = http
         task.email = email
+        task.catchUp = fields.catchUp?.value ?? .none
+        task.catchUpWithin = fields.catchUpWithin?.value ?? .seconds(24 * 3600)
+        task.catchUpLimit = fields.catchUpLimit?.value ?? 100
         return (source, task)
     }
 

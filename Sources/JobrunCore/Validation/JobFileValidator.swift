@@ -37,11 +37,14 @@ public struct JobFileValidator {
         self.limits = limits
     }
 
-    static let topKeys: [Key] = [.version, .workers, .timezone, .report, .reportRuns, .shutdownGrace, .env, .defaults, .tasks]
+    static let topKeys: [Key] = [
+        .version, .name, .workers, .timezone, .report, .reportRuns, .state, .keepHistory, .shutdownGrace, .env, .defaults, .tasks,
+    ]
     static let taskKeys: [Key] = [
         .name, .type, .command, .shell, .output, .http, .email, .schedule, .repeat, .count,
         .until, .priority, .timeout, .killGrace, .retries, .retryDelay, .backoff,
         .maxRetryDelay, .jitter, .overlap, .after, .enabled, .tags, .env, .workingDir,
+        .catchUp, .catchUpWithin, .catchUpLimit,
     ]
     static let topTable = KeyTable(topKeys, context: Message.Place.topLevel, elsewhere: Dictionary(
         uniqueKeysWithValues: taskKeys.filter { !topKeys.contains($0) }.map { ($0.name, Message.Place.inATask) }))
@@ -140,6 +143,9 @@ struct FilePass {
         let reportRuns = top[.reportRuns].flatMap { reader.int($0.value, "report_runs", range: 0...1_000_000) } ?? 1000
         let grace = top[.shutdownGrace].flatMap { reader.duration($0.value, "shutdown_grace") } ?? .seconds(10)
         let env = top[.env].flatMap { reader.stringMap($0.value, "env") } ?? []
+        let name = top[.name].flatMap { reader.string($0.value, "name", singleLine: true) }
+        let state = top[.state].flatMap { reader.string($0.value, "state", singleLine: true) }
+        let keepHistory = top[.keepHistory].flatMap { reader.duration($0.value, "keep_history", positive: true) }
 
         var defaults = TaskFields()
         if let d = top[.defaults] {
@@ -188,8 +194,12 @@ struct FilePass {
         semantics.check()
         reader = semantics.reader
         guard tasks.count == items.count else { return nil }
-        return JobFile(version: 1, workers: workers, zone: zone, report: report, reportRuns: reportRuns, shutdownGrace: grace,
-                       tasks: tasks)
+        var file = JobFile(version: 1, workers: workers, zone: zone, report: report, reportRuns: reportRuns,
+                           shutdownGrace: grace, tasks: tasks)
+        file.name = name
+        file.state = state
+        if let keepHistory { file.keepHistory = keepHistory }
+        return file
     }
 
     /// Reads the top-level values the tasks depend on (zone, defaults, env) from nodes seen

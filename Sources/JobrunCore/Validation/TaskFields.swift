@@ -14,11 +14,14 @@ struct TaskFields {
     var env: OrderedPairs?
     var workingDirectory: Located<String>?
     var shell: Located<String>?
+    var catchUp: Located<CatchUp>?
+    var catchUpWithin: Located<Duration>?
+    var catchUpLimit: Located<Int>?
 
     /// Keys `defaults:` accepts (README, "Top level").
     static let keys: [Key] = [
         .timeout, .killGrace, .retries, .retryDelay, .backoff, .maxRetryDelay,
-        .priority, .overlap, .env, .workingDir, .shell,
+        .priority, .overlap, .env, .workingDir, .shell, .catchUp, .catchUpWithin, .catchUpLimit,
     ]
 
     /// Reads the shared fields out of a checked mapping.
@@ -39,6 +42,13 @@ struct TaskFields {
         if let v = values[.env]?.value { f.env = reader.stringMap(v, p("env")) }
         if let v = values[.workingDir]?.value { f.workingDirectory = at(.workingDir, reader.string(v, p("working_dir"), singleLine: true)) }
         if let v = values[.shell]?.value { f.shell = at(.shell, reader.string(v, p("shell"), singleLine: true)) }
+        if let v = values[.catchUp]?.value { f.catchUp = at(.catchUp, reader.choice(v, p("catch_up"), CatchUp.self)) }
+        if let v = values[.catchUpWithin]?.value {
+            f.catchUpWithin = at(.catchUpWithin, reader.duration(v, p("catch_up_within"), positive: true))
+        }
+        if let v = values[.catchUpLimit]?.value {
+            f.catchUpLimit = at(.catchUpLimit, reader.int(v, p("catch_up_limit"), range: 1...100_000))
+        }
         return f
     }
 
@@ -51,6 +61,7 @@ struct TaskFields {
             backoff: backoff ?? defaults.backoff, maxRetryDelay: maxRetryDelay ?? defaults.maxRetryDelay,
             priority: priority ?? defaults.priority, overlap: overlap ?? defaults.overlap,
             env: env, workingDirectory: workingDirectory ?? defaults.workingDirectory,
-            shell: shell ?? defaults.shell)
+            shell: shell ?? defaults.shell, catchUp: catchUp ?? defaults.catchUp,
+            catchUpWithin: catchUpWithin ?? defaults.catchUpWithin, catchUpLimit: catchUpLimit ?? defaults.catchUpLimit)
     }
 }

@@ -50,6 +50,7 @@ extension JobRun {
         if t.timedOut > 0 { parts.append("\(t.timedOut) timed out") }
         if t.skipped > 0 { parts.append("\(t.skipped) skipped") }
         if t.cancelled > 0 { parts.append("\(t.cancelled) cancelled") }
+        if t.abandoned > 0 { parts.append("\(t.abandoned) abandoned") }
         let outcome = report.outcome == .interrupted ? "interrupted by signal \(report.signal ?? 0)" : report.outcome.rawValue
         return "jobrun: \(outcome): \(t.runs) run\(t.runs == 1 ? "" : "s") (\(parts.joined(separator: ", "))), "
             + "\(t.attempts) attempt\(t.attempts == 1 ? "" : "s") in \(String(format: "%.1f", seconds))s; \(written)"

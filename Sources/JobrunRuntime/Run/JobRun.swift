@@ -1,5 +1,6 @@
 import Foundation
 import JobrunCore
+import JobrunState
 import UnixSignals
 
 /// One run of a jobs file: the console, the executors and the scheduler on the real clock,
@@ -59,15 +60,29 @@ public struct JobRun: Sendable {
         let http = HTTPExecutor(environment: environment, mask: mask)
         let executor = TaskExecutor(command: command, http: http, email: EmailExecutor(command: command))
         let wallStart = Instant.now()
-        let scheduler = Scheduler(file: file, setup: invocation.setup, clock: ContinuousClock(), wallOrigin: wallStart,
+        var setup = invocation.setup
+        var store: SQLiteStore?
+        if let path = invocation.state {
+            let (opened, resume) = try await SQLiteStore.open(path: path, namespace: invocation.namespace, tasks: file.tasks.map(\.name),
+                                                              keepHistory: file.keepHistory, holder: invocation.version, now: wallStart)
+            store = opened
+            setup.resume = resume
+        }
+        let scheduler = Scheduler(file: file, setup: setup, clock: ContinuousClock(), wallOrigin: wallStart,
                                   originAge: .seconds(Date().timeIntervalSince1970 - Double(wallStart.milliseconds) / 1000),
-                                  lead: Self.lead, executor: executor, emit: { console.event($0) })
+                                  lead: Self.lead, executor: executor, recorder: store, emit: { console.event($0) })
         let (book, signal) = await runHandlingSignals(scheduler, processes: processes, console: console)
+        await store?.close()
         await http.shutdown()
         console.clearStatus()
         let report = Report(version: invocation.version, configPath: invocation.configPath,
                             configSHA256: invocation.configSHA256, startedAt: wallStart, finishedAt: scheduler.now(),
                             workers: invocation.setup.workers, signal: signal, tasks: file.tasks, book: book)
-        return deliver(report, console: console, environment: environment)
+        let code = deliver(report, console: console, environment: environment)
+        if let failure = await scheduler.storeFailure {
+            console.note("jobrun: \(failure); no run started after that")
+            return ExitStatus.internalFailure
+        }
+        return code
     }
 }

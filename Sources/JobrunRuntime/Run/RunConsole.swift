@@ -67,7 +67,7 @@ public final class RunConsole: OutputSink, Sendable {
         let words = status.replacingOccurrences(of: "_", with: " ")
         switch status {
         case "succeeded": return paint(words, "32")
-        case "failed", "timed_out": return paint(words, "31;1")
+        case "failed", "timed_out", "abandoned": return paint(words, "31;1")
         default: return paint(words, "33")
         }
     }
@@ -133,7 +133,7 @@ public final class RunConsole: OutputSink, Sendable {
             let totals = JSONText.object([
                 "runs": String(t.runs), "succeeded": String(t.succeeded), "failed": String(t.failed),
                 "timed_out": String(t.timedOut), "skipped": String(t.skipped), "cancelled": String(t.cancelled),
-                "attempts": String(t.attempts),
+                "abandoned": String(t.abandoned), "attempts": String(t.attempts),
             ])
             write(JSONText.object([
                 "time": JSONText.string(Instant.now().rfc3339), "event": JSONText.string("summary"),
@@ -172,12 +172,12 @@ public final class RunConsole: OutputSink, Sendable {
                 return true
             }
             if close { write("::endgroup::") }
-        case .finished(let t, let run, let status, _, _):
+        case .finished(let t, let run, let status, let reason, _):
             // Let go of the run's last error, so memory stays flat however many runs end.
             let error = lastErrors.withLock { $0[t]?.removeValue(forKey: run) }
-            guard status == .failed || status == .timedOut else { break }
-            write(GitHubAnnotation.error(title: "jobrun: \(names[t]) run \(run) \(status == .failed ? "failed" : "timed out")",
-                                         message: error ?? status.rawValue))
+            guard status == .failed || status == .timedOut || status == .abandoned else { break }
+            write(GitHubAnnotation.error(title: "jobrun: \(names[t]) run \(run) \(status.rawValue.replacingOccurrences(of: "_", with: " "))",
+                                         message: error ?? reason ?? status.rawValue))
         default:
             break
         }
@@ -266,7 +266,7 @@ public final class RunConsole: OutputSink, Sendable {
                 c.next = task.flatMap { t in at.map { (t, $0) } }
             case .finished(_, _, let status, _, _):
                 c.done += 1
-                if status == .failed || status == .timedOut { c.failed += 1 }
+                if status == .failed || status == .timedOut || status == .abandoned { c.failed += 1 }
             }
             return true
         }

@@ -23,6 +23,10 @@ public struct RunInvocation: Sendable {
     public var version: String
     /// `--color`: auto, always or never.
     public var color = "auto"
+    /// `--state` or `state:`: the store's path; nil for none.
+    public var state: String?
+    /// The file's namespace in the store: `name:`, else the file's base name without extension.
+    public var namespace = "jobs"
 
     /// Creates an invocation; `color` is `auto` until set.
     public init(configPath: String, configSHA256: String, setup: SchedulerSetup, report: String?, junit: String?,

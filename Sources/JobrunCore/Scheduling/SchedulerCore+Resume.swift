@@ -1,0 +1,38 @@
+extension SchedulerCore {
+    // MARK: A restart
+
+    /// Continues every task where the store left it: run numbers go on, each schedule resumes
+    /// after its last recorded due instant, and the instants missed while no jobrun ran are
+    /// made up or recorded skipped as the task's `catch_up` says. Runs the last jobrun left
+    /// unfinished arrive `abandoned` and are filed with this run's.
+    mutating func resume(_ resume: Resume) {
+        for record in resume.abandoned where tasks.indices.contains(record.task) {
+            let r = book.open(record)
+            emit(.finished(task: record.task, run: record.run, status: record.status, reason: record.reason,
+                           at: record.finishedAt ?? start))
+            book.close(r)
+        }
+        for t in tasks.indices where resume.histories.indices.contains(t) && selected(t) {
+            let history = resume.histories[t]
+            tasks[t].runsMade = history.runs
+            guard history.lastDue != nil else { continue }
+            let task = file.tasks[t]
+            tasks[t].due = DueTimes(task, zone: file.zone, start: start, resuming: history)
+            let keep = task.catchUp == .all ? task.catchUpLimit : task.catchUp == .latest ? 1 : 0
+            let missed = tasks[t].due.takeMissed(before: start, notBefore: start + (.zero - task.catchUpWithin), keep: keep)
+            guard missed.count > 0, let first = missed.first, let last = missed.last else { continue }
+            let skipped = missed.count - missed.kept.count
+            if skipped > 0 {
+                // One record names every missed instant that is not made up.
+                tasks[t].runsMade += 1
+                var record = RunRecord(task: t, run: RunNumber(tasks[t].runsMade), dueAt: first)
+                record.nominalDueAt = missed.kept.isEmpty ? last : first
+                record.dueInstants = skipped
+                let r = book.open(record)
+                finish(r, .skipped, reason: RecordMessage.missed(skipped, from: first, to: missed.kept.isEmpty ? last : nil,
+                                                                 catchUp: task.catchUp, within: task.catchUpWithin))
+            }
+            tasks[t].catchUp = missed.kept
+        }
+    }
+}

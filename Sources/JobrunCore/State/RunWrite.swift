@@ -1,0 +1,21 @@
+/// A change of a run's status that a store must hold before the scheduler acts on it: the
+/// run as it is now, and, while an attempt runs, when that attempt started.
+public struct RunWrite: Sendable {
+    /// The run; ``RunRecord/attempts`` holds the attempts that ended.
+    public var record: RunRecord
+    /// Set while the run is `running`: when its current attempt (number `attempts.count + 1`) started.
+    public var attemptStartedAt: Instant?
+
+    /// Creates a write.
+    public init(record: RunRecord, attemptStartedAt: Instant? = nil) {
+        self.record = record
+        self.attemptStartedAt = attemptStartedAt
+    }
+}
+
+/// Where runs are kept across starts (README, "State"). ``record(_:)`` returns once the
+/// writes are durable: the scheduler starts no process before the run is recorded `running`.
+public protocol RunRecorder: Sendable {
+    /// Records `writes` in one transaction, in order.
+    func record(_ writes: [RunWrite]) async throws(JobrunError)
+}
