@@ -101,7 +101,6 @@ let package = Package(
             resources: [.copy("Fixtures")]
         ),
         .testTarget(name: "JobrunRuntimeTests", dependencies: ["JobrunRuntime", "JobrunTestSupport"]),
-        .testTarget(name: "JobrunStateTests", dependencies: ["JobrunState", "JobrunTestSupport"]),
         .testTarget(name: "JobrunCLITests", dependencies: ["jobrun", "JobrunTestSupport"], exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v6]

@@ -263,6 +263,16 @@ def build_schema() -> dict:
         "working_dir": ref("line", "Working directory of the process (command and email tasks). "
                            "Default: jobrun's own."),
         "shell": ref("line", "Shell that runs a string `command` as `<shell> -c <string>`.", default="/bin/sh"),
+        "catch_up": described("With a store (`state:`): what becomes of due instants that passed while no jobrun "
+                              "was running. `none`: none runs, one `skipped` record says how many were missed; "
+                              "`latest`: the most recent runs at start; `all`: each runs, oldest first, up to "
+                              "`catch_up_limit`.",
+                              enum=["none", "latest", "all"], default="none"),
+        "catch_up_within": ref("positiveDuration", "With a store: missed instants older than this, before the start, "
+                               "are never made up.", default="24h"),
+        "catch_up_limit": described("With a store and `catch_up: all`: at most this many missed instants run "
+                                    "(the most recent ones).",
+                                    type="integer", minimum=1, maximum=100000, default=100),
         "defaults": described(
             "Values used by every task that does not set the key itself.",
             type="object", additionalProperties=False,
@@ -278,6 +288,9 @@ def build_schema() -> dict:
                 "env": ref("env", "Environment added to every task (after top-level `env`, before the task's `env`)."),
                 "working_dir": ref("working_dir"),
                 "shell": ref("shell"),
+                "catch_up": ref("catch_up"),
+                "catch_up_within": ref("catch_up_within"),
+                "catch_up_limit": ref("catch_up_limit"),
             },
         ),
         "http": described(
@@ -378,6 +391,9 @@ def build_schema() -> dict:
                              default=[]),
                 "enabled": described("`false`: validated but never run.", type="boolean", default=True),
                 "tags": ref("stringList", "Labels for `--tag`.", default=[]),
+                "catch_up": ref("catch_up"),
+                "catch_up_within": ref("catch_up_within"),
+                "catch_up_limit": ref("catch_up_limit"),
                 "env": ref("env", "Environment for this task (command and email), added after top-level "
                            "`env` and `defaults.env`."),
                 "working_dir": ref("working_dir"),
@@ -420,6 +436,12 @@ def build_schema() -> dict:
         "required": ["tasks"],
         "properties": {
             "version": described("Format version. Only 1 exists; any other value is an error.", const=1, default=1),
+            "name": ref("line", "The file's namespace in a store, so one store serves several files. "
+                        "Default: the file's base name without extension."),
+            "state": ref("line", "The store: an SQLite file that keeps every run across restarts, created mode 0600. "
+                         "`--state` overrides it."),
+            "keep_history": ref("positiveDuration", "With a store: runs due longer ago than this are pruned, "
+                                "in small batches.", default="30d"),
             "workers": described("Size of the worker pool: how many runs execute at the same time. "
                                  "`--workers` overrides it.",
                                  type="integer", minimum=1, maximum=1024, default=3),
@@ -441,7 +463,7 @@ def build_schema() -> dict:
                        "(before `defaults.env` and the task's `env`)."),
             "defaults": ref("defaults", "Values for every task that does not set the key itself: timeout, "
                             "kill_grace, retries, retry_delay, backoff, max_retry_delay, priority, overlap, "
-                            "env, working_dir, shell."),
+                            "env, working_dir, shell, catch_up, catch_up_within, catch_up_limit."),
             "tasks": described("The tasks to run. Required and non-empty; task names are unique within the file.",
                                type="array", minItems=1, items=ref("task")),
         },

@@ -81,7 +81,9 @@ public actor SQLiteStore: RunRecorder {
             if objects > 0 {
                 let check = try await db.query("PRAGMA quick_check(1)").first?.columns.first?.data.string ?? ""
                 if check != "ok" {
-                    throw JobrunError(.state, "state \"\(path)\" is corrupt (SQLite: \(check))",
+                    let found = check.replacingOccurrences(of: "*** in database main ***", with: "")
+                        .split(whereSeparator: \.isNewline).joined(separator: "; ")
+                    throw JobrunError(.state, "state \"\(path)\" is corrupt (SQLite: \(found))",
                                       hint: "restore it from a backup, or move it aside to start a new store")
                 }
             }

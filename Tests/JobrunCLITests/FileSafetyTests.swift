@@ -5,7 +5,7 @@ import Testing
 /// Runs jobrun in a private mount namespace of its own, after `setup` (shell commands run
 /// as root in the workspace): devices, tmpfs mounts and a private /dev made there vanish
 /// with it and never touch the machine's own.
-private func runIsolated(_ w: Workspace, setup: String, _ arguments: [String], after: String = "",
+func runIsolated(_ w: Workspace, setup: String, _ arguments: [String], after: String = "",
                          environment: [String: String] = [:]) throws -> JobrunBinary.Result {
     let script = "set -e\n\(setup)\nset +e\n\"$0\" \"$@\"\(after)"
     return try JobrunBinary.run(["-m", "sh", "-c", script, JobrunBinary.url.path] + arguments,

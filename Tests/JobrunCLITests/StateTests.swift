@@ -1,0 +1,152 @@
+import Foundation
+import JobrunTestSupport
+import Testing
+
+/// Every run the store at `state` recorded for `jobs.yaml`, oldest first (by task, then run).
+func storedRuns(_ w: Workspace, state: String = "state.db") throws -> [[String: Any]] {
+    let r = try w.run(["--history", "--state", state, "-n", "1000000", "--format", "json"])
+    guard r.status == 0, let runs = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [[String: Any]] else {
+        throw SupportError("--history failed (\(r.status)): \(r.stderr)\(r.stdout)")
+    }
+    return runs.sorted { ($0["task"] as? String ?? "", $0["run"] as? Int ?? 0) < ($1["task"] as? String ?? "", $1["run"] as? Int ?? 0) }
+}
+
+/// A store across starts (README, "State"), with the built binary: restarts that continue,
+/// the lock, abandoned runs, and a jobrun killed at random moments that never loses or
+/// doubles a run.
+@Suite(.serialized) struct StateTests {
+    @Test func aScheduleContinuesAcrossRestartsAndCountHoldsOverAll() throws {
+        let w = try Workspace("""
+            tasks:
+              - {name: five, command: "echo $JOBRUN_RUN >> ran.txt", repeat: 300ms, count: 5, catch_up: all}
+            """)
+        let first = try w.run(["--state", "state.db", "--for", "700ms", "--no-report"])
+        #expect(first.status == 0, "\(first.stdout)\(first.stderr)")
+        var st = stat()
+        #expect(stat(w.path + "/state.db", &st) == 0 && st.st_mode & 0o777 == 0o600)
+        let second = try w.run(["--state", "state.db", "--no-report"])
+        #expect(second.status == 0, "\(second.stdout)\(second.stderr)")
+        // Five runs in all, numbered 1 to 5, each run once: the second start made up what it missed.
+        let runs = try storedRuns(w)
+        #expect(runs.map { $0["run"] as? Int } == [1, 2, 3, 4, 5])
+        #expect(runs.allSatisfy { $0["status"] as? String == "succeeded" })
+        #expect(w.file("ran.txt") == "1\n2\n3\n4\n5\n")
+        // A third start has nothing left to run.
+        let third = try w.run(["--state", "state.db", "--no-report"])
+        #expect(third.status == 0 && w.file("ran.txt") == "1\n2\n3\n4\n5\n", "\(third.stdout)")
+    }
+
+    @Test func untilHoldsAcrossRestartsAndNowMeansEachStart() throws {
+        let until = Date().addingTimeInterval(1.6)
+        let stamp = ISO8601DateFormatter().string(from: until)
+        let w = try Workspace("""
+            tasks:
+              - {name: bounded, command: "echo $JOBRUN_RUN >> bounded.txt", repeat: 400ms, until: "\(stamp)", catch_up: none}
+              - {name: init, command: "echo $JOBRUN_RUN >> init.txt"}
+            """)
+        let first = try w.run(["--state", "state.db", "--for", "500ms", "--no-report"])
+        #expect(first.status == 0, "\(first.stdout)\(first.stderr)")
+        usleep(300_000)
+        let second = try w.run(["--state", "state.db", "--no-report"])
+        #expect(second.status == 0, "\(second.stdout)\(second.stderr)")
+        #expect(Date() < until.addingTimeInterval(1), "the second start ended soon after `until`")
+        let runs = try storedRuns(w).filter { $0["task"] as? String == "bounded" }
+        let numbers = runs.compactMap { $0["run"] as? Int }
+        #expect(numbers == Array(1...numbers.count), "run numbers continue: \(numbers)")
+        for run in runs {
+            let due = try #require(ISO8601DateFormatter.withMilliseconds.date(from: run["due_at"] as? String ?? ""))
+            #expect(due <= until, "no run is due after until: \(run)")
+        }
+        #expect(w.file("init.txt") == "1\n2\n", "a task due `now` runs at each start, numbered on")
+    }
+
+    @Test func aSecondJobrunOnTheSameStoreIsRefusedNamingTheFirst() throws {
+        let w = try Workspace("tasks: [{name: long, command: \"touch started; sleep 30\"}]\n")
+        let first = try w.start(["--state", "state.db", "--no-report"])
+        defer { kill(first.processIdentifier, SIGKILL); first.waitUntilExit() }
+        try w.waitFor("started")
+        let second = try w.run(["--state", "state.db", "--no-report"])
+        #expect(second.status == 3)
+        #expect(second.stderr.contains("state \"state.db\" is in use by jobrun (pid \(first.processIdentifier) on "), "\(second.stderr)")
+        #expect(second.stderr.contains(") since 20"), "\(second.stderr)")
+        // Reading is not holding: --status shows the run under way.
+        let status = try w.run(["--status", "--state", "state.db"])
+        #expect(status.status == 0 && status.stdout.contains("held by pid \(first.processIdentifier)"), "\(status.stdout)\(status.stderr)")
+    }
+
+    @Test func aRunWhoseJobrunWasKilledIsRecordedAbandonedOnTheNextStart() throws {
+        let w = try Workspace("""
+            tasks:
+              - {name: long, command: "[ -e started ] || { touch started; sleep 30; }"}
+            """)
+        let first = try w.start(["--state", "state.db", "--no-report"])
+        try w.waitFor("started")
+        kill(first.processIdentifier, SIGKILL)
+        first.waitUntilExit()
+        let before = try storedRuns(w)
+        #expect(before.first?["status"] as? String == "running", "\(before)")
+        let second = try w.run(["--state", "state.db", "--report", "report.json"])
+        #expect(second.status == 1, "an abandoned run counts as failed: \(second.stdout)")
+        #expect(second.stdout.contains("long run 1 abandoned"), "\(second.stdout)")
+        let report = try w.report("report.json")
+        let totals = try #require(report["totals"] as? [String: Any])
+        #expect(totals["abandoned"] as? Int == 1 && totals["succeeded"] as? Int == 1 && totals["runs"] as? Int == 2)
+        let runs = try storedRuns(w)
+        #expect(runs.map { $0["status"] as? String } == ["abandoned", "succeeded"])
+        let abandoned = try #require(runs.first)
+        #expect(abandoned["status"] as? String == "abandoned")
+        let attempt = try #require((abandoned["attempts"] as? [[String: Any]])?.first)
+        #expect(attempt["status"] as? String == "abandoned" && attempt["finished_at"] is String)
+        try expectValidAgainstSchema([w.path + "/report.json"])
+    }
+
+    /// The store's promise under SIGKILL: every run whose job started is in the store exactly
+    /// once, and no run ran twice.
+    @Test func killedAtRandomMomentsNoRunIsLostOrDoubled() throws {
+        let w = try Workspace("""
+            workers: 3
+            tasks:
+              - {name: tick, command: "echo tick $JOBRUN_RUN >> ran.txt", repeat: 30ms, catch_up: all, catch_up_within: 1h}
+              - {name: slow, command: "echo slow $JOBRUN_RUN >> ran.txt; sleep 0.15", repeat: 100ms, overlap: allow}
+              - {name: flaky, command: "echo flaky $JOBRUN_RUN $JOBRUN_ATTEMPT >> ran.txt; exit 1", repeat: 200ms, retries: 1, retry_delay: 50ms}
+            """)
+        var generator = TestRandom()
+        for _ in 0..<30 {
+            let process = try w.start(["--state", "state.db", "--no-report"])
+            usleep(UInt32.random(in: 20_000...400_000, using: &generator))
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+        // One clean start files what the last kill left unfinished.
+        let last = try w.run(["--state", "state.db", "--no-report", "--for", "100ms"])
+        #expect(last.status == 0 || last.status == 1, "\(last.stderr)")
+        let runs = try storedRuns(w)
+        var stored: [String: String] = [:]
+        for run in runs {
+            let key = "\(run["task"] as? String ?? "") \(run["run"] as? Int ?? 0)"
+            #expect(stored[key] == nil, "seed \(generator.seed): \(key) is stored twice")
+            stored[key] = run["status"] as? String
+        }
+        #expect(!stored.values.contains("running") && !stored.values.contains("retrying"), "seed \(generator.seed)")
+        let lines = (w.file("ran.txt") ?? "").split(separator: "\n").map(String.init)
+        #expect(lines.count > 30, "seed \(generator.seed): jobs ran")
+        var seen = Set<String>()
+        for line in lines {
+            #expect(seen.insert(line).inserted, "seed \(generator.seed): \(line) ran twice")
+            let words = line.split(separator: " ")
+            let key = "\(words[0]) \(words[1])"
+            let status = stored[key]
+            #expect(status != nil && status != "skipped" && status != "cancelled",
+                    "seed \(generator.seed): \(line) ran, but the store has \(status ?? "no record")")
+        }
+    }
+}
+
+extension ISO8601DateFormatter {
+    /// RFC 3339 with milliseconds, as the report writes times.
+    static var withMilliseconds: ISO8601DateFormatter {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return f
+    }
+}
