@@ -24,7 +24,7 @@ import Testing
         #expect(written.allSatisfy { $0.hasPrefix("scratch/") }, "written outside scratch/: \(written.filter { !$0.hasPrefix("scratch/") })")
         // Nothing jobrun writes is named by an absolute path (it would land outside scratch/).
         let text = try String(contentsOf: w.appendingPathComponent("examples/\(name)"), encoding: .utf8)
-        #expect(text.range(of: #"(?m)^\s*-?\s*(report|output):\s*/"#, options: .regularExpression) == nil)
+        #expect(text.range(of: #"(?m)^\s*-?\s*(report|output|state):\s*/"#, options: .regularExpression) == nil)
         // The report is there, under scratch/.
         #expect(written.contains { $0.hasPrefix("scratch/") && $0.hasSuffix("report.json") }, "\(written)")
     }
