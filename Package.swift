@@ -20,8 +20,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         // Already under async-http-client; named to tell TLS failures by their type.
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
-        // The state store (README, "State"): SQLite built in, so the binary still needs only libc.
-        .package(url: "https://github.com/vapor/sqlite-nio.git", from: "1.13.2"),
+        // The state store (README, "State"): synchronous SQLite, so that a run's start waits for
+        // its commit and not for a hand-off to another thread and back.
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
     ],
     targets: [
         .systemLibrary(
@@ -46,7 +47,7 @@ let package = Package(
             name: "JobrunState",
             dependencies: [
                 "JobrunCore",
-                .product(name: "SQLiteNIO", package: "sqlite-nio"),
+                .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
         .target(

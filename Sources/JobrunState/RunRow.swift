@@ -1,38 +1,40 @@
 import Foundation
+import GRDB
 import JobrunCore
-import SQLiteNIO
 
 /// A run as a row of `jobrun_runs`, and back.
 enum RunRow {
-    /// Appends the ten values of `write`'s row, in the INSERT's column order.
-    static func append(_ write: RunWrite, task: String, namespace: String, to binds: inout [SQLiteData]) {
+    /// The columns after `namespace`, in the order ``append(_:task:namespace:to:)`` gives their values.
+    static let columns = "task, run, status, due_ms, nominal_ms, instants, started_ms, finished_ms, record"
+
+    /// Appends the ten values of `write`'s row: the namespace, then ``columns``.
+    static func append(_ write: RunWrite, task: String, namespace: String, to values: inout [(any DatabaseValueConvertible)?]) {
         let r = write.record
         let running = write.attemptStartedAt.map { (attempt: r.attempts.count + 1, startedAt: $0) }
-        binds.append(.text(namespace))
-        binds.append(.text(task))
-        binds.append(.integer(r.run.value))
-        binds.append(.text(r.status.rawValue))
-        binds.append(.integer(Int(r.dueAt.milliseconds)))
-        binds.append(.integer(Int(r.nominalDueAt.milliseconds)))
-        binds.append(.integer(r.dueInstants))
-        binds.append(r.startedAt.map { .integer(Int($0.milliseconds)) } ?? .null)
-        binds.append(r.finishedAt.map { .integer(Int($0.milliseconds)) } ?? .null)
-        binds.append(.text(Report.runObject(r, indent: 0, running: running)))
+        values.append(namespace)
+        values.append(task)
+        values.append(r.run.value)
+        values.append(r.status.rawValue)
+        values.append(r.dueAt.milliseconds)
+        values.append(r.nominalDueAt.milliseconds)
+        values.append(r.dueInstants)
+        values.append(r.startedAt?.milliseconds)
+        values.append(r.finishedAt?.milliseconds)
+        values.append(Report.runObject(r, indent: 0, running: running))
     }
 
-    /// The run a row holds (its task left at position 0 for the caller to set); a running
-    /// attempt comes back with status `abandoned`, ended at the run's end or its start.
-    static func record(_ row: SQLiteRow) -> RunRecord? {
-        guard let run = row.column("run")?.integer, let due = row.column("due_ms")?.integer,
-              let text = row.column("record")?.string,
+    /// The run a row of ``columns`` holds (its task left at position 0 for the caller to set);
+    /// an attempt recorded running comes back `abandoned`.
+    static func record(_ row: Row) -> RunRecord? {
+        guard let run = row["run"] as Int?, let due = row["due_ms"] as Int64?, let text = row["record"] as String?,
               let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any]
         else { return nil }
-        var record = RunRecord(task: 0, run: RunNumber(run), dueAt: Instant(milliseconds: Int64(due)))
-        record.status = RunStatus(rawValue: row.column("status")?.string ?? "") ?? .abandoned
-        record.nominalDueAt = row.column("nominal_ms")?.integer.map { Instant(milliseconds: Int64($0)) } ?? record.dueAt
-        record.dueInstants = row.column("instants")?.integer ?? 1
-        record.startedAt = row.column("started_ms")?.integer.map { Instant(milliseconds: Int64($0)) }
-        record.finishedAt = row.column("finished_ms")?.integer.map { Instant(milliseconds: Int64($0)) }
+        var record = RunRecord(task: 0, run: RunNumber(run), dueAt: Instant(milliseconds: due))
+        record.status = RunStatus(rawValue: row["status"] as String? ?? "") ?? .abandoned
+        record.nominalDueAt = (row["nominal_ms"] as Int64?).map { Instant(milliseconds: $0) } ?? record.dueAt
+        record.dueInstants = row["instants"] as Int? ?? 1
+        record.startedAt = (row["started_ms"] as Int64?).map { Instant(milliseconds: $0) }
+        record.finishedAt = (row["finished_ms"] as Int64?).map { Instant(milliseconds: $0) }
         record.reason = object["reason"] as? String
         for a in object["attempts"] as? [[String: Any]] ?? [] {
             guard let number = a["attempt"] as? Int, let started = instant(a["started_at"]) else { continue }
@@ -53,8 +55,7 @@ enum RunRow {
         return record
     }
 
-    /// Marks the attempt that was under way (recorded `running`, or none for a run waiting to
-    /// retry) abandoned, ended at `at`.
+    /// Ends the attempt that was under way (recorded `running`) as abandoned at `at`.
     static func abandon(_ record: inout RunRecord, at: Instant) {
         if let last = record.attempts.indices.last, record.attempts[last].status == .abandoned {
             record.attempts[last].finishedAt = at

@@ -1,66 +1,62 @@
 import Foundation
 import JobrunCore
-import SQLiteNIO
+import GRDB
 
 /// Reads a store without changing it, while a jobrun may be writing it (WAL readers do not
 /// wait for the writer): `jobrun --history` and `jobrun --status`.
 public struct StoreReader: Sendable {
-    let connection: SQLiteConnection
+    let queue: DatabaseQueue
     /// The store file.
     public let path: String
     /// The namespace read.
     public let namespace: String
 
     /// A read-only connection to `path`, which must exist.
-    static func connect(_ path: String) async throws -> SQLiteConnection {
-        var escaped = ""
-        for ch in path.unicodeScalars {
-            switch ch {
-            case "%", "?", "#": escaped += String(format: "%%%02X", ch.value)
-            default: escaped.unicodeScalars.append(ch)
-            }
-        }
-        let db = try await SQLiteConnection.open(storage: .file(path: "file:\(escaped)?mode=ro"))
-        _ = try await db.query("PRAGMA busy_timeout = 10000")
-        return db
+    static func connect(_ path: String) throws -> DatabaseQueue {
+        var configuration = Configuration()
+        configuration.readonly = true
+        configuration.busyMode = .timeout(10)
+        configuration.foreignKeysEnabled = false
+        return try DatabaseQueue(path: path, configuration: configuration)
     }
 
     /// Opens the store at `path` to read `namespace`; a missing file, or one that is not a
     /// jobrun store this jobrun can read, is an error.
-    public static func open(path: String, namespace: String) async throws(JobrunError) -> StoreReader {
+    public static func open(path: String, namespace: String) throws(JobrunError) -> StoreReader {
         var st = stat()
         guard stat(path, &st) == 0 else {
             throw JobrunError(.state, "state \"\(path)\" does not exist", errno: errno,
                               hint: "a run with --state or `state:` creates it")
         }
         do {
-            let db = try await connect(path)
+            let queue = try connect(path)
             do {
-                let application = try await db.query("PRAGMA application_id").first?.columns.first?.data.integer ?? 0
-                let version = try await db.query("PRAGMA user_version").first?.columns.first?.data.integer ?? 0
-                if Int64(application) != StoreSchema.applicationId {
-                    throw JobrunError(.state, "state \"\(path)\" is not a jobrun store")
-                }
-                if Int64(version) > StoreSchema.version {
-                    throw JobrunError(.state, "state \"\(path)\" was written by a newer jobrun (store version \(version); "
-                                      + "this jobrun reads up to \(StoreSchema.version))")
-                }
-                if Int64(version) < StoreSchema.version {
-                    throw JobrunError(.state, "state \"\(path)\" is from an older jobrun",
-                                      hint: "a run of this jobrun migrates it")
+                try queue.read { db in
+                    let application = try Int64.fetchOne(db, sql: "PRAGMA application_id") ?? 0
+                    let version = try Int64.fetchOne(db, sql: "PRAGMA user_version") ?? 0
+                    if application != StoreSchema.applicationId {
+                        throw JobrunError(.state, "state \"\(path)\" is not a jobrun store")
+                    }
+                    if version > StoreSchema.version {
+                        throw JobrunError(.state, "state \"\(path)\" was written by a newer jobrun (store version \(version); "
+                                          + "this jobrun reads up to \(StoreSchema.version))")
+                    }
+                    if version < StoreSchema.version {
+                        throw JobrunError(.state, "state \"\(path)\" is from an older jobrun", hint: "a run of this jobrun migrates it")
+                    }
                 }
             } catch {
-                try? await db.close()
+                try? queue.close()
                 throw error
             }
-            return StoreReader(connection: db, path: path, namespace: namespace)
+            return StoreReader(queue: queue, path: path, namespace: namespace)
         } catch {
             throw StoreFailure.jobrunError(error, path: path, doing: "read")
         }
     }
 
     /// Closes the connection.
-    public func close() async { try? await connection.close() }
+    public func close() { try? queue.close() }
 
     /// A run read back: its task's name and the report's run object.
     public struct StoredRun: Sendable {
@@ -74,33 +70,33 @@ public struct StoreReader: Sendable {
 
     /// Recorded runs, newest first (by due instant, then run number): at most `limit`, of
     /// `task` if given, with `status` if given, due at or after `since` if given.
-    public func history(task: String?, status: String?, since: Instant?, limit: Int) async throws(JobrunError) -> [StoredRun] {
-        var sql = "SELECT task, run, status, due_ms, nominal_ms, instants, started_ms, finished_ms, record FROM jobrun_runs WHERE namespace = ?"
-        var binds: [SQLiteData] = [.text(namespace)]
-        if let task { sql += " AND task = ?"; binds.append(.text(task)) }
-        if let status { sql += " AND status = ?"; binds.append(.text(status)) }
-        if let since { sql += " AND due_ms >= ?"; binds.append(.integer(Int(since.milliseconds))) }
+    public func history(task: String?, status: String?, since: Instant?, limit: Int) throws(JobrunError) -> [StoredRun] {
+        var sql = "SELECT \(RunRow.columns) FROM jobrun_runs WHERE namespace = ?"
+        var binds: [(any DatabaseValueConvertible)?] = [namespace]
+        if let task { sql += " AND task = ?"; binds.append(task) }
+        if let status { sql += " AND status = ?"; binds.append(status) }
+        if let since { sql += " AND due_ms >= ?"; binds.append(since.milliseconds) }
         sql += task == nil ? " ORDER BY due_ms DESC, run DESC LIMIT ?" : " ORDER BY run DESC LIMIT ?"
-        binds.append(.integer(limit))
-        return try await runs(sql, binds)
+        binds.append(limit)
+        return try runs(sql, binds)
     }
 
     /// Per task of `names`: what `--status` shows.
-    public func status(of names: [String]) async throws(JobrunError) -> [TaskRecordSummary] {
+    public func status(of names: [String]) throws(JobrunError) -> [TaskRecordSummary] {
         var rows: [TaskRecordSummary] = []
         for name in names {
-            let recent = try await runs(
-                "SELECT task, run, status, due_ms, nominal_ms, instants, started_ms, finished_ms, record FROM jobrun_runs "
+            let recent = try runs(
+                "SELECT \(RunRow.columns) FROM jobrun_runs "
                     + "WHERE namespace = ? AND task = ? AND status NOT IN ('skipped', 'cancelled', 'running', 'retrying') "
-                    + "ORDER BY run DESC LIMIT 10", [.text(namespace), .text(name)])
-            let running = try await count(
-                "SELECT count(*) FROM jobrun_runs WHERE namespace = ? AND task = ? AND status IN ('running', 'retrying')",
-                [.text(namespace), .text(name)])
-            let position = try await query("SELECT runs, instants, last_due_ms FROM jobrun_tasks WHERE namespace = ? AND task = ?",
-                                           [.text(namespace), .text(name)]).first
-            let history = TaskHistory(runs: position?.column("runs")?.integer ?? 0,
-                                      instants: position?.column("instants")?.integer ?? 0,
-                                      lastDue: position?.column("last_due_ms")?.integer.map { Instant(milliseconds: Int64($0)) })
+                    + "ORDER BY run DESC LIMIT 10", [namespace, name])
+            let running = try query(
+                "SELECT count(*) AS n FROM jobrun_runs WHERE namespace = ? AND task = ? AND status IN ('running', 'retrying')",
+                [namespace, name]).first.map { $0["n"] as Int } ?? 0
+            let position = try query("SELECT runs, instants, last_due_ms FROM jobrun_tasks WHERE namespace = ? AND task = ?",
+                                     [namespace, name]).first
+            let history = TaskHistory(runs: position.map { $0["runs"] as Int } ?? 0,
+                                      instants: position.map { $0["instants"] as Int } ?? 0,
+                                      lastDue: position.map { Instant(milliseconds: $0["last_due_ms"]) })
             rows.append(TaskRecordSummary(task: name, lastRun: recent.first, running: running, history: history,
                                           recentSucceeded: recent.count { $0.record.status == .succeeded },
                                           recentFailed: recent.count { $0.record.status != .succeeded }))
@@ -109,29 +105,23 @@ public struct StoreReader: Sendable {
     }
 
     /// The holder row: which jobrun has the store open now, if one does.
-    public func holder() async -> String? {
-        guard let row = try? await connection.query("SELECT pid, host, since FROM jobrun_holder WHERE id = 1").first,
-              let pid = row.column("pid")?.integer, let host = row.column("host")?.string,
-              let since = row.column("since")?.string
-        else { return nil }
-        return "pid \(pid) on \(host) since \(since)"
+    public func holder() -> String? {
+        guard let row = try? query("SELECT pid, host, since FROM jobrun_holder WHERE id = 1", []).first else { return nil }
+        return "pid \(row["pid"] as Int64) on \(row["host"] as String) since \(row["since"] as String)"
     }
 
-    private func query(_ sql: String, _ binds: [SQLiteData]) async throws(JobrunError) -> [SQLiteRow] {
-        do { return try await connection.query(sql, binds) } catch {
+    private func query(_ sql: String, _ binds: [(any DatabaseValueConvertible)?]) throws(JobrunError) -> [Row] {
+        do {
+            return try queue.read { db in try Row.fetchAll(db, sql: sql, arguments: StatementArguments(binds)) }
+        } catch {
             throw StoreFailure.jobrunError(error, path: path, doing: "read")
         }
     }
 
-    private func count(_ sql: String, _ binds: [SQLiteData]) async throws(JobrunError) -> Int {
-        try await query(sql, binds).first?.columns.first?.data.integer ?? 0
-    }
-
-    private func runs(_ sql: String, _ binds: [SQLiteData]) async throws(JobrunError) -> [StoredRun] {
-        try await query(sql, binds).compactMap { row in
-            guard let task = row.column("task")?.string, let json = row.column("record")?.string,
-                  let record = RunRow.record(row) else { return nil }
-            return StoredRun(task: task, record: record, json: json)
+    private func runs(_ sql: String, _ binds: [(any DatabaseValueConvertible)?]) throws(JobrunError) -> [StoredRun] {
+        try query(sql, binds).compactMap { row in
+            guard let record = RunRow.record(row) else { return nil }
+            return StoredRun(task: row["task"], record: record, json: row["record"])
         }
     }
 }

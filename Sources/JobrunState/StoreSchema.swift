@@ -28,7 +28,7 @@ enum StoreSchema {
                 started_ms INTEGER, finished_ms INTEGER, record TEXT NOT NULL,
                 PRIMARY KEY (namespace, task, run)) WITHOUT ROWID
             """,
-            "CREATE INDEX jobrun_runs_by_due ON jobrun_runs (namespace, due_ms)",
+            "CREATE INDEX jobrun_runs_by_due ON jobrun_runs (namespace, due_ms, run)",
             "CREATE INDEX jobrun_runs_unfinished ON jobrun_runs (status) WHERE status IN ('running', 'retrying')",
             // A run's first write moves its task's position on, in the same statement.
             """

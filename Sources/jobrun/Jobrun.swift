@@ -174,10 +174,10 @@ struct Jobrun: AsyncParsableCommand {
             let action = StateAction(file: file, jobs: jobs, path: try statePath(jobs), format: format)
             do {
                 if history {
-                    try await action.history(task: task, status: statusFilter, since: try since.map { try time($0, jobs, "--since") },
+                    try action.history(task: task, status: statusFilter, since: try since.map { try time($0, jobs, "--since") },
                                              limit: count ?? 20, console: &console)
                 } else {
-                    try await action.status(console: &console)
+                    try action.status(console: &console)
                 }
             } catch let failure as JobrunError {
                 console.err("jobrun: \(failure)")

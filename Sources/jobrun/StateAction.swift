@@ -11,22 +11,16 @@ struct StateAction {
     private var namespace: String { Jobrun.namespace(file: file, jobs: jobs) }
 
     /// Runs `body` on a reader of the store, closing it after.
-    private func reading<T>(_ body: (StoreReader) async throws(JobrunError) -> T) async throws(JobrunError) -> T {
-        let reader = try await StoreReader.open(path: path, namespace: namespace)
-        do {
-            let result = try await body(reader)
-            await reader.close()
-            return result
-        } catch {
-            await reader.close()
-            throw error
-        }
+    private func reading<T>(_ body: (StoreReader) throws(JobrunError) -> T) throws(JobrunError) -> T {
+        let reader = try StoreReader.open(path: path, namespace: namespace)
+        defer { reader.close() }
+        return try body(reader)
     }
 
     /// Recorded runs, newest first.
-    func history(task: String?, status: String?, since: Instant?, limit: Int, console: inout Console) async throws(JobrunError) {
-        let runs = try await reading { reader throws(JobrunError) in
-            try await reader.history(task: task, status: status, since: since, limit: limit)
+    func history(task: String?, status: String?, since: Instant?, limit: Int, console: inout Console) throws(JobrunError) {
+        let runs = try reading { reader throws(JobrunError) in
+            try reader.history(task: task, status: status, since: since, limit: limit)
         }
         if format == .json {
             // The report's run objects, each with its task.
@@ -53,10 +47,10 @@ struct StateAction {
     }
 
     /// One row per task: last run, running now, next due, the last ten.
-    func status(console: inout Console) async throws(JobrunError) {
+    func status(console: inout Console) throws(JobrunError) {
         let names = jobs.tasks.map(\.name)
-        let (summaries, holder) = try await reading { reader throws(JobrunError) in
-            (try await reader.status(of: names), await reader.holder())
+        let (summaries, holder) = try reading { reader throws(JobrunError) in
+            (try reader.status(of: names), reader.holder())
         }
         let now = Instant.now()
         let nextDue = jobs.tasks.map { task -> Instant? in

@@ -74,7 +74,7 @@ public actor Scheduler<C: Clock> where C.Duration == Duration {
             var starts = core.advance(to: timebase.now())
             while true {
                 // Nothing starts before the store holds it.
-                await recordChanges(&starts)
+                recordChanges(&starts)
                 for start in starts {
                     let executor = self.executor, timebase = self.timebase
                     group.addTask {
@@ -120,11 +120,11 @@ public actor Scheduler<C: Clock> where C.Duration == Duration {
     /// Hands the core's status changes to the store and waits until they are durable. When
     /// the store fails, `starts` do not start (each attempt fails, saying why) and the run
     /// drains: running attempts finish, nothing new starts.
-    private func recordChanges(_ starts: inout [SchedulerCore.Start]) async {
+    private func recordChanges(_ starts: inout [SchedulerCore.Start]) {
         let writes = core.takeWrites()
         guard !writes.isEmpty, let recorder, storeFailure == nil else { return }
         do {
-            try await recorder.record(writes)
+            try recorder.record(writes)
         } catch {
             storeFailure = error
             let now = timebase.now()

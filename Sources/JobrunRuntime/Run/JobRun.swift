@@ -63,7 +63,7 @@ public struct JobRun: Sendable {
         var setup = invocation.setup
         var store: SQLiteStore?
         if let path = invocation.state {
-            let (opened, resume) = try await SQLiteStore.open(path: path, namespace: invocation.namespace, tasks: file.tasks.map(\.name),
+            let (opened, resume) = try SQLiteStore.open(path: path, namespace: invocation.namespace, tasks: file.tasks.map(\.name),
                                                               keepHistory: file.keepHistory, holder: invocation.version, now: wallStart)
             store = opened
             setup.resume = resume
@@ -72,7 +72,7 @@ public struct JobRun: Sendable {
                                   originAge: .seconds(Date().timeIntervalSince1970 - Double(wallStart.milliseconds) / 1000),
                                   lead: Self.lead, executor: executor, recorder: store, emit: { console.event($0) })
         let (book, signal) = await runHandlingSignals(scheduler, processes: processes, console: console)
-        await store?.close()
+        store?.close()
         await http.shutdown()
         console.clearStatus()
         let report = Report(version: invocation.version, configPath: invocation.configPath,
