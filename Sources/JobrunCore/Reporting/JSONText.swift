@@ -2,6 +2,14 @@
 public enum JSONText {
     /// A JSON string literal for `s`.
     public static func string(_ s: String) -> String {
+        // Most strings need no escape: copied as they are. (0xE2 may start U+2028 or U+2029.)
+        if !s.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C || $0 == 0x7F || $0 == 0xE2 }) {
+            var out = "\""
+            out.reserveCapacity(s.utf8.count + 2)
+            out += s
+            out += "\""
+            return out
+        }
         let body = s.escaping { u in
             switch u {
             case "\"": return "\\\""

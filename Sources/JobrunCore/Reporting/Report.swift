@@ -188,15 +188,35 @@ public struct Report: Sendable {
     }
 
     private static func object(_ fields: [(String, String)], indent: Int) -> String {
-        let pad = String(repeating: " ", count: indent + 2)
-        return "{\n" + fields.map { pad + JSONText.string($0.0) + ": " + $0.1 }.joined(separator: ",\n")
-            + "\n" + String(repeating: " ", count: indent) + "}"
+        var out = "{\n"
+        out.reserveCapacity(fields.reduce(indent + 4) { $0 + $1.0.utf8.count + $1.1.utf8.count + indent + 8 })
+        for (i, field) in fields.enumerated() {
+            if i > 0 { out += ",\n" }
+            for _ in 0..<(indent + 2) { out += " " }
+            out += "\""
+            out += field.0
+            out += "\": "
+            out += field.1
+        }
+        out += "\n"
+        for _ in 0..<indent { out += " " }
+        out += "}"
+        return out
     }
 
     private static func array(_ items: [String], indent: Int) -> String {
         guard !items.isEmpty else { return "[]" }
-        let pad = String(repeating: " ", count: indent + 2)
-        return "[\n" + items.map { pad + $0 }.joined(separator: ",\n") + "\n" + String(repeating: " ", count: indent) + "]"
+        var out = "[\n"
+        out.reserveCapacity(items.reduce(indent + 4) { $0 + $1.utf8.count + indent + 4 })
+        for (i, item) in items.enumerated() {
+            if i > 0 { out += ",\n" }
+            for _ in 0..<(indent + 2) { out += " " }
+            out += item
+        }
+        out += "\n"
+        for _ in 0..<indent { out += " " }
+        out += "]"
+        return out
     }
 
     /// A Markdown summary for `$GITHUB_STEP_SUMMARY`: the outcome and a table of runs

@@ -38,8 +38,25 @@ public struct Instant: Sendable, Hashable, Comparable, CustomStringConvertible {
     public var rfc3339: String {
         let c = CivilDateTime(localSeconds: seconds)
         let ms = Int(milliseconds - seconds * 1000)
-        let frac = ms < 10 ? "00\(ms)" : ms < 100 ? "0\(ms)" : "\(ms)"
-        return c.description.replacingFirstSpace(with: "T") + ".\(frac)Z"
+        guard (0...9999).contains(c.year) else {
+            let frac = ms < 10 ? "00\(ms)" : ms < 100 ? "0\(ms)" : "\(ms)"
+            return c.description.replacingFirstSpace(with: "T") + ".\(frac)Z"
+        }
+        // Every record carries several of these: written digit by digit.
+        return String(unsafeUninitializedCapacity: 24) { out in
+            func put(_ value: Int, _ digits: Int, at i: Int) {
+                var v = value
+                for k in stride(from: i + digits - 1, through: i, by: -1) {
+                    out[k] = UInt8(ascii: "0") + UInt8(v % 10)
+                    v /= 10
+                }
+            }
+            put(c.year, 4, at: 0); out[4] = UInt8(ascii: "-"); put(c.month, 2, at: 5); out[7] = UInt8(ascii: "-")
+            put(c.day, 2, at: 8); out[10] = UInt8(ascii: "T"); put(c.hour, 2, at: 11); out[13] = UInt8(ascii: ":")
+            put(c.minute, 2, at: 14); out[16] = UInt8(ascii: ":"); put(c.second, 2, at: 17); out[19] = UInt8(ascii: ".")
+            put(ms, 3, at: 20); out[23] = UInt8(ascii: "Z")
+            return 24
+        }
     }
 }
 
