@@ -218,7 +218,7 @@ public final class SQLiteStore: RunRecorder {
     private func prune(_ db: Database, now: Instant) throws {
         let cutoff = now + (.zero - keepHistory)
         try db.execute(
-            sql: "DELETE FROM jobrun_runs WHERE (namespace, task, run) IN (SELECT namespace, task, run FROM jobrun_runs "
+            sql: "DELETE FROM jobrun_runs WHERE id IN (SELECT id FROM jobrun_runs "
                 + "WHERE namespace = ? AND due_ms < ? AND status NOT IN ('running', 'retrying') LIMIT 1000)",
             arguments: [namespace, cutoff.milliseconds])
         let more = db.changesCount == 1000

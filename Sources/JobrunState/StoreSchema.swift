@@ -21,12 +21,13 @@ enum StoreSchema {
             CREATE TABLE jobrun_tasks (namespace TEXT NOT NULL, task TEXT NOT NULL, runs INTEGER NOT NULL,
                 instants INTEGER NOT NULL, last_due_ms INTEGER NOT NULL, PRIMARY KEY (namespace, task)) WITHOUT ROWID
             """,
-            // Every run: the columns it is found by, and the report's run object.
+            // Every run: the columns it is found by, and the report's run object (a rowid table:
+            // the rows are large, and WITHOUT ROWID is for small ones).
             """
-            CREATE TABLE jobrun_runs (namespace TEXT NOT NULL, task TEXT NOT NULL, run INTEGER NOT NULL,
-                status TEXT NOT NULL, due_ms INTEGER NOT NULL, nominal_ms INTEGER NOT NULL, instants INTEGER NOT NULL,
-                started_ms INTEGER, finished_ms INTEGER, record TEXT NOT NULL,
-                PRIMARY KEY (namespace, task, run)) WITHOUT ROWID
+            CREATE TABLE jobrun_runs (id INTEGER PRIMARY KEY, namespace TEXT NOT NULL, task TEXT NOT NULL,
+                run INTEGER NOT NULL, status TEXT NOT NULL, due_ms INTEGER NOT NULL, nominal_ms INTEGER NOT NULL,
+                instants INTEGER NOT NULL, started_ms INTEGER, finished_ms INTEGER, record TEXT NOT NULL,
+                UNIQUE (namespace, task, run))
             """,
             "CREATE INDEX jobrun_runs_by_due ON jobrun_runs (namespace, due_ms, run)",
             "CREATE INDEX jobrun_runs_unfinished ON jobrun_runs (status) WHERE status IN ('running', 'retrying')",
