@@ -1,23 +1,24 @@
 import Foundation
 import GRDB
 import JobrunCore
-import Synchronization
 
 /// The SQLite store (README, "State"): one file, WAL, created mode 0600, held by one jobrun at
 /// a time. Every run is a row of `jobrun_runs` keyed by (namespace, task, run) holding the
 /// report's run object; `jobrun_tasks` keeps where each schedule stands. Writes are
 /// synchronous on the caller's thread: a start waits for its commit, not for a hand-off.
-public final class SQLiteStore: RunRecorder {
+public final class SQLiteStore: RunRecorder, @unchecked Sendable {
     /// The store file.
     public let path: String
     /// The file's namespace in the store (`name:`).
     public let namespace: String
     private let queue: DatabaseQueue
-    private let lock: StateLock
+    private let fileLock: StateLock
     private let names: ByTask<String>
     private let keepHistory: Duration
-    private let nextPrune: Mutex<Instant>
-    private let closed = Mutex(false)
+    /// `nextPrune` and `closed` are behind `lock` (an NSLock, which ThreadSanitizer sees).
+    private let lock = NSLock()
+    private var nextPrune: Instant
+    private var closed = false
 
     /// Rows per INSERT; well under SQLite's limit on bound values.
     static let rowsPerStatement = 500
@@ -27,10 +28,10 @@ public final class SQLiteStore: RunRecorder {
         self.path = path
         self.namespace = namespace
         self.queue = queue
-        self.lock = lock
+        self.fileLock = lock
         self.names = names
         self.keepHistory = keepHistory
-        self.nextPrune = Mutex(now)
+        self.nextPrune = now
     }
 
     /// Opens the store at `path` for a run of the tasks `names` under `namespace`: takes the
@@ -199,7 +200,7 @@ public final class SQLiteStore: RunRecorder {
                     }
                 }
                 let now = writes.last?.record.finishedAt ?? writes.last?.attemptStartedAt
-                if let now, nextPrune.withLock({ now >= $0 }) { try prune(db, now: now) }
+                if let now, lock.withLock({ now >= nextPrune }) { try prune(db, now: now) }
             }
         } catch {
             throw StoreFailure.jobrunError(error, path: path, doing: "write")
@@ -222,15 +223,15 @@ public final class SQLiteStore: RunRecorder {
                 + "WHERE namespace = ? AND due_ms < ? AND status NOT IN ('running', 'retrying') LIMIT 1000)",
             arguments: [namespace, cutoff.milliseconds])
         let more = db.changesCount == 1000
-        nextPrune.withLock { $0 = now + (more ? .seconds(1) : .seconds(3600)) }
+        lock.withLock { nextPrune = now + (more ? .seconds(1) : .seconds(3600)) }
     }
 
     /// Closes the store: the holder row goes, the WAL is checkpointed, the lock released.
     public func close() {
-        guard closed.withLock({ was in defer { was = true }; return !was }) else { return }
+        guard lock.withLock({ () -> Bool in defer { closed = true }; return !closed }) else { return }
         try? queue.inDatabase { db in try db.execute(sql: "DELETE FROM jobrun_holder") }
         try? queue.close()
-        lock.release()
+        fileLock.release()
     }
 
     static func hostName() -> String {
