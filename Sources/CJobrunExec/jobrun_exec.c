@@ -30,10 +30,7 @@
 //     ARGV...\0 ENV...\0. `start`, when not 0, is the CLOCK_BOOTTIME instant (ns) to start
 //     the job at: jobrun hands runs over a little ahead of their due instant, and the keeper,
 //     set up and waiting, starts the job on the instant (a SIGNAL before then cancels it:
-//     NOT_STARTED, ECANCELED). A fourth descriptor, when sent, is the gate: the job's
-//     process, made and set up, execs only once it has read a byte from it (jobrun writes
-//     one when the state store holds the run as started); at its end of file it exits 125
-//     without running anything. The gate comes before `start`.
+//     NOT_STARTED, ECANCELED).
 //   - SIGNAL: a = the signal to send to the job's group; no payload. Ignored when the job
 //     has ended.
 // - Replies are {u64 id, i32 kind, i32 value}: ENDED with the job's wait status, from the
@@ -138,9 +135,7 @@ static uint64_t boottime(void) {
 }
 
 // The keeper of one job (see the top of the file). Never returns.
-static void keep(uint64_t id, uint64_t start, const char *program, const char *workdir, char **argv, char **envp, const int fds[4],
-                 int fd_count) {
-    int gate = fd_count == 4 ? fds[3] : -1;
+static void keep(uint64_t id, uint64_t start, const char *program, const char *workdir, char **argv, char **envp, const int fds[3]) {
     // Blocked: what it waits for, and what a stray `kill` or `pkill` sends (only SIGKILL
     // ends a keeper, and the server then ends its job). Not every signal: the fewer blocked
     // signals, the less posix_spawn has to reset in the job (dispositions are all default
@@ -181,9 +176,9 @@ static void keep(uint64_t id, uint64_t start, const char *program, const char *w
     posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETPGROUP);
     pid_t job;
     int error = 0;
-    if (start != 0 || gate >= 0) {
-        // Due at `start`, or behind a gate: the job's process is made now and waits, set up,
-        // to exec on the instant (once the gate opens), so that only the exec comes after it.
+    if (start != 0) {
+        // Due at `start`: the job's process is made now and waits, set up, to exec on the
+        // instant, so that only the exec itself comes after it.
         pid_t keeper = getpid();
         job = fork();
         if (job == 0) {
@@ -193,16 +188,9 @@ static void keep(uint64_t id, uint64_t start, const char *program, const char *w
             close(SOCKET_FD);
             setpgid(0, 0);
             for (int i = 0; i < 3; i++) dup2(fds[i], i);
-            if (gate >= 0) {
-                char byte;
-                ssize_t got;
-                while ((got = read(gate, &byte, 1)) < 0 && errno == EINTR) {}
-                if (got != 1) _exit(125);  // jobrun closed the gate: the run is not to start
-                close(gate);
-            }
             prctl(PR_SET_TIMERSLACK, 1);
             struct timespec at = {(time_t)(start / 1000000000u), (long)(start % 1000000000u)};
-            while (start != 0 && clock_nanosleep(CLOCK_BOOTTIME, TIMER_ABSTIME, &at, NULL) == EINTR) {}
+            while (clock_nanosleep(CLOCK_BOOTTIME, TIMER_ABSTIME, &at, NULL) == EINTR) {}
             prctl(PR_SET_PDEATHSIG, 0);
             prctl(PR_SET_TIMERSLACK, 0);  // the job gets the usual slack
             sigset_t none;
@@ -228,7 +216,7 @@ static void keep(uint64_t id, uint64_t start, const char *program, const char *w
         send_reply(id, JOBRUN_EXEC_ENDED, (error == ENOENT ? 127 : 126) << 8);
         _exit(0);
     }
-    for (int i = 0; i < fd_count; i++) close(fds[i]);
+    for (int i = 0; i < 3; i++) close(fds[i]);
 
     for (;;) {
         siginfo_t info;
@@ -267,8 +255,8 @@ static void keep(uint64_t id, uint64_t start, const char *program, const char *w
 }
 
 // Reads one request's header and the descriptors that came with it. -1: jobrun is gone.
-static int receive_header(struct jobrun_exec_request *header, int fds[4], int *fd_count) {
-    char control[CMSG_SPACE(4 * sizeof(int))];
+static int receive_header(struct jobrun_exec_request *header, int fds[3], int *fd_count) {
+    char control[CMSG_SPACE(3 * sizeof(int))];
     struct iovec iov = {header, sizeof *header};
     struct msghdr message;
     memset(&message, 0, sizeof message);
@@ -286,7 +274,7 @@ static int receive_header(struct jobrun_exec_request *header, int fds[4], int *f
         size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
         int *received = (int *)CMSG_DATA(c);
         for (size_t i = 0; i < count; i++) {
-            if (*fd_count < 4) fds[(*fd_count)++] = received[i];
+            if (*fd_count < 3) fds[(*fd_count)++] = received[i];
             else close(received[i]);
         }
     }
@@ -297,7 +285,7 @@ static int receive_header(struct jobrun_exec_request *header, int fds[4], int *f
 // Serves one request. -1: jobrun is gone.
 static int serve(void) {
     struct jobrun_exec_request header;
-    int fds[4], fd_count = 0;
+    int fds[3], fd_count = 0;
     if (receive_header(&header, fds, &fd_count) != 0) return -1;
     if (header.length > MAX_PAYLOAD) return -1;  // not jobrun speaking
     char *payload = malloc((size_t)header.length + 1);
@@ -319,11 +307,10 @@ static int serve(void) {
         size_t strings = 2 + (size_t)header.a + (size_t)header.b, found = 0;
         for (uint32_t i = 0; i < header.length; i++) found += payload[i] == '\0';
         char **vector = NULL;
-        bool described = fd_count == 3 || fd_count == 4;
-        if (described && header.a > 0 && found == strings && header.length > 0 && payload[header.length - 1] == '\0')
+        if (fd_count == 3 && header.a > 0 && found == strings && header.length > 0 && payload[header.length - 1] == '\0')
             vector = malloc((strings + 2) * sizeof(char *));
         if (vector == NULL) {
-            send_reply(header.id, JOBRUN_EXEC_NOT_STARTED, described ? ENOMEM : EINVAL);
+            send_reply(header.id, JOBRUN_EXEC_NOT_STARTED, fd_count == 3 ? ENOMEM : EINVAL);
         } else {
             // vector: PROGRAM WORKDIR ARGV... NULL ENV... NULL
             char *p = payload;
@@ -343,7 +330,7 @@ static int serve(void) {
                 }
             }
             pid_t pid = keeper_count < keeper_capacity ? fork() : (errno = ENOMEM, -1);
-            if (pid == 0) keep(header.id, header.start, vector[0], vector[1], vector + 2, vector + 3 + header.a, fds, fd_count);
+            if (pid == 0) keep(header.id, header.start, vector[0], vector[1], vector + 2, vector + 3 + header.a, fds);
             if (pid < 0) {
                 send_reply(header.id, JOBRUN_EXEC_NOT_STARTED, errno);
             } else {

@@ -107,34 +107,6 @@ private func shell(_ script: String) -> Launch {
         #expect(!FileManager.default.fileExists(atPath: marker))
     }
 
-    /// A job behind a gate (a run the store must record first) execs only once a byte comes
-    /// through, and never when the gate closes without one.
-    @Test func aJobBehindAGateRunsOnlyWhenTheGateOpens() async throws {
-        let host = try host()
-        defer { host.stop() }
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("jobrun-gate-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
-        for open in [true, false] {
-            let marker = dir.appendingPathComponent("ran-\(open)").path
-            var gate: [Int32] = [-1, -1]
-            #expect(pipe(&gate) == 0)
-            let job = try host.start(shell("touch \(marker)"), stdin: nil, gate: gate[0]) { _, _ in }
-            close(gate[0])
-            // The job's process is made and waits: nothing has run yet.
-            try await Task.sleep(for: .milliseconds(100))
-            #expect(!FileManager.default.fileExists(atPath: marker))
-            if open {
-                var byte: UInt8 = 1
-                #expect(write(gate[1], &byte, 1) == 1)
-            }
-            close(gate[1])
-            let end = await host.wait(job)
-            #expect(end == (open ? .exited(0) : .exited(125)))
-            #expect(FileManager.default.fileExists(atPath: marker) == open)
-        }
-    }
-
     /// The process that keeps a job ignores a stray `kill` (SIGTERM); the job runs on.
     @Test func aStraySignalToTheKeeperDoesNotEndTheJob() async throws {
         let host = try host()

@@ -4,7 +4,7 @@
 #include <stdint.h>
 
 /// The protocol version of `jobrun-exec --serve`, which jobrun checks in its greeting.
-#define JOBRUN_EXEC_PROTOCOL 4
+#define JOBRUN_EXEC_PROTOCOL 3
 
 /// Request kinds, from jobrun to jobrun-exec.
 #define JOBRUN_EXEC_START 1
@@ -21,8 +21,7 @@
 
 /// A request's header, from jobrun to jobrun-exec (native byte order), followed by `length`
 /// bytes of payload. START: a = argc, b = environment entries, `start` the CLOCK_BOOTTIME
-/// instant (ns) to start at, or 0 for now; with stdin, stdout, stderr and optionally a gate
-/// descriptor (the job execs once a byte can be read from it). SIGNAL: a = the signal. See jobrun_exec.c.
+/// instant (ns) to start at, or 0 for now. SIGNAL: a = the signal. See jobrun_exec.c.
 struct jobrun_exec_request {
     uint32_t kind;
     uint32_t a;

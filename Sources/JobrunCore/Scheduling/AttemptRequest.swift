@@ -10,9 +10,6 @@ public struct AttemptRequest: Sendable {
     /// until it comes (read when the process is about to be started). The executor starts the
     /// attempt then, not before.
     public var startsAt: (at: Instant, in: @Sendable () -> Duration)?
-    /// With a store: the job's process execs (an HTTP request goes out) only once this says
-    /// the run is recorded `running`; see ``StartPermit``.
-    public var permit: StartPermit?
 
     /// A request to start attempt `attempt` of run `run` now.
     public init(task: TaskSpec, run: RunNumber, attempt: Int) {

@@ -73,20 +73,14 @@ public actor Scheduler<C: Clock> where C.Duration == Duration {
             }
             var starts = core.advance(to: timebase.now())
             while true {
-                // Nothing starts before the store holds it: each attempt is handed over at once,
-                // and its process execs when the commit below says yes.
-                let writes = core.takeWrites()
-                let permit = recorder != nil && !starts.isEmpty ? StartPermit() : nil
+                // Nothing starts before the store holds it.
+                recordChanges(&starts)
                 for start in starts {
                     let executor = self.executor, timebase = self.timebase
-                    var request = start.request
-                    request.permit = permit
-                    group.addTask { [request] in
-                        .attempt(run: start.run, record: await executor.run(request, now: { timebase.now() }))
+                    group.addTask {
+                        .attempt(run: start.run, record: await executor.run(start.request, now: { timebase.now() }))
                     }
                 }
-                let failure = record(writes)
-                permit?.resolve(failure)
                 starts = []
                 if core.isDone { break }
                 announceNextDue()
@@ -123,22 +117,27 @@ public actor Scheduler<C: Clock> where C.Duration == Duration {
         return core.book
     }
 
-    /// Hands the core's status changes to the store; returns once they are durable, or why
-    /// they could not be. After a failure the store takes nothing more, and the run drains:
-    /// running attempts finish, nothing new starts (the attempts just handed over do not
-    /// start: their permit says no).
-    private func record(_ writes: [RunWrite]) -> JobrunError? {
-        guard let recorder else { return nil }
-        if let storeFailure { return storeFailure }
-        guard !writes.isEmpty else { return nil }
+    /// Hands the core's status changes to the store and waits until they are durable. When
+    /// the store fails, `starts` do not start (each attempt fails, saying why) and the run
+    /// drains: running attempts finish, nothing new starts.
+    private func recordChanges(_ starts: inout [SchedulerCore.Start]) {
+        let writes = core.takeWrites()
+        guard !writes.isEmpty, let recorder, storeFailure == nil else { return }
         do {
             try recorder.record(writes)
-            return nil
         } catch {
             storeFailure = error
-            core.storeFailed(at: timebase.now())
+            let now = timebase.now()
+            core.storeFailed(at: now)
+            for start in starts {
+                var record = AttemptRecord(attempt: start.request.attempt, status: .failed, startedAt: now, finishedAt: now,
+                                           error: RecordMessage.notRecorded(error))
+                record.retryable = false
+                _ = core.attemptFinished(start.run, record: record, at: now)
+            }
+            starts = []
+            // The store takes nothing more.
             _ = core.takeWrites()
-            return error
         }
     }
 

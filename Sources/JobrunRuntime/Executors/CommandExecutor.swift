@@ -1,5 +1,4 @@
 import Foundation
-import CJobrunExec
 import JobrunCore
 
 /// Runs `type: command` attempts through a ``ProcessHost``: each attempt in its own process
@@ -112,47 +111,19 @@ public struct CommandExecutor: Executor {
         let streams = AttemptStreams(request, sink: output, log: log, destination: destination, mask: mask)
 
         let wait = Swift.max(.zero, request.startsAt?.in() ?? .zero)
-        // With a store, the job is handed over behind a gate (a pipe): its process execs once
-        // the permit says the run is recorded running and a byte comes through.
-        var gate: [Int32] = [-1, -1]
-        if request.permit != nil && jobrun_exec_pipe(&gate) != 0 {
-            streams.finish(success: false)
-            var record = failed(RecordMessage.couldNotRun(executable, JobrunError(.start, "cannot make a pipe", errno: errno)))
-            closeLog(&record)
-            return record
-        }
         let job: JobProcess
         do {
-            defer { if gate[0] >= 0 { close(gate[0]) } }
             var launch = launches.value(for: task.index) {
                 Launch(program: executable, arguments: argv, environment: taskEnvironment(request),
                        workingDirectory: task.workingDirectory)
             }
             launch.adding(["JOBRUN_RUN=\(request.run)", "JOBRUN_ATTEMPT=\(request.attempt)"])
-            job = try processes.start(launch, after: wait, stdin: input, gate: gate[0] >= 0 ? gate[0] : nil) { streams.take($1, $0) }
+            job = try processes.start(launch, after: wait, stdin: input) { streams.take($1, $0) }
         } catch {
-            if gate[1] >= 0 { close(gate[1]) }
             streams.finish(success: false)
             var record = failed(RecordMessage.couldNotRun(executable, error))
             closeLog(&record)
             return record
-        }
-        if let permit = request.permit {
-            let refused = await permit.wait()
-            if refused == nil {
-                var byte: UInt8 = 1
-                _ = write(gate[1], &byte, 1)
-            }
-            // Closed without a byte, the gate ends the job's process before it runs anything.
-            close(gate[1])
-            if let refused {
-                _ = await processes.wait(job)
-                streams.finish(success: false)
-                var record = failed(RecordMessage.notRecorded(refused))
-                record.retryable = false
-                closeLog(&record)
-                return record
-            }
         }
         // On timeout or shutdown, SIGTERM to the whole group, then SIGKILL after kill_grace.
         let watchdog = Watchdog(job: job, processes: processes, grace: task.killGrace, clock: clock)

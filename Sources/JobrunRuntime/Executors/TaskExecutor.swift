@@ -8,18 +8,9 @@ struct TaskExecutor: Executor {
 
     func run(_ request: AttemptRequest, now: @Sendable () -> Instant) async -> AttemptRecord {
         switch request.task.type {
-        case .command: return await command.run(request, now: now)
-        case .http:
-            // No process to hold back: the request waits for the store's answer.
-            if let permit = request.permit, let refused = await permit.wait() {
-                let at = now()
-                var record = AttemptRecord(attempt: request.attempt, status: .failed, startedAt: at, finishedAt: at,
-                                           error: RecordMessage.notRecorded(refused))
-                record.retryable = false
-                return record
-            }
-            return await http.run(request, now: now)
-        case .email: return await email.run(request, now: now)
+        case .command: await command.run(request, now: now)
+        case .http: await http.run(request, now: now)
+        case .email: await email.run(request, now: now)
         }
     }
 }

@@ -103,10 +103,8 @@ public final class ProcessHost: Sendable {
 
     /// Starts `launch` with `stdin` (the caller keeps its descriptor) or /dev/null, `after`
     /// from now (it waits, set up, and starts on the instant; ``signal(_:_:)`` before then
-    /// cancels it), and behind `gate` when given (the read end of a pipe, which the caller
-    /// keeps: the process execs once a byte comes through, and exits 125 at its end of file).
-    /// Its stdout and stderr go to `output`, chunk by chunk, on the host's thread.
-    func start(_ launch: Launch, after delay: Duration = .zero, stdin: Int32?, gate: Int32? = nil,
+    /// cancels it). Its stdout and stderr go to `output`, chunk by chunk, on the host's thread.
+    func start(_ launch: Launch, after delay: Duration = .zero, stdin: Int32?,
                output: @escaping @Sendable (StreamKind, UnsafeRawBufferPointer) -> Void) throws(JobrunError) -> JobProcess {
         // The counts below go out as 32-bit fields, and jobrun-exec refuses a request longer
         // than MAX_PAYLOAD (jobrun_exec.c); every count is at most the payload's length.
@@ -151,8 +149,7 @@ public final class ProcessHost: Sendable {
             clock_gettime(CLOCK_BOOTTIME, &now)
             header.start = UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec) + UInt64(delay.nanoseconds)
         }
-        if let error = send(header, launch.payload, fds: [stdin ?? devNull, stdout[1], stderr[1]] + (gate.map { [$0] } ?? []),
-                            on: server.socket) {
+        if let error = send(header, launch.payload, fds: [stdin ?? devNull, stdout[1], stderr[1]], on: server.socket) {
             // The pipes' write ends close below, so the job completes as lost once they are read.
             finish(id, .lost("cannot hand the job to jobrun-exec: \(String(cString: strerror(error)))"))
         }
