@@ -19,6 +19,7 @@ public final class SQLiteStore: RunRecorder, @unchecked Sendable {
     private let lock = NSLock()
     private var nextPrune: Instant
     private var closed = false
+    private var failed = false
 
     /// Rows per INSERT; well under SQLite's limit on bound values.
     static let rowsPerStatement = 500
@@ -120,20 +121,29 @@ public final class SQLiteStore: RunRecorder, @unchecked Sendable {
     private func start(holder: String, now: Instant) throws(JobrunError) -> Resume {
         do {
             return try queue.inDatabase { db in
+                // A holder row left behind: the last jobrun did not close the store (it was
+                // killed, or a write failed), so runs may be left unfinished.
+                let unclean = try Int.fetchOne(db, sql: "SELECT count(*) FROM jobrun_holder") ?? 0 > 0
                 try db.execute(
                     sql: "INSERT INTO jobrun_holder (id, pid, host, since, version) VALUES (1, ?, ?, ?, ?) "
                         + "ON CONFLICT (id) DO UPDATE SET pid = excluded.pid, host = excluded.host, since = excluded.since, "
                         + "version = excluded.version",
                     arguments: [Int(getpid()), Self.hostName(), now.rfc3339, holder])
-                let abandoned = try abandonUnfinished(db, now: now)
+                let abandoned = unclean ? try abandonUnfinished(db, now: now) : []
                 var histories = ByTask(repeating: TaskHistory(), count: names.values.count)
                 var index: [String: TaskIndex] = [:]
                 for t in names.indices { index[names[t]] = t }
-                for row in try Row.fetchAll(db, sql: "SELECT task, runs, instants, last_due_ms FROM jobrun_tasks WHERE namespace = ?",
-                                            arguments: [namespace]) {
-                    guard let t = index[row["task"] as String] else { continue }
-                    histories[t] = TaskHistory(runs: row["runs"], instants: row["instants"],
-                                               lastDue: Instant(milliseconds: row["last_due_ms"]))
+                // What pruning took away, then the runs kept.
+                for sql in ["SELECT task, runs, instants, last_due_ms FROM jobrun_tasks WHERE namespace = ?",
+                            "SELECT task, max(run) AS runs, sum(instants) AS instants, max(nominal_ms) AS last_due_ms "
+                                + "FROM jobrun_runs WHERE namespace = ? GROUP BY task"] {
+                    for row in try Row.fetchAll(db, sql: sql, arguments: [namespace]) {
+                        guard let t = index[row["task"] as String] else { continue }
+                        let lastDue = Instant(milliseconds: row["last_due_ms"])
+                        histories[t].runs = Swift.max(histories[t].runs, row["runs"])
+                        histories[t].instants += row["instants"] as Int
+                        histories[t].lastDue = histories[t].lastDue.map { Swift.max($0, lastDue) } ?? lastDue
+                    }
                 }
                 try prune(db, now: now)
                 return Resume(histories: histories, abandoned: abandoned.compactMap { found in
@@ -203,6 +213,7 @@ public final class SQLiteStore: RunRecorder, @unchecked Sendable {
                 if let now, lock.withLock({ now >= nextPrune }) { try prune(db, now: now) }
             }
         } catch {
+            lock.withLock { failed = true }
             throw StoreFailure.jobrunError(error, path: path, doing: "write")
         }
     }
@@ -214,22 +225,40 @@ public final class SQLiteStore: RunRecorder, @unchecked Sendable {
             + "started_ms = excluded.started_ms, finished_ms = excluded.finished_ms, record = excluded.record"
     }
 
-    /// Deletes ended runs due longer than `keep_history` ago, at most 1,000 at a time; comes
-    /// back soon while there are more, else in an hour.
+    /// Deletes ended runs due longer than `keep_history` ago, at most 1,000 at a time, folding
+    /// what they count into `jobrun_tasks` first; comes back soon while there are more, else
+    /// in an hour.
     private func prune(_ db: Database, now: Instant) throws {
         let cutoff = now + (.zero - keepHistory)
-        try db.execute(
-            sql: "DELETE FROM jobrun_runs WHERE id IN (SELECT id FROM jobrun_runs "
-                + "WHERE namespace = ? AND due_ms < ? AND status NOT IN ('running', 'retrying') LIMIT 1000)",
-            arguments: [namespace, cutoff.milliseconds])
-        let more = db.changesCount == 1000
-        lock.withLock { nextPrune = now + (more ? .seconds(1) : .seconds(3600)) }
+        var deleted = 0
+        try db.inTransaction(.immediate) {
+            try db.execute(sql: "CREATE TEMP TABLE IF NOT EXISTS jobrun_pruned (id INTEGER PRIMARY KEY)")
+            try db.execute(sql: "DELETE FROM jobrun_pruned")
+            try db.execute(
+                sql: "INSERT INTO jobrun_pruned SELECT id FROM jobrun_runs "
+                    + "WHERE namespace = ? AND due_ms < ? AND status NOT IN ('running', 'retrying') LIMIT 1000",
+                arguments: [namespace, cutoff.milliseconds])
+            deleted = db.changesCount
+            guard deleted > 0 else { return .commit }
+            try db.execute(
+                sql: "INSERT INTO jobrun_tasks (namespace, task, runs, instants, last_due_ms) "
+                    + "SELECT namespace, task, max(run), sum(instants), max(nominal_ms) FROM jobrun_runs "
+                    + "WHERE id IN (SELECT id FROM jobrun_pruned) GROUP BY namespace, task "
+                    + "ON CONFLICT (namespace, task) DO UPDATE SET runs = max(runs, excluded.runs), "
+                    + "instants = instants + excluded.instants, last_due_ms = max(last_due_ms, excluded.last_due_ms)")
+            try db.execute(sql: "DELETE FROM jobrun_runs WHERE id IN (SELECT id FROM jobrun_pruned)")
+            return .commit
+        }
+        lock.withLock { nextPrune = now + (deleted == 1000 ? .seconds(1) : .seconds(3600)) }
     }
 
-    /// Closes the store: the holder row goes, the WAL is checkpointed, the lock released.
+    /// Closes the store: the holder row goes (unless a write failed: then the next jobrun
+    /// looks for unfinished runs), the WAL is checkpointed, the lock released.
     public func close() {
         guard lock.withLock({ () -> Bool in defer { closed = true }; return !closed }) else { return }
-        try? queue.inDatabase { db in try db.execute(sql: "DELETE FROM jobrun_holder") }
+        if !lock.withLock({ failed }) {
+            try? queue.inDatabase { db in try db.execute(sql: "DELETE FROM jobrun_holder") }
+        }
         try? queue.close()
         fileLock.release()
     }

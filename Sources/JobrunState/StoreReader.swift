@@ -89,14 +89,20 @@ public struct StoreReader: Sendable {
                 "SELECT \(RunRow.columns) FROM jobrun_runs "
                     + "WHERE namespace = ? AND task = ? AND status NOT IN ('skipped', 'cancelled', 'running', 'retrying') "
                     + "ORDER BY run DESC LIMIT 10", [namespace, name])
+            // Runs under way are among a task's latest: its last 100 are looked at.
             let running = try query(
-                "SELECT count(*) AS n FROM jobrun_runs WHERE namespace = ? AND task = ? AND status IN ('running', 'retrying')",
+                "SELECT count(*) AS n FROM (SELECT status FROM jobrun_runs WHERE namespace = ? AND task = ? "
+                    + "ORDER BY run DESC LIMIT 100) WHERE status IN ('running', 'retrying')",
                 [namespace, name]).first.map { $0["n"] as Int } ?? 0
-            let position = try query("SELECT runs, instants, last_due_ms FROM jobrun_tasks WHERE namespace = ? AND task = ?",
-                                     [namespace, name]).first
-            let history = TaskHistory(runs: position.map { $0["runs"] as Int } ?? 0,
-                                      instants: position.map { $0["instants"] as Int } ?? 0,
-                                      lastDue: position.map { Instant(milliseconds: $0["last_due_ms"]) })
+            var history = TaskHistory()
+            for sql in ["SELECT runs, instants, last_due_ms FROM jobrun_tasks WHERE namespace = ? AND task = ?",
+                        "SELECT max(run) AS runs, sum(instants) AS instants, max(nominal_ms) AS last_due_ms "
+                            + "FROM jobrun_runs WHERE namespace = ? AND task = ?"] {
+                guard let row = try query(sql, [namespace, name]).first, let last = row["last_due_ms"] as Int64? else { continue }
+                history.runs = Swift.max(history.runs, row["runs"])
+                history.instants += row["instants"] as Int
+                history.lastDue = history.lastDue.map { Swift.max($0, Instant(milliseconds: last)) } ?? Instant(milliseconds: last)
+            }
             rows.append(TaskRecordSummary(task: name, lastRun: recent.first, running: running, history: history,
                                           recentSucceeded: recent.count { $0.record.status == .succeeded },
                                           recentFailed: recent.count { $0.record.status != .succeeded }))

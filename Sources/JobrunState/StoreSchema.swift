@@ -15,14 +15,16 @@ enum StoreSchema {
             CREATE TABLE jobrun_holder (id INTEGER PRIMARY KEY CHECK (id = 1), pid INTEGER NOT NULL,
                 host TEXT NOT NULL, since TEXT NOT NULL, version TEXT NOT NULL)
             """,
-            // Per task: where its schedule stands. Not pruned, so that `count` and run numbers
-            // hold however much history is kept.
+            // Per task, what pruning took away: the highest run number, the due instants and the
+            // latest nominal due instant of the runs deleted. With the runs still kept, it gives
+            // where the schedule stands (`count` and run numbers hold however much is kept).
             """
             CREATE TABLE jobrun_tasks (namespace TEXT NOT NULL, task TEXT NOT NULL, runs INTEGER NOT NULL,
                 instants INTEGER NOT NULL, last_due_ms INTEGER NOT NULL, PRIMARY KEY (namespace, task)) WITHOUT ROWID
             """,
             // Every run: the columns it is found by, and the report's run object (a rowid table:
-            // the rows are large, and WITHOUT ROWID is for small ones).
+            // the rows are large, and WITHOUT ROWID is for small ones). No more indexes and no
+            // trigger: each costs time in the commit every start waits for.
             """
             CREATE TABLE jobrun_runs (id INTEGER PRIMARY KEY, namespace TEXT NOT NULL, task TEXT NOT NULL,
                 run INTEGER NOT NULL, status TEXT NOT NULL, due_ms INTEGER NOT NULL, nominal_ms INTEGER NOT NULL,
@@ -30,16 +32,6 @@ enum StoreSchema {
                 UNIQUE (namespace, task, run))
             """,
             "CREATE INDEX jobrun_runs_by_due ON jobrun_runs (namespace, due_ms, run)",
-            "CREATE INDEX jobrun_runs_unfinished ON jobrun_runs (status) WHERE status IN ('running', 'retrying')",
-            // A run's first write moves its task's position on, in the same statement.
-            """
-            CREATE TRIGGER jobrun_runs_position AFTER INSERT ON jobrun_runs BEGIN
-                INSERT INTO jobrun_tasks (namespace, task, runs, instants, last_due_ms)
-                VALUES (NEW.namespace, NEW.task, NEW.run, NEW.instants, NEW.nominal_ms)
-                ON CONFLICT (namespace, task) DO UPDATE SET runs = max(runs, NEW.run),
-                    instants = instants + NEW.instants, last_due_ms = max(last_due_ms, NEW.nominal_ms);
-            END
-            """,
         ],
     ]
 }
