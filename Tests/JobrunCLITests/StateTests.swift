@@ -120,23 +120,26 @@ func storedRuns(_ w: Workspace, state: String = "state.db") throws -> [[String: 
         let last = try w.run(["--state", "state.db", "--no-report", "--for", "100ms"])
         #expect(last.status == 0 || last.status == 1, "\(last.stderr)")
         let runs = try storedRuns(w)
-        var stored: [String: String] = [:]
+        var stored: [String: (status: String, attempts: Set<Int>)] = [:]
         for run in runs {
             let key = "\(run["task"] as? String ?? "") \(run["run"] as? Int ?? 0)"
             #expect(stored[key] == nil, "seed \(generator.seed): \(key) is stored twice")
-            stored[key] = run["status"] as? String
+            let attempts = (run["attempts"] as? [[String: Any]] ?? []).compactMap { $0["attempt"] as? Int }
+            stored[key] = (run["status"] as? String ?? "", Set(attempts))
         }
-        #expect(!stored.values.contains("running") && !stored.values.contains("retrying"), "seed \(generator.seed)")
+        #expect(!stored.values.contains { $0.status == "running" || $0.status == "retrying" }, "seed \(generator.seed)")
         let lines = (w.file("ran.txt") ?? "").split(separator: "\n").map(String.init)
         #expect(lines.count > 30, "seed \(generator.seed): jobs ran")
         var seen = Set<String>()
         for line in lines {
             #expect(seen.insert(line).inserted, "seed \(generator.seed): \(line) ran twice")
+            // Every attempt whose job ran is in the store, in its run (which may have ended
+            // any way: succeeded, failed, cancelled by the last start's --for, abandoned).
             let words = line.split(separator: " ")
             let key = "\(words[0]) \(words[1])"
-            let status = stored[key]
-            #expect(status != nil && status != "skipped" && status != "cancelled",
-                    "seed \(generator.seed): \(line) ran, but the store has \(status ?? "no record")")
+            let attempt = words.count > 2 ? Int(words[2]) ?? 0 : 1
+            #expect(stored[key]?.attempts.contains(attempt) == true,
+                    "seed \(generator.seed): \(line) ran, but the store has \(stored[key].map { "\($0)" } ?? "no record")")
         }
     }
 }
