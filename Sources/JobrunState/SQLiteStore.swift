@@ -4,7 +4,7 @@ import JobrunCore
 
 /// The SQLite store (README, "State"): one file, WAL, created mode 0600, held by one jobrun at
 /// a time. Every run is a row of `jobrun_runs` keyed by (namespace, task, run) holding the
-/// report's run object; `jobrun_tasks` keeps where each schedule stands. Writes are
+/// report's run object; `jobrun_tasks` keeps what pruning took away (``TaskPositions``). Writes are
 /// synchronous on the caller's thread: a start waits for its commit, not for a hand-off.
 public final class SQLiteStore: RunRecorder, @unchecked Sendable {
     /// The store file.
@@ -133,18 +133,8 @@ public final class SQLiteStore: RunRecorder, @unchecked Sendable {
                 var histories = ByTask(repeating: TaskHistory(), count: names.values.count)
                 var index: [String: TaskIndex] = [:]
                 for t in names.indices { index[names[t]] = t }
-                // What pruning took away, then the runs kept.
-                for sql in ["SELECT task, runs, instants, last_due_ms FROM jobrun_tasks WHERE namespace = ?",
-                            "SELECT task, max(run) AS runs, sum(instants) AS instants, max(nominal_ms) AS last_due_ms "
-                                + "FROM jobrun_runs WHERE namespace = ? GROUP BY task"] {
-                    for row in try Row.fetchAll(db, sql: sql, arguments: [namespace]) {
-                        guard let t = index[row["task"] as String] else { continue }
-                        let lastDue = Instant(milliseconds: row["last_due_ms"])
-                        histories[t].runs = Swift.max(histories[t].runs, row["runs"])
-                        histories[t].instants += row["instants"] as Int
-                        histories[t].lastDue = histories[t].lastDue.map { Swift.max($0, lastDue) } ?? lastDue
-                    }
-                }
+                let positions = try TaskPositions.read(db, namespace: namespace)
+                for t in names.indices { histories[t] = positions[names[t]] ?? TaskHistory() }
                 try prune(db, now: now)
                 return Resume(histories: histories, abandoned: abandoned.compactMap { found in
                     index[found.task].map { t in

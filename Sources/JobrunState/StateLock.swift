@@ -12,6 +12,8 @@ final class StateLock: Sendable {
     /// Opens (creating it, mode 0600, when it does not exist) and locks `path`; nil when
     /// another process holds it.
     static func take(_ path: String) throws(JobrunError) -> StateLock? {
+        // Missing parent directories are made, as for every file jobrun writes.
+        try WritePath.makeParent(of: path)
         var created = true
         var fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         if fd < 0 && errno == EEXIST {

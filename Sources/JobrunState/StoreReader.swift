@@ -83,6 +83,10 @@ public struct StoreReader: Sendable {
 
     /// Per task of `names`: what `--status` shows.
     public func status(of names: [String]) throws(JobrunError) -> [TaskRecordSummary] {
+        let positions: [String: TaskHistory]
+        do { positions = try queue.read { db in try TaskPositions.read(db, namespace: namespace) } } catch {
+            throw StoreFailure.jobrunError(error, path: path, doing: "read")
+        }
         var rows: [TaskRecordSummary] = []
         for name in names {
             let recent = try runs(
@@ -94,15 +98,7 @@ public struct StoreReader: Sendable {
                 "SELECT count(*) AS n FROM (SELECT status FROM jobrun_runs WHERE namespace = ? AND task = ? "
                     + "ORDER BY run DESC LIMIT 100) WHERE status IN ('running', 'retrying')",
                 [namespace, name]).first.map { $0["n"] as Int } ?? 0
-            var history = TaskHistory()
-            for sql in ["SELECT runs, instants, last_due_ms FROM jobrun_tasks WHERE namespace = ? AND task = ?",
-                        "SELECT max(run) AS runs, sum(instants) AS instants, max(nominal_ms) AS last_due_ms "
-                            + "FROM jobrun_runs WHERE namespace = ? AND task = ?"] {
-                guard let row = try query(sql, [namespace, name]).first, let last = row["last_due_ms"] as Int64? else { continue }
-                history.runs = Swift.max(history.runs, row["runs"])
-                history.instants += row["instants"] as Int
-                history.lastDue = history.lastDue.map { Swift.max($0, Instant(milliseconds: last)) } ?? Instant(milliseconds: last)
-            }
+            let history = positions[name] ?? TaskHistory()
             rows.append(TaskRecordSummary(task: name, lastRun: recent.first, running: running, history: history,
                                           recentSucceeded: recent.count { $0.record.status == .succeeded },
                                           recentFailed: recent.count { $0.record.status != .succeeded }))

@@ -56,8 +56,7 @@ struct StateAction {
         let nextDue = jobs.tasks.map { task -> Instant? in
             guard task.enabled else { return nil }
             let history = summaries[task.index.position].history
-            var due = history.lastDue == nil ? DueTimes(task, zone: jobs.zone, start: now)
-                : DueTimes(task, zone: jobs.zone, start: now, resuming: history)
+            var due = DueTimes(task, zone: jobs.zone, start: now, resuming: history)
             while let at = due.next() { if at >= now || holder == nil { return at } }
             return nil
         }

@@ -79,6 +79,25 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: w.path + "/nothing.db"), "reading creates nothing")
     }
 
+    @Test func oneStoreServesSeveralFilesEachUnderItsName() throws {
+        let w = try Workspace("""
+            name: shop
+            tasks: [{name: backup, command: "true"}]
+            """)
+        try "tasks: [{name: backup, command: \"true\"}]\n".write(to: w.appendingPathComponent("other.yaml"), atomically: true, encoding: .utf8)
+        // The store's directories are made, as for every file jobrun writes.
+        #expect(try w.run(["--state", "var/lib/state.db", "--no-report"]).status == 0)
+        #expect(try w.run(["--state", "var/lib/state.db", "--no-report"]).status == 0)
+        let other = try JobrunBinary.run(["other.yaml", "--state", "var/lib/state.db", "--no-report"], in: w.url)
+        #expect(other.status == 0, "\(other.stderr)")
+        // `shop` has two runs of its backup; `other` (the file's base name) has its own first.
+        let shop = try #require(try json(w.run(["--history", "--state", "var/lib/state.db", "--format", "json"])) as? [[String: Any]])
+        #expect(shop.map { $0["run"] as? Int } == [2, 1])
+        let theirs = try #require(try json(JobrunBinary.run(["--history", "other.yaml", "--state", "var/lib/state.db", "--format", "json"],
+                                                             in: w.url)) as? [[String: Any]])
+        #expect(theirs.map { $0["run"] as? Int } == [1])
+    }
+
     @Test func keepHistoryPrunesOldRunsButCountAndNumbersHold() throws {
         let w = try Workspace("""
             keep_history: 1s

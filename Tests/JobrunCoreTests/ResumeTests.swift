@@ -105,6 +105,10 @@ import Testing
         let records = ended(sim)
         #expect(records.map(\.status) == [.skipped, .succeeded, .succeeded, .succeeded])
         #expect(records[0].dueInstants == 7)
+        // The schedule stands after the last instant the record names (-210 s): a start killed
+        // before the runs made up are recorded finds only those left.
+        #expect(seconds(records[0].nominalDueAt) == -210)
+        #expect(records[0].reason?.contains("to \((Self.start + .seconds(-210)).rfc3339)") == true)
         #expect(records.dropFirst().map { seconds($0.dueAt) } == [-150, -90, -30])
         // overlap: skip does not drop the missed runs being made up: they queue behind each other.
         #expect(sim.startsOf("t") == [0, 1, 2])

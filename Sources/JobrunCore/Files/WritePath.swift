@@ -107,7 +107,7 @@ public enum WritePath {
     }
 
     /// Creates the directory a new file goes into, and its parents, when missing.
-    static func makeParent(of path: String) throws(JobrunError) {
+    public static func makeParent(of path: String) throws(JobrunError) {
         try makeDirectory(directory(of: path))
     }
 

@@ -16,9 +16,10 @@ public enum ExitStatus {
     public static let table = """
         EXIT CODES:
           0      every run that was scheduled succeeded (or: the file is valid)
-          1      at least one run failed or timed out after its retries
+          1      at least one run failed or timed out after its retries, or was abandoned
           2      usage error, or the configuration is invalid (nothing was run)
-          3      jobrun itself could not work (e.g. the report cannot be written)
+          3      jobrun itself could not work (the report cannot be written, the state store
+                 is unusable or in use)
           128+N  stopped by signal N (129 SIGHUP, 130 SIGINT, 131 SIGQUIT, 143 SIGTERM);
                  the report is still written
         """

@@ -14,11 +14,10 @@ public enum RecordMessage {
     /// An `after:` task did not succeed.
     public static func dependencyFailed(_ name: String) -> String { "\"\(name)\" did not succeed (after:)" }
 
-    /// After a restart: `count` due instants from `first` (to `last`, when none after them is
-    /// made up) passed while no jobrun was running and are not made up.
-    public static func missed(_ count: Int, from first: Instant, to last: Instant?, catchUp: CatchUp, within: Duration) -> String {
-        let span = last.map { $0 == first ? "due at \(first.rfc3339)" : "due from \(first.rfc3339) to \($0.rfc3339)" }
-            ?? "due from \(first.rfc3339) on"
+    /// After a restart: `count` due instants from `first` to `last` passed while no jobrun
+    /// was running and are not made up.
+    public static func missed(_ count: Int, from first: Instant, to last: Instant, catchUp: CatchUp, within: Duration) -> String {
+        let span = last == first ? "due at \(first.rfc3339)" : "due from \(first.rfc3339) to \(last.rfc3339)"
         let why = catchUp == .none ? "catch_up: none"
             : "older than catch_up_within (\(ValueSyntax.format(within)))\(catchUp == .all ? " or beyond catch_up_limit" : "")"
         return "missed \(count) run\(count == 1 ? "" : "s") \(span) while no jobrun was running (\(why))"

@@ -87,8 +87,9 @@ public struct DueTimes: Sequence, IteratorProtocol, Sendable {
                     if let count { n = Swift.min(n, Int64(Swift.max(0, count - prior - emitted))) }
                     if let until { n = Swift.min(n, Swift.max(0, (until.milliseconds - nextMs) / step + 1)) }
                     if n > 0 {
-                        missed.note(Instant(milliseconds: nextMs), count: Int(n),
-                                    last: Instant(milliseconds: nextMs + (n - 1) * step))
+                        let end = Instant(milliseconds: nextMs + (n - 1) * step)
+                        missed.note(Instant(milliseconds: nextMs), count: Int(n), last: end)
+                        missed.lastLeft = end
                         emitted += Int(n)
                     }
                 }
@@ -97,9 +98,11 @@ public struct DueTimes: Sequence, IteratorProtocol, Sendable {
             guard let at = peek.next(), at < start else { return missed }
             self = peek
             missed.note(at, count: 1, last: at)
-            if at >= notBefore {
+            if at >= notBefore && keep > 0 {
                 missed.kept.append(at)
-                if missed.kept.count > keep { missed.kept.removeFirst() }
+                if missed.kept.count > keep { missed.lastLeft = missed.kept.removeFirst() }
+            } else {
+                missed.lastLeft = at
             }
         }
     }
@@ -140,6 +143,8 @@ public struct DueTimes: Sequence, IteratorProtocol, Sendable {
         public var first: Instant?, last: Instant?
         /// The last ones that may still be made up (`catch_up_within`), oldest first.
         public var kept: [Instant] = []
+        /// The latest of those not kept: where a schedule stands once they are recorded missed.
+        public var lastLeft: Instant?
 
         mutating func note(_ at: Instant, count n: Int, last end: Instant) {
             if first == nil { first = at }

@@ -20,16 +20,17 @@ extension SchedulerCore {
             tasks[t].due = DueTimes(task, zone: file.zone, start: start, resuming: history)
             let keep = task.catchUp == .all ? task.catchUpLimit : task.catchUp == .latest ? 1 : 0
             let missed = tasks[t].due.takeMissed(before: start, notBefore: start + (.zero - task.catchUpWithin), keep: keep)
-            guard missed.count > 0, let first = missed.first, let last = missed.last else { continue }
             let skipped = missed.count - missed.kept.count
-            if skipped > 0 {
-                // One record names every missed instant that is not made up.
+            if skipped > 0, let first = missed.first, let last = missed.lastLeft {
+                // One record names every missed instant that is not made up; the schedule
+                // stands after the last of them, so a start killed before the ones made up
+                // are recorded neither counts nor names them twice.
                 tasks[t].runsMade += 1
                 var record = RunRecord(task: t, run: RunNumber(tasks[t].runsMade), dueAt: first)
-                record.nominalDueAt = missed.kept.isEmpty ? last : first
+                record.nominalDueAt = last
                 record.dueInstants = skipped
                 let r = book.open(record)
-                finish(r, .skipped, reason: RecordMessage.missed(skipped, from: first, to: missed.kept.isEmpty ? last : nil,
+                finish(r, .skipped, reason: RecordMessage.missed(skipped, from: first, to: last,
                                                                  catchUp: task.catchUp, within: task.catchUpWithin))
             }
             tasks[t].catchUp = missed.kept
