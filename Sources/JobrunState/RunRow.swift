@@ -7,20 +7,28 @@ enum RunRow {
     /// The columns after `namespace`, in the order ``append(_:task:namespace:to:)`` gives their values.
     static let columns = "task, run, status, due_ms, nominal_ms, instants, started_ms, finished_ms, record"
 
-    /// Appends the ten values of `write`'s row: the namespace, then ``columns``.
-    static func append(_ write: RunWrite, task: String, namespace: String, to values: inout [(any DatabaseValueConvertible)?]) {
+    /// The row of `write`, a run of the task `task` in `namespace`.
+    static func pending(_ write: RunWrite, task: String, namespace: String) -> PendingRow {
         let r = write.record
         let running = write.attemptStartedAt.map { (attempt: r.attempts.count + 1, startedAt: $0) }
-        values.append(namespace)
-        values.append(task)
-        values.append(r.run.value)
-        values.append(r.status.rawValue)
-        values.append(r.dueAt.milliseconds)
-        values.append(r.nominalDueAt.milliseconds)
-        values.append(r.dueInstants)
-        values.append(r.startedAt?.milliseconds)
-        values.append(r.finishedAt?.milliseconds)
-        values.append(Report.runObject(r, indent: 0, running: running))
+        return PendingRow(namespace: namespace, task: task, run: r.run.value, status: r.status.rawValue,
+                          dueMs: r.dueAt.milliseconds, nominalMs: r.nominalDueAt.milliseconds, instants: r.dueInstants,
+                          startedMs: r.startedAt?.milliseconds, finishedMs: r.finishedAt?.milliseconds,
+                          record: Report.runObject(r, indent: 0, running: running))
+    }
+
+    /// Appends the ten values of `row`: the namespace, then ``columns``.
+    static func append(_ row: PendingRow, to values: inout [(any DatabaseValueConvertible)?]) {
+        values.append(row.namespace)
+        values.append(row.task)
+        values.append(row.run)
+        values.append(row.status)
+        values.append(row.dueMs)
+        values.append(row.nominalMs)
+        values.append(row.instants)
+        values.append(row.startedMs)
+        values.append(row.finishedMs)
+        values.append(row.record)
     }
 
     /// The run a row of ``columns`` holds (its task left at position 0 for the caller to set);

@@ -4,8 +4,9 @@ import JobrunCore
 
 /// The SQLite store (README, "State"): one file, WAL, created mode 0600, held by one jobrun at
 /// a time. Every run is a row of `jobrun_runs` keyed by (namespace, task, run) holding the
-/// report's run object; `jobrun_tasks` keeps what pruning took away (``TaskPositions``). Writes are
-/// synchronous on the caller's thread: a start waits for its commit, not for a hand-off.
+/// report's run object; `jobrun_tasks` keeps what pruning took away (``TaskPositions``). A write
+/// returns once it is in the pending log (``PendingWrites``): a start waits for one `write(2)`,
+/// and the database takes the changes in batches on a thread of its own.
 public final class SQLiteStore: RunRecorder, @unchecked Sendable {
     /// The store file.
     public let path: String
@@ -15,11 +16,14 @@ public final class SQLiteStore: RunRecorder, @unchecked Sendable {
     private let fileLock: StateLock
     private let names: ByTask<String>
     private let keepHistory: Duration
-    /// `nextPrune` and `closed` are behind `lock` (an NSLock, which ThreadSanitizer sees).
+    /// `nextPrune`, `closed` and `latest` are behind `lock` (an NSLock, which ThreadSanitizer sees).
     private let lock = NSLock()
     private var nextPrune: Instant
     private var closed = false
-    private var failed = false
+    /// Set once the store is open: the changes between the log and the database.
+    private var pending: PendingWrites?
+    /// The latest instant a committed change names: what pruning counts from.
+    private var latest: Instant
 
     /// Rows per INSERT; well under SQLite's limit on bound values.
     static let rowsPerStatement = 500
@@ -33,6 +37,7 @@ public final class SQLiteStore: RunRecorder, @unchecked Sendable {
         self.names = names
         self.keepHistory = keepHistory
         self.nextPrune = now
+        self.latest = now
     }
 
     /// Opens the store at `path` for a run of the tasks `names` under `namespace`: takes the
@@ -55,18 +60,41 @@ public final class SQLiteStore: RunRecorder, @unchecked Sendable {
             lock.release()
             throw StoreFailure.jobrunError(error, path: path, doing: "read")
         }
+        var log: PendingLog?
         do {
             try prepare(queue, path: path)
+            log = try PendingLog.open(path + "-pending")
+            try apply(log!, to: queue, path: path)
             let store = SQLiteStore(path: path, namespace: namespace, queue: queue, lock: lock, names: ByTask(names),
                                     keepHistory: keepHistory, now: now)
             let resume = try store.start(holder: holder, now: now)
+            store.pending = PendingWrites(log: log!, delay: commitDelay, commit: { [unowned store] rows throws(JobrunError) in
+                try store.commit(rows)
+            }, emptied: { [unowned store] in store.pruneIfDue() })
             return (store, resume)
         } catch {
+            if let log { log.close(remove: log.created) }
             try? queue.close()
             if lock.created { unlink(path) }
             lock.release()
             throw error
         }
+    }
+
+    /// How long a change waits in memory for others to share its commit (README, "State").
+    static let commitDelay = Duration.milliseconds(10)
+
+    /// Applies what the pending log holds (changes a killed jobrun had not committed), then
+    /// empties it.
+    private static func apply(_ log: PendingLog, to queue: DatabaseQueue, path: String) throws(JobrunError) {
+        let rows = log.entries()
+        guard !rows.isEmpty else { return }
+        do {
+            try queue.inDatabase { db in try upsert(rows, in: db) }
+        } catch {
+            throw StoreFailure.jobrunError(error, path: path, doing: "write")
+        }
+        log.truncate()
     }
 
     /// Checks what the file is, then creates or migrates the tables; the file is not written
@@ -176,39 +204,58 @@ public final class SQLiteStore: RunRecorder, @unchecked Sendable {
         return found
     }
 
-    /// Records `writes` in one transaction; returns once SQLite has committed it. Runs on the
-    /// caller's thread (a commit takes tens of microseconds; no fsync, see ``prepare``).
+    /// Records `writes`, in order; returns once they are in the pending log (a killed jobrun
+    /// loses none of them). The database has them within ``commitDelay`` and a commit.
     public func record(_ writes: [RunWrite]) throws(JobrunError) {
-        guard !writes.isEmpty else { return }
+        guard !writes.isEmpty, let pending else { return }
+        var rows: [PendingRow] = []
+        rows.reserveCapacity(writes.count)
+        var entries: [UInt8] = []
+        entries.reserveCapacity(writes.count * 1024)
+        for write in writes {
+            let row = RunRow.pending(write, task: names[write.record.task], namespace: namespace)
+            PendingLog.append(row, to: &entries)
+            rows.append(row)
+        }
+        try pending.add(rows, entries: entries, path: path)
+    }
+
+    /// Commits `rows` (on the pending writes' thread).
+    private func commit(_ rows: [PendingRow]) throws(JobrunError) {
         do {
-            try queue.inDatabase { db in
-                // One statement commits by itself; more go in one transaction.
-                func insert(_ chunk: ArraySlice<RunWrite>) throws {
-                    var values: [(any DatabaseValueConvertible)?] = []
-                    values.reserveCapacity(chunk.count * 10)
-                    for write in chunk { RunRow.append(write, task: names[write.record.task], namespace: namespace, to: &values) }
-                    try db.cachedStatement(sql: Self.upsert(rows: chunk.count)).execute(arguments: StatementArguments(values))
-                }
-                if writes.count <= Self.rowsPerStatement {
-                    try insert(writes[...])
-                } else {
-                    try db.inTransaction(.immediate) {
-                        for start in stride(from: 0, to: writes.count, by: Self.rowsPerStatement) {
-                            try insert(writes[start..<Swift.min(start + Self.rowsPerStatement, writes.count)])
-                        }
-                        return .commit
-                    }
-                }
-                let now = writes.last?.record.finishedAt ?? writes.last?.attemptStartedAt
-                if let now, lock.withLock({ now >= nextPrune }) { try prune(db, now: now) }
-            }
+            try queue.inDatabase { db in try Self.upsert(rows, in: db) }
         } catch {
-            lock.withLock { failed = true }
             throw StoreFailure.jobrunError(error, path: path, doing: "write")
+        }
+        let newest = rows.lazy.compactMap { $0.finishedMs ?? $0.startedMs }.max()
+        if let newest { lock.withLock { latest = Swift.max(latest, Instant(milliseconds: newest)) } }
+    }
+
+    /// Upserts `rows` in order: one statement commits by itself, more go in one transaction.
+    private static func upsert(_ rows: [PendingRow], in db: Database) throws {
+        func insert(_ chunk: ArraySlice<PendingRow>) throws {
+            var values: [(any DatabaseValueConvertible)?] = []
+            values.reserveCapacity(chunk.count * 10)
+            for row in chunk { RunRow.append(row, to: &values) }
+            try db.cachedStatement(sql: upsertSQL(rows: chunk.count)).execute(arguments: StatementArguments(values))
+        }
+        if rows.count == 1 { return try insert(rows[...]) }
+        try db.inTransaction(.immediate) {
+            for start in stride(from: 0, to: rows.count, by: rowsPerStatement) {
+                try insert(rows[start..<Swift.min(start + rowsPerStatement, rows.count)])
+            }
+            return .commit
         }
     }
 
-    private static func upsert(rows: Int) -> String {
+    /// Prunes when it is time (see ``prune(_:now:)``); a failure is left for the next time.
+    private func pruneIfDue() {
+        let (now, due) = lock.withLock { (latest, latest >= nextPrune) }
+        guard due else { return }
+        try? queue.inDatabase { db in try prune(db, now: now) }
+    }
+
+    private static func upsertSQL(rows: Int) -> String {
         "INSERT INTO jobrun_runs (namespace, \(RunRow.columns)) VALUES "
             + Array(repeating: "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", count: rows).joined(separator: ", ")
             + " ON CONFLICT (namespace, task, run) DO UPDATE SET status = excluded.status, "
@@ -242,11 +289,12 @@ public final class SQLiteStore: RunRecorder, @unchecked Sendable {
         lock.withLock { nextPrune = now + (deleted == 1000 ? .seconds(1) : .seconds(3600)) }
     }
 
-    /// Closes the store: the holder row goes (unless a write failed: then the next jobrun
-    /// looks for unfinished runs), the WAL is checkpointed, the lock released.
+    /// Closes the store: what is pending is committed, the holder row goes and the pending
+    /// log with it (unless a write failed: then the next jobrun applies the log and looks for
+    /// unfinished runs), the lock is released.
     public func close() {
         guard lock.withLock({ () -> Bool in defer { closed = true }; return !closed }) else { return }
-        if !lock.withLock({ failed }) {
+        if pending?.close() ?? true {
             try? queue.inDatabase { db in try db.execute(sql: "DELETE FROM jobrun_holder") }
         }
         try? queue.close()
@@ -256,7 +304,7 @@ public final class SQLiteStore: RunRecorder, @unchecked Sendable {
     static func hostName() -> String {
         var buffer = [CChar](repeating: 0, count: 256)
         guard gethostname(&buffer, buffer.count) == 0 else { return "unknown host" }
-        return String(cString: buffer)
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     /// The message for a store another jobrun holds, naming it from the holder row.

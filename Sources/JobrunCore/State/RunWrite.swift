@@ -14,9 +14,9 @@ public struct RunWrite: Sendable {
 }
 
 /// Where runs are kept across starts (README, "State"). ``record(_:)`` returns once the
-/// writes are durable: the scheduler starts no process before the run is recorded `running`.
-/// It is synchronous, called on the scheduler's own thread: the commit is on the path of
-/// every start, and a hop to another thread and back cost more than the commit itself.
+/// writes are durable (a jobrun killed right after loses none of them): the scheduler starts
+/// no process before the run is recorded `running`. It is synchronous, called on the
+/// scheduler's own thread, on the path of every start: it must be quick.
 public protocol RunRecorder: Sendable {
     /// Records `writes` in one transaction, in order.
     func record(_ writes: [RunWrite]) throws(JobrunError)
