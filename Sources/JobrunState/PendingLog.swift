@@ -13,8 +13,8 @@ struct PendingRow {
     var instants: Int
     var startedMs: Int64?
     var finishedMs: Int64?
-    /// The report's run object, as JSON text.
-    var record: String
+    /// The report's run object, as JSON text (UTF-8).
+    var record: [UInt8]
 }
 
 /// The store's pending log, `<store>-pending`: every status change is appended to it before
@@ -85,7 +85,7 @@ struct PendingLog {
             guard end < bytes.endIndex, bytes[end] == 0x0A else { break }
             rows.append(PendingRow(namespace: namespace, task: task, run: run, status: status, dueMs: due, nominalMs: nominal,
                                    instants: instants, startedMs: header[7] as? Int64, finishedMs: header[8] as? Int64,
-                                   record: String(decoding: bytes[start..<end], as: UTF8.self)))
+                                   record: Array(bytes[start..<end])))
             at = end + 1
         }
         return rows
@@ -93,12 +93,13 @@ struct PendingLog {
 
     /// Appends `row`'s entry to `out`.
     static func append(_ row: PendingRow, to out: inout [UInt8]) {
-        func number(_ n: Int64?) -> String { n.map { String($0) } ?? "null" }
-        let record = Array(row.record.utf8)
-        let header = "[\(JSONText.string(row.namespace)),\(JSONText.string(row.task)),\(row.run),\(JSONText.string(row.status)),"
-            + "\(row.dueMs),\(row.nominalMs),\(row.instants),\(number(row.startedMs)),\(number(row.finishedMs)),\(record.count)]\n"
-        out.append(contentsOf: header.utf8)
-        out.append(contentsOf: record)
+        func put(_ s: String) { out.append(contentsOf: s.utf8) }
+        func number(_ n: Int64?) { put(n.map { String($0) } ?? "null") }
+        put("["); put(JSONText.string(row.namespace)); put(","); put(JSONText.string(row.task)); put(",")
+        number(Int64(row.run)); put(","); put(JSONText.string(row.status)); put(",")
+        number(row.dueMs); put(","); number(row.nominalMs); put(","); number(Int64(row.instants)); put(",")
+        number(row.startedMs); put(","); number(row.finishedMs); put(","); number(Int64(row.record.count)); put("]\n")
+        out.append(contentsOf: row.record)
         out.append(0x0A)
     }
 }

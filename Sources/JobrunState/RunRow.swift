@@ -14,7 +14,7 @@ enum RunRow {
         return PendingRow(namespace: namespace, task: task, run: r.run.value, status: r.status.rawValue,
                           dueMs: r.dueAt.milliseconds, nominalMs: r.nominalDueAt.milliseconds, instants: r.dueInstants,
                           startedMs: r.startedAt?.milliseconds, finishedMs: r.finishedAt?.milliseconds,
-                          record: Report.runObject(r, indent: 0, running: running))
+                          record: Report.runObjectUTF8(r, indent: 0, running: running))
     }
 
     /// Appends the ten values of `row`: the namespace, then ``columns``.
@@ -28,7 +28,7 @@ enum RunRow {
         values.append(row.instants)
         values.append(row.startedMs)
         values.append(row.finishedMs)
-        values.append(row.record)
+        values.append(String(decoding: row.record, as: UTF8.self))
     }
 
     /// The run a row of ``columns`` holds (its task left at position 0 for the caller to set);

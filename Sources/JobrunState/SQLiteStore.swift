@@ -85,16 +85,42 @@ public final class SQLiteStore: RunRecorder, @unchecked Sendable {
     static let commitDelay = Duration.milliseconds(10)
 
     /// Applies what the pending log holds (changes a killed jobrun had not committed), then
-    /// empties it.
-    private static func apply(_ log: PendingLog, to queue: DatabaseQueue, path: String) throws(JobrunError) {
+    /// empties it. The store is then marked as not closed (a holder row), so that the next
+    /// start looks for the runs left unfinished.
+    static func apply(_ log: PendingLog, to queue: DatabaseQueue, path: String) throws(JobrunError) {
         let rows = log.entries()
         guard !rows.isEmpty else { return }
         do {
-            try queue.inDatabase { db in try upsert(rows, in: db) }
+            try queue.inDatabase { db in
+                try db.inTransaction(.immediate) {
+                    try upsert(rows, in: db)
+                    try db.execute(sql: "INSERT INTO jobrun_holder (id, pid, host, since, version) VALUES (1, 0, ?, ?, '') "
+                                       + "ON CONFLICT (id) DO NOTHING", arguments: [hostName(), Instant.now().rfc3339])
+                    return .commit
+                }
+            }
         } catch {
             throw StoreFailure.jobrunError(error, path: path, doing: "write")
         }
         log.truncate()
+    }
+
+    /// What a killed jobrun left in the pending log of the store at `path`, applied when no
+    /// jobrun holds the store (a jobrun that holds it commits its log itself within
+    /// ``commitDelay``): what `--history` and `--status` show is then all a killed jobrun
+    /// recorded. Nothing happens when the store is held or cannot be written.
+    static func applyLeftLog(path: String) {
+        var st = stat()
+        guard stat(path + "-pending", &st) == 0, st.st_size > 0, let lock = try? StateLock.take(path) else { return }
+        defer { lock.release() }
+        guard let log = try? PendingLog.open(path + "-pending") else { return }
+        defer { log.close(remove: false) }
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        configuration.foreignKeysEnabled = false
+        guard let queue = try? DatabaseQueue(path: path, configuration: configuration) else { return }
+        try? apply(log, to: queue, path: path)
+        try? queue.close()
     }
 
     /// Checks what the file is, then creates or migrates the tables; the file is not written
@@ -220,10 +246,16 @@ public final class SQLiteStore: RunRecorder, @unchecked Sendable {
         try pending.add(rows, entries: entries, path: path)
     }
 
-    /// Commits `rows` (on the pending writes' thread).
+    /// Commits `rows` (on the pending writes' thread): of several changes of one run, the last
+    /// (a short run's start and end usually come in one batch).
     private func commit(_ rows: [PendingRow]) throws(JobrunError) {
+        var last: [RunKey: Int] = [:]
+        for (i, row) in rows.enumerated() { last[RunKey(namespace: row.namespace, task: row.task, run: row.run)] = i }
+        let lastOnly = last.count == rows.count ? rows : rows.indices.filter { i in
+            last[RunKey(namespace: rows[i].namespace, task: rows[i].task, run: rows[i].run)] == i
+        }.map { rows[$0] }
         do {
-            try queue.inDatabase { db in try Self.upsert(rows, in: db) }
+            try queue.inDatabase { db in try Self.upsert(lastOnly, in: db) }
         } catch {
             throw StoreFailure.jobrunError(error, path: path, doing: "write")
         }
@@ -231,19 +263,26 @@ public final class SQLiteStore: RunRecorder, @unchecked Sendable {
         if let newest { lock.withLock { latest = Swift.max(latest, Instant(milliseconds: newest)) } }
     }
 
-    /// Upserts `rows` in order: one statement commits by itself, more go in one transaction.
+    private struct RunKey: Hashable {
+        let namespace: String
+        let task: String
+        let run: Int
+    }
+
+    /// Upserts `rows` in order: one statement commits by itself (or in the transaction under
+    /// way), more go in one transaction.
     private static func upsert(_ rows: [PendingRow], in db: Database) throws {
-        func insert(_ chunk: ArraySlice<PendingRow>) throws {
-            var values: [(any DatabaseValueConvertible)?] = []
-            values.reserveCapacity(chunk.count * 10)
-            for row in chunk { RunRow.append(row, to: &values) }
-            try db.cachedStatement(sql: upsertSQL(rows: chunk.count)).execute(arguments: StatementArguments(values))
-        }
-        if rows.count == 1 { return try insert(rows[...]) }
-        try db.inTransaction(.immediate) {
+        func insertAll() throws {
             for start in stride(from: 0, to: rows.count, by: rowsPerStatement) {
-                try insert(rows[start..<Swift.min(start + rowsPerStatement, rows.count)])
+                var values: [(any DatabaseValueConvertible)?] = []
+                values.reserveCapacity(Swift.min(rowsPerStatement, rows.count - start) * 10)
+                for row in rows[start..<Swift.min(start + rowsPerStatement, rows.count)] { RunRow.append(row, to: &values) }
+                try db.cachedStatement(sql: upsertSQL(rows: values.count / 10)).execute(arguments: StatementArguments(values))
             }
+        }
+        if rows.count <= rowsPerStatement || db.isInsideTransaction { return try insertAll() }
+        try db.inTransaction(.immediate) {
+            try insertAll()
             return .commit
         }
     }

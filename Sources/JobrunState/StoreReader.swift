@@ -49,6 +49,7 @@ public struct StoreReader: Sendable {
                 try? queue.close()
                 throw error
             }
+            SQLiteStore.applyLeftLog(path: path)
             return StoreReader(queue: queue, path: path, namespace: namespace)
         } catch {
             throw StoreFailure.jobrunError(error, path: path, doing: "read")

@@ -25,7 +25,7 @@ struct StateAction {
         if format == .json {
             // The report's run objects, each with its task.
             let items = runs.map { run in
-                "{\n  \"task\": \(JSONText.string(run.task)),\n" + run.json.dropFirst(2)
+                "{\n  \"task\": \(JSONText.string(run.task))," + run.json.drop { $0 != "{" }.dropFirst()
             }
             console.out(items.isEmpty ? "[]" : "[\n" + items.joined(separator: ",\n") + "\n]")
             return

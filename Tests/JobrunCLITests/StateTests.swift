@@ -99,6 +99,35 @@ func storedRuns(_ w: Workspace, state: String = "state.db") throws -> [[String: 
         try expectValidAgainstSchema([w.path + "/report.json"])
     }
 
+    /// A start waits for the pending log, not for the database: what a killed jobrun left
+    /// there is applied by the next reader or start, and an entry cut short by the kill (its
+    /// job never started) is not.
+    @Test func whatAKilledJobrunLeftInThePendingLogIsAppliedButNotAnEntryCutShort() throws {
+        let w = try Workspace("tasks: [{name: a, command: \"true\"}]\n")
+        let first = try w.run(["--state", "state.db", "--no-report"])
+        #expect(first.status == 0, "\(first.stdout)\(first.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: w.path + "/state.db-pending"), "a clean stop leaves no pending log")
+        // As a jobrun killed just after starting run 2 leaves it, and while writing run 3's start.
+        let ms = Int((Date().timeIntervalSince1970 - 1) * 1000)
+        let at = ISO8601DateFormatter.withMilliseconds.string(from: Date(timeIntervalSince1970: Double(ms) / 1000))
+        let record = "{\"run\": 2, \"status\": \"running\", \"due_at\": \"\(at)\", \"started_at\": \"\(at)\", \"finished_at\": null, "
+            + "\"queue_ms\": 0, \"duration_ms\": null, \"attempts\": [{\"attempt\": 1, \"status\": \"running\", \"started_at\": \"\(at)\", "
+            + "\"finished_at\": null, \"duration_ms\": null, \"stdout_tail\": \"\", \"stderr_tail\": \"\"}]}"
+        let entry = "[\"jobs\",\"a\",2,\"running\",\(ms),\(ms),1,\(ms),null,\(record.utf8.count)]\n\(record)\n"
+        let cutShort = "[\"jobs\",\"a\",3,\"running\",\(ms + 1),\(ms + 1),1,\(ms + 1),null,600]\n{\"run\": 3, \"sta"
+        try (entry + cutShort).write(toFile: w.path + "/state.db-pending", atomically: false, encoding: .utf8)
+        // --history applies it (no jobrun holds the store).
+        let seen = try storedRuns(w)
+        #expect(seen.map { $0["run"] as? Int } == [1, 2] && seen.last?["status"] as? String == "running", "\(seen)")
+        // The next start finds run 2 unfinished: abandoned, counted as failed; it runs run 3.
+        let second = try w.run(["--state", "state.db", "--no-report"])
+        #expect(second.status == 1 && second.stdout.contains("a run 2 abandoned"), "\(second.stdout)\(second.stderr)")
+        let runs = try storedRuns(w)
+        #expect(runs.map { $0["run"] as? Int } == [1, 2, 3], "\(runs)")
+        #expect(runs.map { $0["status"] as? String } == ["succeeded", "abandoned", "succeeded"], "\(runs)")
+        #expect(!FileManager.default.fileExists(atPath: w.path + "/state.db-pending"))
+    }
+
     /// The store's promise under SIGKILL: every run whose job started is in the store exactly
     /// once, and no run ran twice.
     @Test func killedAtRandomMomentsNoRunIsLostOrDoubled() throws {

@@ -2,8 +2,7 @@
 public enum JSONText {
     /// A JSON string literal for `s`.
     public static func string(_ s: String) -> String {
-        // Most strings need no escape: copied as they are. (0xE2 may start U+2028 or U+2029.)
-        if !s.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C || $0 == 0x7F || $0 == 0xE2 }) {
+        if needsNoEscape(s) {
             var out = "\""
             out.reserveCapacity(s.utf8.count + 2)
             out += s
@@ -24,6 +23,12 @@ public enum JSONText {
             }
         }
         return "\"" + body + "\""
+    }
+
+    /// Whether `s` goes into a JSON string as it is. Most strings do. (0xE2 may start U+2028
+    /// or U+2029, which are escaped.)
+    static func needsNoEscape(_ s: String) -> Bool {
+        !s.utf8.contains { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C || $0 == 0x7F || $0 == 0xE2 }
     }
 
     /// A JSON object from already-encoded values, keys in the given order.

@@ -141,43 +141,64 @@ public struct Report: Sendable {
     /// text indented by `indent`. `running`: the attempt under way while the run is `running`
     /// (the store records it so; the report never has one).
     public static func runObject(_ r: RunRecord, indent: Int, running: (attempt: Int, startedAt: Instant)? = nil) -> String {
-        var attempts = r.attempts.map { attemptObject($0, indent: indent + 4) }
-        if let running {
-            attempts.append(object([
-                ("attempt", String(running.attempt)), ("status", JSONText.string("running")),
-                ("started_at", time(running.startedAt)), ("finished_at", "null"), ("duration_ms", "null"),
-                ("stdout_tail", "\"\""), ("stderr_tail", "\"\""),
-            ], indent: indent + 4))
-        }
-        var fields: [(String, String)] = [
-            ("run", r.run.description), ("status", JSONText.string(r.status.rawValue)),
-            ("due_at", time(r.dueAt)), ("started_at", time(r.startedAt)), ("finished_at", time(r.finishedAt)),
-            ("queue_ms", ms(r.dueAt, r.startedAt)), ("duration_ms", ms(r.startedAt, r.finishedAt)),
-        ]
-        if let reason = r.reason { fields.append(("reason", JSONText.string(reason))) }
-        fields.append(("attempts", array(attempts, indent: indent + 2)))
-        return object(fields, indent: indent)
+        String(decoding: runObjectUTF8(r, indent: indent, running: running), as: UTF8.self)
     }
 
-    /// One attempt as the report lists it, as JSON text indented by `indent`.
-    public static func attemptObject(_ a: AttemptRecord, indent: Int) -> String {
-        var fields: [(String, String)] = [
-            ("attempt", String(a.attempt)), ("status", JSONText.string(a.status.rawValue)),
-            ("started_at", time(a.startedAt)), ("finished_at", time(a.finishedAt)),
-            ("duration_ms", ms(a.startedAt, a.finishedAt)),
-        ]
-        if let code = a.exitCode { fields.append(("exit_code", String(code))) }
-        if let signal = a.signal { fields.append(("signal", String(signal))) }
-        if let error = a.error { fields.append(("error", JSONText.string(error))) }
-        if let status = a.httpStatus { fields.append(("http_status", String(status))) }
-        if let ms = a.responseMs { fields.append(("response_ms", String(ms))) }
-        if let body = a.responseBody { fields.append(("response_body", JSONText.string(body))) }
-        if let log = a.stdoutLog { fields.append(("stdout_log", JSONText.string(log))) }
-        if let log = a.stderrLog { fields.append(("stderr_log", JSONText.string(log))) }
-        if let error = a.logError { fields.append(("log_error", JSONText.string(error))) }
-        fields.append(("stdout_tail", JSONText.string(a.stdoutTail)))
-        fields.append(("stderr_tail", JSONText.string(a.stderrTail)))
-        return object(fields, indent: indent)
+    /// ``runObject(_:indent:running:)`` as UTF-8 bytes.
+    public static func runObjectUTF8(_ r: RunRecord, indent: Int, running: (attempt: Int, startedAt: Instant)? = nil) -> [UInt8] {
+        var out = JSONOut(indent: indent, capacity: 256 + 320 * (r.attempts.count + 1))
+        out.open("{")
+        out.key("run"); out.number(r.run.value)
+        out.key("status"); out.string(r.status.rawValue)
+        out.key("due_at"); out.instant(r.dueAt)
+        out.key("started_at"); out.instant(r.startedAt)
+        out.key("finished_at"); out.instant(r.finishedAt)
+        out.key("queue_ms"); out.milliseconds(r.dueAt, r.startedAt)
+        out.key("duration_ms"); out.milliseconds(r.startedAt, r.finishedAt)
+        if let reason = r.reason { out.key("reason"); out.string(reason) }
+        out.key("attempts")
+        out.open("[")
+        for a in r.attempts {
+            out.item()
+            attempt(a, to: &out)
+        }
+        if let running {
+            out.item()
+            out.open("{")
+            out.key("attempt"); out.number(running.attempt)
+            out.key("status"); out.string("running")
+            out.key("started_at"); out.instant(running.startedAt)
+            out.key("finished_at"); out.null()
+            out.key("duration_ms"); out.null()
+            out.key("stdout_tail"); out.string("")
+            out.key("stderr_tail"); out.string("")
+            out.close("}")
+        }
+        out.close("]")
+        out.close("}")
+        return out.bytes
+    }
+
+    /// One attempt as the report lists it.
+    private static func attempt(_ a: AttemptRecord, to out: inout JSONOut) {
+        out.open("{")
+        out.key("attempt"); out.number(a.attempt)
+        out.key("status"); out.string(a.status.rawValue)
+        out.key("started_at"); out.instant(a.startedAt)
+        out.key("finished_at"); out.instant(a.finishedAt)
+        out.key("duration_ms"); out.milliseconds(a.startedAt, a.finishedAt)
+        if let code = a.exitCode { out.key("exit_code"); out.number(code) }
+        if let signal = a.signal { out.key("signal"); out.number(signal) }
+        if let error = a.error { out.key("error"); out.string(error) }
+        if let status = a.httpStatus { out.key("http_status"); out.number(status) }
+        if let ms = a.responseMs { out.key("response_ms"); out.number(ms) }
+        if let body = a.responseBody { out.key("response_body"); out.string(body) }
+        if let log = a.stdoutLog { out.key("stdout_log"); out.string(log) }
+        if let log = a.stderrLog { out.key("stderr_log"); out.string(log) }
+        if let error = a.logError { out.key("log_error"); out.string(error) }
+        out.key("stdout_tail"); out.string(a.stdoutTail)
+        out.key("stderr_tail"); out.string(a.stderrTail)
+        out.close("}")
     }
 
     private static func time(_ i: Instant?) -> String { i.map { JSONText.string($0.rfc3339) } ?? "null" }

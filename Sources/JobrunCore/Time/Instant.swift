@@ -37,26 +37,40 @@ public struct Instant: Sendable, Hashable, Comparable, CustomStringConvertible {
     /// RFC 3339 in UTC with milliseconds.
     public var rfc3339: String {
         let c = CivilDateTime(localSeconds: seconds)
-        let ms = Int(milliseconds - seconds * 1000)
         guard (0...9999).contains(c.year) else {
+            let ms = Int(milliseconds - seconds * 1000)
             let frac = ms < 10 ? "00\(ms)" : ms < 100 ? "0\(ms)" : "\(ms)"
             return c.description.replacingFirstSpace(with: "T") + ".\(frac)Z"
         }
-        // Every record carries several of these: written digit by digit.
         return String(unsafeUninitializedCapacity: 24) { out in
-            func put(_ value: Int, _ digits: Int, at i: Int) {
-                var v = value
-                for k in stride(from: i + digits - 1, through: i, by: -1) {
-                    out[k] = UInt8(ascii: "0") + UInt8(v % 10)
-                    v /= 10
-                }
-            }
-            put(c.year, 4, at: 0); out[4] = UInt8(ascii: "-"); put(c.month, 2, at: 5); out[7] = UInt8(ascii: "-")
-            put(c.day, 2, at: 8); out[10] = UInt8(ascii: "T"); put(c.hour, 2, at: 11); out[13] = UInt8(ascii: ":")
-            put(c.minute, 2, at: 14); out[16] = UInt8(ascii: ":"); put(c.second, 2, at: 17); out[19] = UInt8(ascii: ".")
-            put(ms, 3, at: 20); out[23] = UInt8(ascii: "Z")
+            write(c, into: out, at: 0)
             return 24
         }
+    }
+
+    /// Appends ``rfc3339`` to `out`.
+    func appendRFC3339(to out: inout [UInt8]) {
+        let c = CivilDateTime(localSeconds: seconds)
+        guard (0...9999).contains(c.year) else { return out.append(contentsOf: rfc3339.utf8) }
+        let start = out.count
+        out.append(contentsOf: repeatElement(0, count: 24))
+        out.withUnsafeMutableBufferPointer { write(c, into: $0, at: start) }
+    }
+
+    /// Writes the 24 bytes of ``rfc3339`` (`c` is this instant, its year within 0–9999) at
+    /// `i`: every record carries several, so they are written digit by digit.
+    private func write(_ c: CivilDateTime, into out: UnsafeMutableBufferPointer<UInt8>, at i: Int) {
+        func put(_ value: Int, _ digits: Int, at k: Int) {
+            var v = value
+            for k in stride(from: i + k + digits - 1, through: i + k, by: -1) {
+                out[k] = UInt8(ascii: "0") + UInt8(v % 10)
+                v /= 10
+            }
+        }
+        put(c.year, 4, at: 0); out[i + 4] = UInt8(ascii: "-"); put(c.month, 2, at: 5); out[i + 7] = UInt8(ascii: "-")
+        put(c.day, 2, at: 8); out[i + 10] = UInt8(ascii: "T"); put(c.hour, 2, at: 11); out[i + 13] = UInt8(ascii: ":")
+        put(c.minute, 2, at: 14); out[i + 16] = UInt8(ascii: ":"); put(c.second, 2, at: 17); out[i + 19] = UInt8(ascii: ".")
+        put(Int(milliseconds - seconds * 1000), 3, at: 20); out[i + 23] = UInt8(ascii: "Z")
     }
 }
 

@@ -20,6 +20,9 @@ public struct CommandExecutor: Executor {
     let clock: any Clock<Duration>
     private let executables = PerTask<Result<String, JobrunError>>()
     private let launches = PerTask<Launch>()
+    /// `environment` as `NAME=value` entries, without the variables jobrun sets per attempt:
+    /// the environment of every task without an `env:` of its own (but `JOBRUN_TASK`).
+    private let baseEntries: [String]
 
     /// Creates an executor.
     public init(environment: [String: String], output: any OutputSink, logs: AttemptLogs?, processes: ProcessHost,
@@ -27,6 +30,7 @@ public struct CommandExecutor: Executor {
         self.clock = clock
         self.mask = mask
         self.environment = environment
+        baseEntries = environment.compactMap { ["JOBRUN_TASK", "JOBRUN_RUN", "JOBRUN_ATTEMPT"].contains($0.key) ? nil : "\($0.key)=\($0.value)" }
         self.output = output
         self.logs = logs
         self.processes = processes
@@ -175,6 +179,7 @@ public struct CommandExecutor: Executor {
     /// The job's environment but the per-attempt entries: jobrun's, then the task's, then
     /// `JOBRUN_TASK` (`JOBRUN_RUN` and `JOBRUN_ATTEMPT` come with each attempt).
     private func taskEnvironment(_ request: AttemptRequest) -> [String] {
+        if request.task.env.isEmpty { return baseEntries + ["JOBRUN_TASK=\(request.task.name)"] }
         var env = environment
         for (k, v) in request.task.env { env[k] = v }
         env["JOBRUN_TASK"] = request.task.name

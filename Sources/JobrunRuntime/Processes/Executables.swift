@@ -21,10 +21,11 @@ enum Executables {
     }
 
     private static func check(_ full: String, as name: String) -> Result<String, JobrunError> {
-        guard FileManager.default.fileExists(atPath: full) else {
+        var status = stat()
+        guard stat(full, &status) == 0 else {
             return .failure(JobrunError(.executable, "executable \"\(name)\" does not exist"))
         }
-        if isDirectory(full) { return .failure(JobrunError(.executable, "\"\(name)\" is a directory, not an executable")) }
+        if status.st_mode & S_IFMT == S_IFDIR { return .failure(JobrunError(.executable, "\"\(name)\" is a directory, not an executable")) }
         guard access(full, X_OK) == 0 else {
             return .failure(JobrunError(.executable, "\"\(name)\" is not executable (permission denied); chmod +x it"))
         }
@@ -32,7 +33,7 @@ enum Executables {
     }
 
     private static func isDirectory(_ path: String) -> Bool {
-        var isDir: ObjCBool = false
-        return FileManager.default.fileExists(atPath: path, isDirectory: &isDir) && isDir.boolValue
+        var status = stat()
+        return stat(path, &status) == 0 && status.st_mode & S_IFMT == S_IFDIR
     }
 }
