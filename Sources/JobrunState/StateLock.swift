@@ -39,6 +39,14 @@ final class StateLock: Sendable {
         return StateLock(descriptor: fd, created: created)
     }
 
+    /// Whether a jobrun holds `path` now (a holder row alone may be one a killed jobrun left).
+    static func isHeld(_ path: String) -> Bool {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        return flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK
+    }
+
     private init(descriptor: Int32, created: Bool) {
         self.descriptor = descriptor
         self.created = created

@@ -107,9 +107,11 @@ public struct StoreReader: Sendable {
         return rows
     }
 
-    /// The holder row: which jobrun has the store open now, if one does.
+    /// Which jobrun has the store open now, if one does: its holder row, while the store's
+    /// lock is held (a killed jobrun leaves its row, never its lock).
     public func holder() -> String? {
-        guard let row = try? query("SELECT pid, host, since FROM jobrun_holder WHERE id = 1", []).first else { return nil }
+        guard StateLock.isHeld(path),
+              let row = try? query("SELECT pid, host, since FROM jobrun_holder WHERE id = 1", []).first else { return nil }
         return "pid \(row["pid"] as Int64) on \(row["host"] as String) since \(row["since"] as String)"
     }
 

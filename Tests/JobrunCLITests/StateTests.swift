@@ -119,6 +119,9 @@ func storedRuns(_ w: Workspace, state: String = "state.db") throws -> [[String: 
         // --history applies it (no jobrun holds the store).
         let seen = try storedRuns(w)
         #expect(seen.map { $0["run"] as? Int } == [1, 2] && seen.last?["status"] as? String == "running", "\(seen)")
+        // A holder row left behind is not a holder: only the store's lock says a jobrun runs.
+        let status = try w.run(["--status", "--state", "state.db"])
+        #expect(status.status == 0 && status.stdout.contains("no jobrun has the store open"), "\(status.stdout)\(status.stderr)")
         // The next start finds run 2 unfinished: abandoned, counted as failed; it runs run 3.
         let second = try w.run(["--state", "state.db", "--no-report"])
         #expect(second.status == 1 && second.stdout.contains("a run 2 abandoned"), "\(second.stdout)\(second.stderr)")
