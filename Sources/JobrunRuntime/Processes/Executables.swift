@@ -6,7 +6,7 @@ import JobrunCore
 enum Executables {
     static func search(_ name: String, path: String, workingDirectory: String?) -> Result<String, JobrunError> {
         if name.isEmpty { return .failure(JobrunError(.executable, "the command is empty")) }
-        if name.contains("/") {
+        if name.utf8.contains(UInt8(ascii: "/")) {
             let full = name.hasPrefix("/") || workingDirectory == nil ? name : workingDirectory! + "/" + name
             return check(full, as: name)
         }
