@@ -33,10 +33,10 @@ struct PendingLog {
     /// Whether ``open(_:)`` created the file.
     let created: Bool
 
-    /// Opens the log at `path` for appending, creating it (mode 0600) when missing.
-    static func open(_ path: String) throws(JobrunError) -> PendingLog {
+    /// Opens the log at `path` for appending, creating it (mode 0600) when missing and `create`.
+    static func open(_ path: String, create: Bool = true) throws(JobrunError) -> PendingLog {
         let existed = access(path, F_OK) == 0
-        let fd = Foundation.open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
+        let fd = Foundation.open(path, O_RDWR | O_APPEND | O_CLOEXEC | (create ? O_CREAT : 0), 0o600)
         guard fd >= 0 else {
             throw JobrunError(.state, "cannot open \"\(path)\", the store's pending log: \(String(cString: strerror(errno)))",
                               hint: "jobrun writes it next to the store: its directory must be writable")
@@ -52,8 +52,14 @@ struct PendingLog {
         return error
     }
 
-    /// Empties the log.
-    func truncate() { _ = ftruncate(fd, 0) }
+    /// Empties the log; returns an errno on failure.
+    func truncate() -> Int32? { ftruncate(fd, 0) == 0 ? nil : errno }
+
+    /// Whether the log holds anything, complete or not.
+    var isEmpty: Bool {
+        var status = stat()
+        return fstat(fd, &status) != 0 || status.st_size == 0
+    }
 
     /// Closes the log, and removes its file when `remove`.
     func close(remove: Bool) {
@@ -81,8 +87,9 @@ struct PendingLog {
                   let status = header[3] as? String, let due = header[4] as? Int64, let nominal = header[5] as? Int64,
                   let instants = header[6] as? Int, let length = header[9] as? Int, length >= 0
             else { break }
-            let start = newline + 1, end = start + length
-            guard end < bytes.endIndex, bytes[end] == 0x0A else { break }
+            let start = newline + 1
+            guard length < bytes.endIndex - start, bytes[start + length] == 0x0A else { break }
+            let end = start + length
             rows.append(PendingRow(namespace: namespace, task: task, run: run, status: status, dueMs: due, nominalMs: nominal,
                                    instants: instants, startedMs: header[7] as? Int64, finishedMs: header[8] as? Int64,
                                    record: Array(bytes[start..<end])))

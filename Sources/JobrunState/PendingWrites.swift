@@ -56,17 +56,18 @@ final class PendingWrites: @unchecked Sendable {
         rows += new
     }
 
-    /// Commits what is left and stops the thread. Returns whether every change reached the
-    /// database (then the log is removed; else it stays for the next jobrun to apply).
-    func close() -> Bool {
+    /// Commits what is left and stops the thread. Returns why a change did not reach the
+    /// database, if one did not (then the log stays for the next jobrun to apply; else it is
+    /// removed).
+    func close() -> JobrunError? {
         condition.lock()
         closing = true
         condition.broadcast()
         while !done { condition.wait() }
-        let complete = failure == nil
+        let failure = self.failure
         condition.unlock()
-        log.close(remove: complete)
-        return complete
+        log.close(remove: failure == nil)
+        return failure
     }
 
     private func run() {
@@ -74,8 +75,13 @@ final class PendingWrites: @unchecked Sendable {
         while true {
             while rows.isEmpty && !closing { condition.wait() }
             if rows.isEmpty { break }
-            // What arrives meanwhile goes in the same transaction.
-            if !closing { _ = condition.wait(until: Date(timeIntervalSinceNow: delay)) }
+            // What arrives meanwhile goes in the same transaction. (A sleep, not a timed wait:
+            // that one counts on the wall clock, which may be set back.)
+            if !closing {
+                condition.unlock()
+                usleep(useconds_t(delay * 1_000_000))
+                condition.lock()
+            }
             let batch = rows
             rows.removeAll(keepingCapacity: true)
             let holding = logSize > Self.longestLog
@@ -87,7 +93,10 @@ final class PendingWrites: @unchecked Sendable {
             }
             if let error, failure == nil { failure = error }
             if failure == nil && rows.isEmpty {
-                log.truncate()
+                if let error = log.truncate() {
+                    failure = JobrunError(.state, "cannot empty \"\(log.path)\", the store's pending log: \(String(cString: strerror(error)))")
+                    continue
+                }
                 logSize = 0
                 condition.unlock()
                 emptied()

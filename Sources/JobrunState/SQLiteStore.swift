@@ -45,7 +45,14 @@ public final class SQLiteStore: RunRecorder, @unchecked Sendable {
     /// records unfinished runs `abandoned`, and returns each task's history.
     public static func open(path: String, namespace: String, tasks names: [String], keepHistory: Duration,
                             holder: String, now: Instant) throws(JobrunError) -> (SQLiteStore, Resume) {
-        guard let lock = try StateLock.take(path) else {
+        // A reader (`--history`, `--status`) holds the lock for moments: a jobrun waits a
+        // second for it before it says the store is in use.
+        var taken = try StateLock.take(path)
+        for _ in 0..<20 where taken == nil {
+            usleep(50_000)
+            taken = try StateLock.take(path)
+        }
+        guard let lock = taken else {
             throw JobrunError(.state, describeHolder(path), hint: "stop that jobrun first, or give this one another --state")
         }
         var configuration = Configuration()
@@ -88,8 +95,18 @@ public final class SQLiteStore: RunRecorder, @unchecked Sendable {
     /// empties it. The store is then marked as not closed (a holder row), so that the next
     /// start looks for the runs left unfinished.
     static func apply(_ log: PendingLog, to queue: DatabaseQueue, path: String) throws(JobrunError) {
+        guard !log.isEmpty else { return }
         let rows = log.entries()
-        guard !rows.isEmpty else { return }
+        // Only an entry cut short: nothing to apply, but the log must be emptied all the same,
+        // or the next entries would follow it and never be read.
+        if !rows.isEmpty { try commitLeft(rows, to: queue, path: path) }
+        if let error = log.truncate() {
+            throw JobrunError(.state, "cannot empty \"\(log.path)\", the store's pending log: \(String(cString: strerror(error)))",
+                              hint: "check the disk and the file's permissions")
+        }
+    }
+
+    private static func commitLeft(_ rows: [PendingRow], to queue: DatabaseQueue, path: String) throws(JobrunError) {
         do {
             try queue.inDatabase { db in
                 try db.inTransaction(.immediate) {
@@ -102,7 +119,6 @@ public final class SQLiteStore: RunRecorder, @unchecked Sendable {
         } catch {
             throw StoreFailure.jobrunError(error, path: path, doing: "write")
         }
-        log.truncate()
     }
 
     /// What a killed jobrun left in the pending log of the store at `path`, applied when no
@@ -113,14 +129,19 @@ public final class SQLiteStore: RunRecorder, @unchecked Sendable {
         var st = stat()
         guard stat(path + "-pending", &st) == 0, st.st_size > 0, let lock = try? StateLock.take(path) else { return }
         defer { lock.release() }
-        guard let log = try? PendingLog.open(path + "-pending") else { return }
+        guard let log = try? PendingLog.open(path + "-pending", create: false) else { return }
         defer { log.close(remove: false) }
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
         configuration.foreignKeysEnabled = false
         guard let queue = try? DatabaseQueue(path: path, configuration: configuration) else { return }
+        defer { try? queue.close() }
+        // Only a store this jobrun writes: a newer one's log may not be this one's.
+        let version = try? queue.inDatabase { db in
+            (try Int64.fetchOne(db, sql: "PRAGMA application_id"), try Int64.fetchOne(db, sql: "PRAGMA user_version"))
+        }
+        guard let version, version.0 == StoreSchema.applicationId, version.1 == StoreSchema.version else { return }
         try? apply(log, to: queue, path: path)
-        try? queue.close()
     }
 
     /// Checks what the file is, then creates or migrates the tables; the file is not written
@@ -329,15 +350,19 @@ public final class SQLiteStore: RunRecorder, @unchecked Sendable {
     }
 
     /// Closes the store: what is pending is committed, the holder row goes and the pending
-    /// log with it (unless a write failed: then the next jobrun applies the log and looks for
-    /// unfinished runs), the lock is released.
-    public func close() {
-        guard lock.withLock({ () -> Bool in defer { closed = true }; return !closed }) else { return }
-        if pending?.close() ?? true {
+    /// log with it, the lock is released. Returns why a change did not reach the database, if
+    /// one did not: then the log and the holder row stay, and the next jobrun applies the log
+    /// and looks for unfinished runs.
+    @discardableResult
+    public func close() -> JobrunError? {
+        guard lock.withLock({ () -> Bool in defer { closed = true }; return !closed }) else { return nil }
+        let failure = pending?.close()
+        if failure == nil {
             try? queue.inDatabase { db in try db.execute(sql: "DELETE FROM jobrun_holder") }
         }
         try? queue.close()
         fileLock.release()
+        return failure
     }
 
     static func hostName() -> String {

@@ -10,6 +10,8 @@ public struct StoreReader: Sendable {
     public let path: String
     /// The namespace read.
     public let namespace: String
+    /// Whether a jobrun held the store when it was opened.
+    let held: Bool
 
     /// A read-only connection to `path`, which must exist.
     static func connect(_ path: String) throws -> DatabaseQueue {
@@ -28,6 +30,10 @@ public struct StoreReader: Sendable {
             throw JobrunError(.state, "state \"\(path)\" does not exist", errno: errno,
                               hint: "a run with --state or `state:` creates it")
         }
+        // Before the connection: a descriptor of the store closed while SQLite has it open
+        // would drop SQLite's own locks on it (POSIX locks are per process).
+        SQLiteStore.applyLeftLog(path: path)
+        let held = StateLock.isHeld(path)
         do {
             let queue = try connect(path)
             do {
@@ -49,8 +55,7 @@ public struct StoreReader: Sendable {
                 try? queue.close()
                 throw error
             }
-            SQLiteStore.applyLeftLog(path: path)
-            return StoreReader(queue: queue, path: path, namespace: namespace)
+            return StoreReader(queue: queue, path: path, namespace: namespace, held: held)
         } catch {
             throw StoreFailure.jobrunError(error, path: path, doing: "read")
         }
@@ -110,7 +115,7 @@ public struct StoreReader: Sendable {
     /// Which jobrun has the store open now, if one does: its holder row, while the store's
     /// lock is held (a killed jobrun leaves its row, never its lock).
     public func holder() -> String? {
-        guard StateLock.isHeld(path),
+        guard held,
               let row = try? query("SELECT pid, host, since FROM jobrun_holder WHERE id = 1", []).first else { return nil }
         return "pid \(row["pid"] as Int64) on \(row["host"] as String) since \(row["since"] as String)"
     }

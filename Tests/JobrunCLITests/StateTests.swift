@@ -131,6 +131,18 @@ func storedRuns(_ w: Workspace, state: String = "state.db") throws -> [[String: 
         #expect(!FileManager.default.fileExists(atPath: w.path + "/state.db-pending"))
     }
 
+    /// A log holding only an entry cut short is emptied all the same: entries appended after
+    /// it would never be read.
+    @Test func aPendingLogHoldingOnlyAnEntryCutShortIsEmptied() throws {
+        let w = try Workspace("tasks: [{name: a, command: \"true\"}]\n")
+        #expect(try w.run(["--state", "state.db", "--no-report"]).status == 0)
+        try "[\"jobs\",\"a\",2,\"running\",1,1,1,1,null,600]\n{\"run\": 2".write(
+            toFile: w.path + "/state.db-pending", atomically: false, encoding: .utf8)
+        #expect(try storedRuns(w).map { $0["run"] as? Int } == [1])
+        let left = try FileManager.default.attributesOfItem(atPath: w.path + "/state.db-pending")
+        #expect(left[.size] as? Int == 0, "the log was emptied")
+    }
+
     /// The store's promise under SIGKILL: every run whose job started is in the store exactly
     /// once, and no run ran twice.
     @Test func killedAtRandomMomentsNoRunIsLostOrDoubled() throws {

@@ -72,7 +72,7 @@ public struct JobRun: Sendable {
                                   originAge: .seconds(Date().timeIntervalSince1970 - Double(wallStart.milliseconds) / 1000),
                                   lead: Self.lead, executor: executor, recorder: store, emit: { console.event($0) })
         let (book, signal) = await runHandlingSignals(scheduler, processes: processes, console: console)
-        store?.close()
+        let closeFailure = store?.close()
         await http.shutdown()
         console.clearStatus()
         let report = Report(version: invocation.version, configPath: invocation.configPath,
@@ -81,6 +81,10 @@ public struct JobRun: Sendable {
         let code = deliver(report, console: console, environment: environment)
         if let failure = await scheduler.storeFailure {
             console.note("jobrun: \(failure); no run started after that")
+            return ExitStatus.internalFailure
+        }
+        if let failure = closeFailure, let path = invocation.state {
+            console.note("jobrun: \(failure); the last changes stay in \(path)-pending, which the next start applies")
             return ExitStatus.internalFailure
         }
         return code
