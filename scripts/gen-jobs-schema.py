@@ -195,9 +195,12 @@ def build_schema() -> dict:
             "When the first run is due: `now`, an offset from start (`+10s`), a timestamp, a cron expression "
             "with 5 fields (`*/15 9-17 * * mon-fri`) or 6 fields with leading seconds (`30 */5 * * * *`), a macro "
             "(`@hourly`, `@daily`, `@midnight`, `@weekly`, `@monthly`, `@yearly`, `@annually`) or an interval "
-            "(`@every 5m`). Cron and `@every` repeat by themselves and cannot be combined with `repeat`.",
+            "(`@every 5m`), or `never` (only when triggered by `on_failure`/`on_success`). Cron and `@every` "
+            "repeat by themselves and cannot be combined with `repeat`.",
             anyOf=[
                 described("At start.", type="string", pattern=whole("now")),
+                described("No run of its own: the task runs only when another task's `on_failure` or "
+                          "`on_success` triggers it.", type="string", pattern=whole("never")),
                 ref("offset"),
                 ref("timestamp"),
                 ref("recurringSchedule"),
@@ -273,6 +276,12 @@ def build_schema() -> dict:
         "catch_up_limit": described("With a store and `catch_up: all`: at most this many missed instants run "
                                     "(the most recent ones).",
                                     type="integer", minimum=1, maximum=100000, default=100),
+        "on_failure": ref("stringList", "Tasks of the file to run once when a run of this task ends failed, "
+                          "timed out or abandoned (after its retries). The triggered run gets "
+                          "`JOBRUN_EVENT_TASK`, `_RUN`, `_STATUS`, `_ERROR` and `_OUTPUT`; its own outcome "
+                          "triggers nothing."),
+        "on_success": ref("stringList", "Tasks of the file to run once when a run of this task succeeds "
+                          "(as `on_failure`)."),
         "defaults": described(
             "Values used by every task that does not set the key itself.",
             type="object", additionalProperties=False,
@@ -291,6 +300,10 @@ def build_schema() -> dict:
                 "catch_up": ref("catch_up"),
                 "catch_up_within": ref("catch_up_within"),
                 "catch_up_limit": ref("catch_up_limit"),
+                "on_failure": ref("on_failure", "`on_failure` of every task that neither sets its own nor is "
+                                  "named by an `on_failure`/`on_success` itself."),
+                "on_success": ref("on_success", "`on_success` of every task that neither sets its own nor is "
+                                  "named by an `on_failure`/`on_success` itself."),
             },
         ),
         "http": described(
@@ -394,6 +407,8 @@ def build_schema() -> dict:
                 "catch_up": ref("catch_up"),
                 "catch_up_within": ref("catch_up_within"),
                 "catch_up_limit": ref("catch_up_limit"),
+                "on_failure": ref("on_failure"),
+                "on_success": ref("on_success"),
                 "env": ref("env", "Environment for this task (command and email), added after top-level "
                            "`env` and `defaults.env`."),
                 "working_dir": ref("working_dir"),
@@ -418,6 +433,15 @@ def build_schema() -> dict:
                     "description": "`repeat` cannot be combined with a cron or `@every` schedule: they repeat already.",
                     "if": {"properties": {"schedule": ref("recurringSchedule")}, "required": ["schedule"]},
                     "then": {"not": {"required": ["repeat"]}},
+                },
+                {
+                    "description": "A `schedule: never` task has no schedule for `repeat`, `count`, `until`, "
+                                   "`jitter` or `catch_up*` to shape.",
+                    "if": {"properties": {"schedule": {"type": "string", "pattern": whole("never")}},
+                           "required": ["schedule"]},
+                    "then": {"not": {"anyOf": [{"required": [k]} for k in
+                                               ["repeat", "count", "until", "jitter", "catch_up",
+                                                "catch_up_within", "catch_up_limit"]]}},
                 },
             ],
         ),
@@ -463,7 +487,8 @@ def build_schema() -> dict:
                        "(before `defaults.env` and the task's `env`)."),
             "defaults": ref("defaults", "Values for every task that does not set the key itself: timeout, "
                             "kill_grace, retries, retry_delay, backoff, max_retry_delay, priority, overlap, "
-                            "env, working_dir, shell, catch_up, catch_up_within, catch_up_limit."),
+                            "env, working_dir, shell, catch_up, catch_up_within, catch_up_limit, on_failure, "
+                            "on_success."),
             "tasks": described("The tasks to run. Required and non-empty; task names are unique within the file.",
                                type="array", minItems=1, items=ref("task")),
         },

@@ -44,6 +44,9 @@ enum RunRow {
         record.startedAt = (row["started_ms"] as Int64?).map { Instant(milliseconds: $0) }
         record.finishedAt = (row["finished_ms"] as Int64?).map { Instant(milliseconds: $0) }
         record.reason = object["reason"] as? String
+        if let by = object["triggered_by"] as? [String: Any], let task = by["task"] as? String, let run = by["run"] as? Int {
+            record.trigger = RunTrigger(task: task, run: RunNumber(run), status: RunStatus(rawValue: by["status"] as? String ?? "") ?? .failed)
+        }
         for a in object["attempts"] as? [[String: Any]] ?? [] {
             guard let number = a["attempt"] as? Int, let started = instant(a["started_at"]) else { continue }
             let status = AttemptStatus(rawValue: a["status"] as? String ?? "") ?? .abandoned

@@ -339,7 +339,7 @@ public final class SQLiteStore: RunRecorder, @unchecked Sendable {
             guard deleted > 0 else { return .commit }
             try db.execute(
                 sql: "INSERT INTO jobrun_tasks (namespace, task, runs, instants, last_due_ms) "
-                    + "SELECT namespace, task, max(run), sum(instants), max(nominal_ms) FROM jobrun_runs "
+                    + "SELECT namespace, task, max(run), sum(instants), \(TaskPositions.lastDue) FROM jobrun_runs "
                     + "WHERE id IN (SELECT id FROM jobrun_pruned) GROUP BY namespace, task "
                     + "ON CONFLICT (namespace, task) DO UPDATE SET runs = max(runs, excluded.runs), "
                     + "instants = instants + excluded.instants, last_due_ms = max(last_due_ms, excluded.last_due_ms)")

@@ -45,7 +45,8 @@ extension Jobrun {
         return instant
     }
 
-    /// The tasks `--only` and `--tag` pick, with everything they wait for; nil for all.
+    /// The tasks `--only` and `--tag` pick, with everything they wait for and the tasks
+    /// their `on_failure`/`on_success` name; nil for all.
     func selection(_ jobs: JobFile) throws -> Set<TaskIndex>? {
         guard !only.isEmpty || !tag.isEmpty else { return nil }
         let names = jobs.tasks.map(\.name)
@@ -63,11 +64,13 @@ extension Jobrun {
             guard !tagged.isEmpty else { throw ValidationError("--tag \(tag): no task has that tag") }
             picked.formUnion(tagged)
         }
+        // With what they wait for, and the tasks their ends notify.
         var queue = Array(picked)
         while let i = queue.popLast() {
             for dep in jobs.tasks[i].after {
                 if let d = index(of: dep), picked.insert(d).inserted { queue.append(d) }
             }
+            for n in jobs.tasks[i].onFailure + jobs.tasks[i].onSuccess where picked.insert(n).inserted { queue.append(n) }
         }
         return picked
     }

@@ -89,7 +89,7 @@ struct Jobrun: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Run only tasks with this tag (repeatable); their `after:` tasks come along.", valueName: "TAG"))
     var tag: [String] = []
 
-    @Flag(help: "Run each selected task (all, or --only/--tag) once, now, whatever its schedule; after: is honoured.")
+    @Flag(help: "Run each selected task (all, or --only/--tag) once, now, whatever its schedule; after: is honoured. A schedule: never task still waits for its trigger unless --only names it.")
     var now = false
 
     @Flag(name: [.short, .long], help: "No job output on the console, only failures and the summary.")
@@ -187,7 +187,7 @@ struct Jobrun: AsyncParsableCommand {
         }
         let invocation = try runInvocation(file: file, jobs: jobs)
         do {
-            let code = try await JobRun(file: now ? jobs.dueOnceNow() : jobs, invocation: invocation, signals: signals!).run()
+            let code = try await JobRun(file: now ? jobs.dueOnceNow(named: Set(only)) : jobs, invocation: invocation, signals: signals!).run()
             throw ExitCode(code)
         } catch let failure as JobrunError {
             console.err("jobrun: \(failure)")

@@ -238,7 +238,7 @@ import Testing
             case .started(let t, let r, _, _): statuses["\(t)/\(r)", default: [.scheduled]].append(.running)
             case .retrying(let t, let r, _, _): statuses["\(t)/\(r)", default: [.scheduled]].append(.retrying)
             case .finished(let t, let r, let status, _, _): statuses["\(t)/\(r)", default: [.scheduled]].append(status)
-            case .attemptFinished, .nextDue: break
+            case .attemptFinished, .nextDue, .triggered: break
             }
         }
         #expect(statuses.count == records.count)

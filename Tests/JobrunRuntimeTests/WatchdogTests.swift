@@ -34,7 +34,8 @@ import Testing
     }
 
     @Test func theTimeoutAndTheGraceAreCountedOnTheClock() async throws {
-        let host = ProcessHost(program: try #require(ProcessHost.installedServer()))
+        let program: String = try #require(ProcessHost.installedServer())
+        let host = ProcessHost(program: program)
         defer { host.stop() }
         let output = Output()
         let job = try startStubbornJob(on: host, output)
@@ -58,7 +59,8 @@ import Testing
     }
 
     @Test func aJobThatEndsInTimeIsNeverSignalledAndItsTimerEnds() async throws {
-        let host = ProcessHost(program: try #require(ProcessHost.installedServer()))
+        let program: String = try #require(ProcessHost.installedServer())
+        let host = ProcessHost(program: program)
         defer { host.stop() }
         let output = Output()
         let job = try host.start(Launch(program: "/bin/sh", arguments: ["sh", "-c", "echo done"], environment: [],

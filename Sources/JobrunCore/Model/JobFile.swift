@@ -34,9 +34,10 @@ public typealias OrderedPairs = [(key: String, value: String)]
 extension JobFile {
     /// The file as `--now` runs it: every task due once, at start, its schedule, `repeat`,
     /// `count`, `until` and `jitter` set aside; `after:`, retries and everything else stay.
-    public func dueOnceNow() -> JobFile {
+    /// A `schedule: never` task still runs only when triggered, unless `named` (`--only`).
+    public func dueOnceNow(named: Set<String> = []) -> JobFile {
         var file = self
-        for i in file.tasks.indices {
+        for i in file.tasks.indices where file.tasks[i].schedule != .never || named.contains(file.tasks[i].name) {
             file.tasks[i].schedule = .now
             file.tasks[i].repeatInterval = nil
             file.tasks[i].count = 1

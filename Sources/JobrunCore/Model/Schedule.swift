@@ -10,6 +10,9 @@ public enum Schedule: Sendable, Equatable {
     indirect case cron(CronExpression)
     /// One interval after start, then every interval.
     case every(Duration)
+    /// No run of its own: the task runs only when another task's `on_failure`/`on_success`
+    /// names it.
+    case never
 
     /// Whether the schedule itself repeats (cron and `@every`).
     public var repeats: Bool {

@@ -69,6 +69,11 @@ public struct TaskSpec: Sendable {
     public var env: OrderedPairs
     /// Working directory.
     public var workingDirectory: String?
+    /// `on_failure:` tasks run once when a run of this task ends failed, timed out or
+    /// abandoned (after its retries); positions in the file.
+    public var onFailure: [TaskIndex] = []
+    /// `on_success:` tasks run once when a run of this task succeeds; positions in the file.
+    public var onSuccess: [TaskIndex] = []
     /// With a store: what becomes of due instants that passed while no jobrun was running.
     public var catchUp = CatchUp.none
     /// With a store: missed instants older than this, before the start, are never made up.

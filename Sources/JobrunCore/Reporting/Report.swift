@@ -156,6 +156,14 @@ public struct Report: Sendable {
         out.key("queue_ms"); out.milliseconds(r.dueAt, r.startedAt)
         out.key("duration_ms"); out.milliseconds(r.startedAt, r.finishedAt)
         if let reason = r.reason { out.key("reason"); out.string(reason) }
+        if let trigger = r.trigger {
+            out.key("triggered_by")
+            out.open("{")
+            out.key("task"); out.string(trigger.task)
+            out.key("run"); out.number(trigger.run.value)
+            out.key("status"); out.string(trigger.status.rawValue)
+            out.close("}")
+        }
         out.key("attempts")
         out.open("[")
         for a in r.attempts {

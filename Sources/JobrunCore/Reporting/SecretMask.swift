@@ -43,7 +43,7 @@ public struct SecretMask: Sendable {
             var env = environment
             for (k, v) in task.env { env[k] = v }
             for text in [http.url, http.body ?? ""] + http.headers.map(\.value) {
-                values += EnvironmentReference.expand(text, from: env).secrets
+                values += EnvironmentReference.expand(text, from: env, skippingEvents: true).secrets
             }
         }
         return values

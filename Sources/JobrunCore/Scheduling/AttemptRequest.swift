@@ -10,6 +10,8 @@ public struct AttemptRequest: Sendable {
     /// until it comes (read when the process is about to be started). The executor starts the
     /// attempt then, not before.
     public var startsAt: (at: Instant, in: @Sendable () -> Duration)?
+    /// For a triggered run, the end that triggered it (`JOBRUN_EVENT_*`).
+    public var event: RunEvent?
 
     /// A request to start attempt `attempt` of run `run` now.
     public init(task: TaskSpec, run: RunNumber, attempt: Int) {

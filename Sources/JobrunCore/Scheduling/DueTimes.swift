@@ -37,6 +37,10 @@ public struct DueTimes: Sequence, IteratorProtocol, Sendable {
         case .every(let d):
             source = .fixedRate(base: start + d, interval: d, first: start + d)
             return
+        case .never:
+            source = .once(start)
+            done = true
+            return
         }
         if let r = task.repeatInterval {
             source = .fixedRate(base: base, interval: r, first: Swift.max(base, start))
@@ -67,6 +71,8 @@ public struct DueTimes: Sequence, IteratorProtocol, Sendable {
             source = .cron(CronSequence(c, zone: zone, after: last.seconds))
         case .every(let d):
             source = .fixedRate(base: last, interval: d, first: last + d)
+        case .never:
+            done = true
         }
         prior = history.instants
     }

@@ -69,7 +69,7 @@ public struct PlanListing: Sendable {
                 }
                 if t.jitter > .zero { notes.append("each run up to \(ValueSyntax.format(t.jitter)) later (jitter)") }
             }
-            let showTimes = t.enabled && !(notes.first?.hasSuffix("successfully") ?? false)
+            let showTimes = t.enabled && t.schedule != .never && !(notes.first?.hasSuffix("successfully") ?? false)
             var lines: [Row] = notes.map { Row(local: $0) }
             if showTimes {
                 lines += e.times.map { Row(local: local($0), utc: $0.rfc3339) }

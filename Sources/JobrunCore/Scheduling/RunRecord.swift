@@ -21,6 +21,9 @@ public struct RunRecord: Sendable, Equatable {
     /// How many due instants of the schedule the record stands for: 1, or for the record of
     /// runs missed while no jobrun ran, how many it names (they count toward `count`).
     public var dueInstants = 1
+    /// For a run that another run's end triggered (`on_failure:`/`on_success:`), that run.
+    /// Such a run stands for no due instant of its task's schedule (``dueInstants`` is 0).
+    public var trigger: RunTrigger?
 
     /// Creates a record of a run that has just come due.
     public init(task: TaskIndex, run: RunNumber, dueAt: Instant) {

@@ -8,6 +8,7 @@ enum ScheduleWords {
         case .at(let t): words = "at \(zone.wallClock(t.seconds))"
         case .every(let d): words = "every \(ValueSyntax.format(d))"
         case .cron(let c): words = cron(c)
+        case .never: return "only when another task's on_failure or on_success triggers it"
         }
         if let r = task.repeatInterval { words += ", then every \(ValueSyntax.format(r))" }
         if let count = task.count, task.recurs { words += ", \(count) run\(count == 1 ? "" : "s")" }

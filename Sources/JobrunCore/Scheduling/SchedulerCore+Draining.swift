@@ -8,6 +8,7 @@ extension SchedulerCore {
     mutating func beginDraining(_ cause: RecordMessage.Stopper) {
         guard state == .running else { return }
         state = .draining
+        stopper = cause
         // Every run that has not started ends cancelled; so does the next run of each task.
         while let entry = ready.popMin() {
             tasks[entry.task].queued -= 1

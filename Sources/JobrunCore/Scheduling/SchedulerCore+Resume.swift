@@ -11,6 +11,7 @@ extension SchedulerCore {
             emit(.finished(task: record.task, run: record.run, status: record.status, reason: record.reason,
                            at: record.finishedAt ?? start))
             book.close(r)
+            trigger(after: record)
         }
         for t in tasks.indices where resume.histories.indices.contains(t) && selected(t) {
             let history = resume.histories[t]

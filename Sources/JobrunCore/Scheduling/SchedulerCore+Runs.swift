@@ -75,7 +75,9 @@ extension SchedulerCore {
     mutating func dispatch() {
         while running < setup.workers, let entry = ready.popMin() {
             let r = entry.run, t = entry.task
-            let queues = file.tasks[t].overlap == .queue || (file.tasks[t].overlap == .skip && book[r].dueAt < start)
+            // Missed runs being made up and triggered runs are never skipped: they wait their turn.
+            let queues = file.tasks[t].overlap == .queue
+                || (file.tasks[t].overlap == .skip && (book[r].dueAt < start || book[r].trigger != nil))
             if queues && !tasks[t].active.isEmpty {
                 tasks[t].held.append(r)
                 heldCount += 1
@@ -89,7 +91,9 @@ extension SchedulerCore {
             if recording { writes.append(RunWrite(record: book[r], attemptStartedAt: now())) }
             emit(.started(task: t, run: book[r].run, attempt: attempt, at: now()))
             running += 1
-            starts.append(Start(run: r, request: AttemptRequest(task: file.tasks[t], run: book[r].run, attempt: attempt)))
+            var request = AttemptRequest(task: file.tasks[t], run: book[r].run, attempt: attempt)
+            request.event = events[r]
+            starts.append(Start(run: r, request: request))
         }
     }
 
@@ -140,8 +144,10 @@ extension SchedulerCore {
         if status == .failed || status == .timedOut { tasks[t].failed = true }
         tasks[t].active.remove(r)
         emit(.finished(task: t, run: book[r].run, status: status, reason: reason, at: Swift.max(book[r].finishedAt ?? now(), now())))
+        let ended = book[r]
         // Counted, and kept among the last `report_runs` of its task, or let go.
         book.close(r)
+        events[r] = nil
         if tasks[t].active.isEmpty, !tasks[t].held.isEmpty {
             let held = tasks[t].held
             tasks[t].held = []
@@ -151,6 +157,43 @@ extension SchedulerCore {
             }
         }
         checkFinished(t)
+        trigger(after: ended)
+    }
+
+    // MARK: Notifications
+
+    /// Queues a run of each task `record`'s task names in `on_failure:` (it ended failed,
+    /// timed out or abandoned) or `on_success:` (it succeeded). A triggered run's own end
+    /// triggers nothing. Once jobrun is stopping (a signal, a failed store) the triggered
+    /// runs are recorded cancelled; when `--for` ran out they still run, so that the last
+    /// failure is not left untold.
+    mutating func trigger(after record: RunRecord) {
+        guard record.trigger == nil else { return }
+        let task = file.tasks[record.task]
+        let targets: [TaskIndex]
+        switch record.status {
+        case .succeeded: targets = task.onSuccess
+        case .failed, .timedOut, .abandoned: targets = task.onFailure
+        default: return
+        }
+        guard !targets.isEmpty else { return }
+        let event = RunEvent(of: record, task: task.name)
+        for n in targets where selected(n) {
+            tasks[n].runsMade += 1
+            tasks[n].started = true
+            var run = RunRecord(task: n, run: RunNumber(tasks[n].runsMade), dueAt: now())
+            run.dueInstants = 0
+            run.trigger = RunTrigger(task: task.name, run: record.run, status: record.status)
+            let r = book.open(run)
+            events[r] = event
+            emit(.triggered(task: n, run: run.run, by: run.trigger!))
+            if state == .running || stopper == .runFor {
+                move(r, to: .queued)
+                enqueue(r, dueAt: now())
+            } else {
+                finish(r, .cancelled, reason: (stopper ?? .jobrun).beforeItStarted)
+            }
+        }
     }
 
     /// A task is finished when its schedule is exhausted and no run of it is left.

@@ -75,6 +75,10 @@ public struct SchedulerCore: Sendable {
     var starts: [Start] = []
 
     var state = State.running
+    /// Who stopped the run, once it drains.
+    var stopper: RecordMessage.Stopper?
+    /// For each triggered run that has not ended, the end that triggered it.
+    var events: [RunIndex: RunEvent] = [:]
     /// Every run so far, in the order they came due.
     public internal(set) var book: RunBook
     /// Every run kept (see ``RunBook/records``), in the order they came due.
@@ -146,6 +150,9 @@ public struct SchedulerCore: Sendable {
         clockNow = Swift.max(clockNow, now)
         if state == .running {
             releaseDue()
+            dispatch()
+        } else if stopper == .runFor {
+            // Only runs triggered by the last ends are queued now (see ``trigger(after:)``).
             dispatch()
         }
         defer { starts = [] }

@@ -10,6 +10,8 @@ public enum SchedulerEvent: Sendable, Equatable {
     case retrying(task: TaskIndex, run: RunNumber, attempt: Int, delay: Duration)
     /// `at`: when the run ended (its last attempt's end, or when it was decided).
     case finished(task: TaskIndex, run: RunNumber, status: RunStatus, reason: String?, at: Instant)
+    /// Run `run` of the task came due because another run ended (`on_failure`/`on_success`).
+    case triggered(task: TaskIndex, run: RunNumber, by: RunTrigger)
     /// The next run or retry due is this task's, at this instant (nil when nothing is due).
     case nextDue(task: TaskIndex?, at: Instant?)
 }

@@ -97,6 +97,14 @@ extension FilePass {
         if let a = v[.after], let names = reader.strings(a.value, p("after")) {
             source.after = names
         }
+        source.notifies = (own.onFailure ?? []).map { (Key.onFailure, $0) } + (own.onSuccess ?? []).map { (Key.onSuccess, $0) }
+        source.inherits = (own.onFailure == nil && defaults.onFailure != nil, own.onSuccess == nil && defaults.onSuccess != nil)
+        if schedule == .never {
+            // A task that runs only when triggered has no schedule for these to shape.
+            for key in [Key.repeat, .count, .until, .jitter, .catchUp, .catchUpWithin, .catchUpLimit] {
+                if let pair = v[key] { reader.error(.neverWith(key.name), pair.key, p(key.name)) }
+            }
+        }
         // A timeout from `defaults:` is a safety net, not a statement about this task's interval.
         source.timeoutLocation = own.timeout?.location
         source.retriesLocation = fields.retries?.location
@@ -154,6 +162,7 @@ extension FilePass {
     private mutating func readSchedule(_ text: String, _ node: Node, _ path: @autoclosure () -> String, source: inout TaskSource) -> Schedule? {
         let t = text.trimmingSpaces()
         if t == "now" { return .now }
+        if t == "never" { return .never }
         if t.utf8.first == UInt8(ascii: "+") {
             guard let d = ValueSyntax.offset(t) else {
                 reader.error(.badDuration(String(t.dropFirst())), node, path())
@@ -241,7 +250,10 @@ extension FilePass {
                 // The URL is checked as it will be sent, with ${NAME} references filled in
                 // (when linting, one that is not set stands for a word).
                 var env = environment
-                if linting { for name in EnvironmentReference.names(in: s) where env[name] == nil { env[name] = "x" } }
+                // An event variable (filled in when the run is triggered) stands for one too.
+                for name in EnvironmentReference.names(in: s) where env[name] == nil && (linting || name.hasPrefix(EventVariable.prefix)) {
+                    env[name] = "x"
+                }
                 let expanded = EnvironmentReference.expand(s, from: env).text
                 if HTTPRequest.isValidURL(expanded) { url = s } else { reader.error(.badURL(s), u.value, p("url")) }
             }
@@ -321,6 +333,9 @@ extension FilePass {
         }
         let subject = v[.subject].flatMap { reader.string($0.value, p("subject"), allowEmpty: true, singleLine: true) } ?? ""
         let body = v[.body].flatMap { reader.string($0.value, p("body"), allowEmpty: true) } ?? ""
+        for key in [Key.subject, .body] {
+            if let pair = v[key], let text = pair.value.scalar?.text { checkReferences(text, pair.value, p(key.name), eventsOnly: true) }
+        }
         let sendmail = v[.sendmail].flatMap { reader.string($0.value, p("sendmail"), singleLine: true) }
         guard let to else { return nil }
         return EmailMessage(to: to, cc: cc, from: from, subject: subject, body: body, sendmail: sendmail)
@@ -330,8 +345,15 @@ extension FilePass {
 extension FilePass {
     /// Reports every `${NAME}` in `text` whose variable is not set, or whose value is too
     /// short to be masked.
-    mutating func checkReferences(_ text: String, _ node: Node, _ path: @autoclosure () -> String) {
+    /// `eventsOnly`: the field expands only `${JOBRUN_EVENT_…}` (an email's subject and body).
+    mutating func checkReferences(_ text: String, _ node: Node, _ path: @autoclosure () -> String, eventsOnly: Bool = false) {
         for name in EnvironmentReference.names(in: text) {
+            if name.hasPrefix(EventVariable.prefix) {
+                // Filled in when the run is triggered; not a secret.
+                if EventVariable(name: name) == nil { reader.error(.unknownEventVariable(name), node, path()) }
+                continue
+            }
+            if eventsOnly { continue }
             guard let value = environment[name] else {
                 if linting {
                     reader.warning(.unsetVariableWhenLinting(name), at: node.location, path())

@@ -44,7 +44,7 @@ public struct JobFileValidator {
         .name, .type, .command, .shell, .output, .http, .email, .schedule, .repeat, .count,
         .until, .priority, .timeout, .killGrace, .retries, .retryDelay, .backoff,
         .maxRetryDelay, .jitter, .overlap, .after, .enabled, .tags, .env, .workingDir,
-        .catchUp, .catchUpWithin, .catchUpLimit,
+        .catchUp, .catchUpWithin, .catchUpLimit, .onFailure, .onSuccess,
     ]
     static let topTable = KeyTable(topKeys, context: Message.Place.topLevel, elsewhere: Dictionary(
         uniqueKeysWithValues: taskKeys.filter { !topKeys.contains($0) }.map { ($0.name, Message.Place.inATask) }))
@@ -190,9 +190,10 @@ struct FilePass {
                 }
             }
         }
-        var semantics = Semantics(sources: sources, tasks: tasks, zone: zone, reader: reader)
+        var semantics = Semantics(sources: sources, tasks: tasks, zone: zone, reader: reader, defaults: defaults)
         semantics.check()
         reader = semantics.reader
+        tasks = semantics.tasks
         guard tasks.count == items.count else { return nil }
         var file = JobFile(version: 1, workers: workers, zone: zone, report: report, reportRuns: reportRuns,
                            shutdownGrace: grace, tasks: tasks)
@@ -253,6 +254,10 @@ struct TaskSource {
     var task: Int?
     var nameLocation: SourceLocation
     var after: [Located<String>]
+    /// `on_failure:` and `on_success:` as the task itself writes them.
+    var notifies: [(key: Key, name: Located<String>)] = []
+    /// The task takes `on_failure:` / `on_success:` from `defaults:`.
+    var inherits: (onFailure: Bool, onSuccess: Bool) = (false, false)
     var schedule: Located<String>?
     var repeatLocation: SourceLocation?
     var countLocation: SourceLocation?

@@ -6,7 +6,7 @@ enum Key: Int, CaseIterable, Sendable {
     case version, workers, timezone, report, reportRuns, shutdownGrace, defaults, tasks, state, keepHistory
     case name, type, command, shell, output, http, email, schedule, `repeat`, count, until, priority
     case timeout, killGrace, retries, retryDelay, backoff, maxRetryDelay, jitter, overlap, after
-    case enabled, tags, env, workingDir, catchUp, catchUpWithin, catchUpLimit
+    case enabled, tags, env, workingDir, catchUp, catchUpWithin, catchUpLimit, onFailure, onSuccess
     case url, method, headers, body, expectStatus, followRedirects
     case to, cc, from, subject, sendmail
 
@@ -33,6 +33,7 @@ enum Key: Int, CaseIterable, Sendable {
         "delay": .retryDelay, "retry_interval": .retryDelay, "tz": .timezone, "time_zone": .timezone,
         "environment": .env, "cwd": .workingDir, "workdir": .workingDir, "directory": .workingDir,
         "disabled": .enabled, "active": .enabled, "labels": .tags,
+        "on_error": .onFailure, "on_fail": .onFailure, "notify": .onFailure, "on_failed": .onFailure, "on_succeeded": .onSuccess,
     ]
 }
 

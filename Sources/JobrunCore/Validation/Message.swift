@@ -197,6 +197,22 @@ public struct Message: Sendable, Hashable {
     static func cycle(_ names: [String]) -> Message {
         Message("`after` forms a cycle: \(names.map { quoted($0) }.joined(separator: " → ")); none of these tasks could ever start")
     }
+    static func neverWith(_ key: String) -> Message {
+        Message("`\(key)` has no effect with `schedule: never`: the task runs only when an `on_failure` or `on_success` names it; remove `\(key)`")
+    }
+    static func unknownNotified(_ key: String, _ name: String, suggestion: String?) -> Message {
+        Message("`\(key)` names \(quoted(name)), but no task has that name\(Self.suggestion(suggestion))")
+    }
+    static func notifiesSelf(_ key: String, _ name: String) -> Message {
+        Message("task \(quoted(name)) cannot name itself in `\(key)`: a notifier's own outcome triggers nothing")
+    }
+    static func notificationCycle(_ names: [String]) -> Message {
+        Message("`on_failure`/`on_success` form a cycle: \(names.map { quoted($0) }.joined(separator: " → ")); "
+                + "each task here notifies the next, and a notifier's own outcome triggers nothing, so break the cycle")
+    }
+    static func unknownEventVariable(_ name: String) -> Message {
+        Message("\(name) is not an event variable; a triggered run has \(EventVariable.allCases.map { "JOBRUN_EVENT_" + $0.rawValue }.joined(separator: ", "))")
+    }
     static func repeatWithCron(_ schedule: String) -> Message {
         Message("`repeat` cannot be combined with the schedule \(quoted(schedule)), which already repeats; remove `repeat` or use a one-time schedule")
     }
@@ -217,6 +233,12 @@ public struct Message: Sendable, Hashable {
     }
     static func countWithoutRepeat(_ count: Int) -> Message {
         Message("count: \(count) has no effect without `repeat` or a cron/@every schedule; the task runs once")
+    }
+    static func neverNotified(_ name: String) -> Message {
+        Message("task \(quoted(name)) has `schedule: never` and no `on_failure` or `on_success` names it, so it never runs")
+    }
+    static func notifiesDisabled(_ name: String) -> Message {
+        Message("\(quoted(name)) has `enabled: false`, so this notification never runs")
     }
     static func afterUnbounded(_ name: String) -> Message {
         Message("\(quoted(name)) repeats without end (no count or until), so this task waits for it forever unless --for is given")

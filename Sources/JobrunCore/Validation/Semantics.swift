@@ -5,15 +5,19 @@ import JobrunYAML
 struct Semantics {
     let sources: [TaskSource]
     /// The tasks that read without errors; `TaskSource.task` points into it.
-    let tasks: [TaskSpec]
+    /// The tasks that read without errors; `on_failure`/`on_success` are resolved here.
+    var tasks: [TaskSpec]
     let zone: Zone
     var reader: NodeReader
+    /// `defaults:`, for its `on_failure`/`on_success`.
+    let defaults: TaskFields
 
-    init(sources: [TaskSource], tasks: [TaskSpec], zone: Zone, reader: NodeReader) {
+    init(sources: [TaskSource], tasks: [TaskSpec], zone: Zone, reader: NodeReader, defaults: TaskFields = TaskFields()) {
         self.sources = sources
         self.tasks = tasks
         self.zone = zone
         self.reader = reader
+        self.defaults = defaults
     }
 
     mutating func check() {
@@ -57,12 +61,102 @@ struct Semantics {
             }
             edgeStart[k + 1] = edges.count
         }
-        if !edges.isEmpty { findCycles(edgeStart: edgeStart, edges: edges) }
+        if !edges.isEmpty {
+            let sources = sources
+            findCycles(edgeStart: edgeStart, edges: edges, message: Message.cycle) { k, item in
+                (sources[k].after[item].location, "tasks[\(sources[k].index)].after[\(item)]")
+            }
+        }
+        checkNotifications(byName: byName)
         for k in sources.indices { warnings(k) }
     }
 
-    /// One error per cycle, at the `after` item of its earliest task that leads around it.
-    private mutating func findCycles(edgeStart: [Int], edges: [(to: Int, item: Int)]) {
+    /// `on_failure` and `on_success`: every name is a task, no task names itself, the lists
+    /// form no cycle, and the tasks they name do not take them from `defaults:` (a notifier's
+    /// own outcome triggers nothing). Resolves each task's lists to positions.
+    private mutating func checkNotifications(byName: [String: Int]) {
+        let fromDefaults = (defaults.onFailure ?? []).map { (Key.onFailure, $0) } + (defaults.onSuccess ?? []).map { (Key.onSuccess, $0) }
+        guard !fromDefaults.isEmpty || sources.contains(where: { !$0.notifies.isEmpty }) else {
+            for k in sources.indices { warnNeverRuns(k, notified: []) }
+            return
+        }
+        var candidates: [Suggestion.Candidate]?
+        // Positions in `sources` of every task some list names.
+        var notified = Set<Int>()
+        func resolve(_ key: Key, _ name: Located<String>, path: String, from k: Int?) -> Int? {
+            if let k, name.value == sources[k].name {
+                reader.error(.notifiesSelf(key.name, name.value), at: name.location, path)
+                return nil
+            }
+            guard let target = byName[name.value] else {
+                if candidates == nil { candidates = sources.compactMap(\.name).map(Suggestion.Candidate.init) }
+                reader.error(.unknownNotified(key.name, name.value, suggestion: Suggestion.closest(to: name.value, in: candidates!)),
+                             at: name.location, path)
+                return nil
+            }
+            notified.insert(target)
+            if let t = sources[target].task, !tasks[t].enabled {
+                reader.warning(.notifiesDisabled(name.value), at: name.location, path)
+            }
+            return target
+        }
+        var defaultTargets: (onFailure: [TaskIndex], onSuccess: [TaskIndex]) = ([], [])
+        var counters: [Key: Int] = [:]
+        for (key, name) in fromDefaults {
+            let j = counters[key, default: 0]
+            counters[key] = j + 1
+            if let target = resolve(key, name, path: "defaults.\(key.name)[\(j)]", from: nil) {
+                if key == .onFailure { defaultTargets.onFailure.append(TaskIndex(sources[target].index)) } else {
+                    defaultTargets.onSuccess.append(TaskIndex(sources[target].index))
+                }
+            }
+        }
+        var edgeStart = [Int](repeating: 0, count: sources.count + 1)
+        var edges: [(to: Int, item: Int)] = []
+        var own = [(onFailure: [TaskIndex], onSuccess: [TaskIndex])](repeating: ([], []), count: sources.count)
+        for (k, s) in sources.enumerated() {
+            var counters: [Key: Int] = [:]
+            for (item, (key, name)) in s.notifies.enumerated() {
+                let j = counters[key, default: 0]
+                counters[key] = j + 1
+                guard let target = resolve(key, name, path: "tasks[\(s.index)].\(key.name)[\(j)]", from: k) else { continue }
+                edges.append((target, item))
+                if key == .onFailure { own[k].onFailure.append(TaskIndex(sources[target].index)) } else {
+                    own[k].onSuccess.append(TaskIndex(sources[target].index))
+                }
+            }
+            edgeStart[k + 1] = edges.count
+        }
+        if !edges.isEmpty {
+            let sources = sources
+            findCycles(edgeStart: edgeStart, edges: edges, message: Message.notificationCycle) { k, item in
+                let (key, name) = sources[k].notifies[item]
+                let j = sources[k].notifies[..<item].count { $0.key == key }
+                return (name.location, "tasks[\(sources[k].index)].\(key.name)[\(j)]")
+            }
+        }
+        for (k, s) in sources.enumerated() {
+            if let t = s.task {
+                // A task that is itself told of others' ends does not take `defaults:`' lists.
+                let inherits = !notified.contains(k)
+                tasks[t].onFailure = s.inherits.onFailure ? (inherits ? defaultTargets.onFailure : []) : own[k].onFailure
+                tasks[t].onSuccess = s.inherits.onSuccess ? (inherits ? defaultTargets.onSuccess : []) : own[k].onSuccess
+            }
+            warnNeverRuns(k, notified: notified)
+        }
+    }
+
+    /// A `schedule: never` task that nothing names never runs.
+    private mutating func warnNeverRuns(_ k: Int, notified: Set<Int>) {
+        guard !notified.contains(k), let t = sources[k].task, tasks[t].schedule == .never, tasks[t].enabled,
+              let at = sources[k].schedule?.location else { return }
+        reader.warning(.neverNotified(tasks[t].name), at: at, "tasks[\(sources[k].index)].schedule")
+    }
+
+    /// One error per cycle, at the item of its earliest task that leads around it (`at`
+    /// gives where an item of a task is written).
+    private mutating func findCycles(edgeStart: [Int], edges: [(to: Int, item: Int)], message: ([String]) -> Message,
+                                     at: (Int, Int) -> (SourceLocation, String)) {
         // Iterative Tarjan; node numbers are positions in `sources`, so file order.
         let count = sources.count
         func out(_ v: Int) -> ArraySlice<(to: Int, item: Int)> { edges[edgeStart[v]..<edgeStart[v + 1]] }
@@ -131,9 +225,9 @@ struct Semantics {
             }
             cycle.reverse()
             let firstItem = cycle.count > 1 ? out(first).first { $0.to == cycle[1] }!.item : step.item
-            let source = sources[first]
             let names = (cycle + [first]).map { sources[$0].name! }
-            reader.error(.cycle(names), at: source.after[firstItem].location, "tasks[\(source.index)].after[\(firstItem)]")
+            let (location, path) = at(first, firstItem)
+            reader.error(message(names), at: location, path)
         }
     }
 

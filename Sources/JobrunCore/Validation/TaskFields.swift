@@ -17,11 +17,14 @@ struct TaskFields {
     var catchUp: Located<CatchUp>?
     var catchUpWithin: Located<Duration>?
     var catchUpLimit: Located<Int>?
+    var onFailure: [Located<String>]?
+    var onSuccess: [Located<String>]?
 
     /// Keys `defaults:` accepts (README, "Top level").
     static let keys: [Key] = [
         .timeout, .killGrace, .retries, .retryDelay, .backoff, .maxRetryDelay,
         .priority, .overlap, .env, .workingDir, .shell, .catchUp, .catchUpWithin, .catchUpLimit,
+        .onFailure, .onSuccess,
     ]
 
     /// Reads the shared fields out of a checked mapping.
@@ -49,11 +52,14 @@ struct TaskFields {
         if let v = values[.catchUpLimit]?.value {
             f.catchUpLimit = at(.catchUpLimit, reader.int(v, p("catch_up_limit"), range: 1...100_000))
         }
+        if let v = values[.onFailure]?.value { f.onFailure = reader.strings(v, p("on_failure")) }
+        if let v = values[.onSuccess]?.value { f.onSuccess = reader.strings(v, p("on_success")) }
         return f
     }
 
     /// This task's fields, falling back to `defaults` field by field, except `env`, which
-    /// `readTask` layers itself (file, defaults, task).
+    /// `readTask` layers itself (file, defaults, task). `on_failure`/`on_success` from
+    /// `defaults` are taken back later from the tasks they name (``Semantics``).
     func over(_ defaults: TaskFields) -> TaskFields {
         TaskFields(
             timeout: timeout ?? defaults.timeout, killGrace: killGrace ?? defaults.killGrace,
@@ -62,6 +68,7 @@ struct TaskFields {
             priority: priority ?? defaults.priority, overlap: overlap ?? defaults.overlap,
             env: env, workingDirectory: workingDirectory ?? defaults.workingDirectory,
             shell: shell ?? defaults.shell, catchUp: catchUp ?? defaults.catchUp,
-            catchUpWithin: catchUpWithin ?? defaults.catchUpWithin, catchUpLimit: catchUpLimit ?? defaults.catchUpLimit)
+            catchUpWithin: catchUpWithin ?? defaults.catchUpWithin, catchUpLimit: catchUpLimit ?? defaults.catchUpLimit,
+            onFailure: onFailure ?? defaults.onFailure, onSuccess: onSuccess ?? defaults.onSuccess)
     }
 }

@@ -30,7 +30,9 @@ public struct CommandExecutor: Executor {
         self.clock = clock
         self.mask = mask
         self.environment = environment
-        baseEntries = environment.compactMap { ["JOBRUN_TASK", "JOBRUN_RUN", "JOBRUN_ATTEMPT"].contains($0.key) ? nil : "\($0.key)=\($0.value)" }
+        baseEntries = environment.compactMap {
+            Self.perAttempt($0.key) ? nil : "\($0.key)=\($0.value)"
+        }
         self.output = output
         self.logs = logs
         self.processes = processes
@@ -122,6 +124,10 @@ public struct CommandExecutor: Executor {
                        workingDirectory: task.workingDirectory)
             }
             launch.adding(["JOBRUN_RUN=\(request.run)", "JOBRUN_ATTEMPT=\(request.attempt)"])
+            if let event = request.event {
+                // A triggered run: the end it is told of, secrets masked.
+                launch.adding(event.environment.map { "\($0.key)=\(mask($0.value))" })
+            }
             job = try processes.start(launch, after: wait, stdin: input) { streams.take($1, $0) }
         } catch {
             streams.finish(success: false)
@@ -183,8 +189,13 @@ public struct CommandExecutor: Executor {
         var env = environment
         for (k, v) in request.task.env { env[k] = v }
         env["JOBRUN_TASK"] = request.task.name
-        env["JOBRUN_RUN"] = nil
-        env["JOBRUN_ATTEMPT"] = nil
-        return env.map { "\($0.key)=\($0.value)" }
+        return env.compactMap { $0.key != "JOBRUN_TASK" && Self.perAttempt($0.key) ? nil : "\($0.key)=\($0.value)" }
+    }
+
+    /// Whether jobrun sets the variable `name` for each attempt itself (`JOBRUN_TASK`,
+    /// `JOBRUN_RUN`, `JOBRUN_ATTEMPT`, `JOBRUN_EVENT_…`), so a value from its own environment
+    /// (a jobrun started by another) must not reach the job.
+    static func perAttempt(_ name: String) -> Bool {
+        name == "JOBRUN_TASK" || name == "JOBRUN_RUN" || name == "JOBRUN_ATTEMPT" || name.hasPrefix(EventVariable.prefix)
     }
 }

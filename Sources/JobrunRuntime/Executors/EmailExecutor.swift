@@ -14,10 +14,12 @@ public struct EmailExecutor: Executor {
     }
 
     public func run(_ request: AttemptRequest, now: @Sendable () -> Instant) async -> AttemptRecord {
-        guard let mail = request.task.email else {
+        guard var mail = request.task.email else {
             let t = now()
             return AttemptRecord(attempt: request.attempt, status: .failed, startedAt: t, finishedAt: t, error: RecordMessage.noEmail)
         }
+        mail.subject = EnvironmentReference.expandEvents(mail.subject, event: request.event, encode: EventEncoding.oneLine)
+        mail.body = EnvironmentReference.expandEvents(mail.body, event: request.event)
         let sendmail = mail.sendmail ?? command.environment["JOBRUN_SENDMAIL"] ?? "/usr/sbin/sendmail"
         let host = ProcessInfo.processInfo.hostName
         let date = now()

@@ -46,13 +46,19 @@ public final class HTTPExecutor: Executor {
         }
         var env = environment
         for (k, v) in request.task.env { env[k] = v }
-        func expand(_ text: String) -> String { EnvironmentReference.expand(text, from: env).text }
-        var target = expand(spec.url)
+        // An event's values go in as the field needs them (README, "Notifications"):
+        // percent-encoded in the URL, on one line in a header, JSON-escaped in a JSON body.
+        let event = request.event
+        func expand(_ text: String, _ encode: (String) -> String) -> String {
+            EnvironmentReference.expand(text, from: env, event: event, encode: encode).text
+        }
+        var target = expand(spec.url, EventEncoding.percent)
         var method = HTTPMethod(rawValue: spec.method)
         var headers = HTTPHeaders()
-        for (name, value) in spec.headers { headers.add(name: name, value: expand(value)) }
+        for (name, value) in spec.headers { headers.add(name: name, value: expand(value, EventEncoding.oneLine)) }
         if !headers.contains(name: "User-Agent") { headers.add(name: "User-Agent", value: "jobrun") }
-        var body = spec.body.map(expand)
+        let json = headers["Content-Type"].contains { $0.lowercased().contains("json") }
+        var body = spec.body.map { expand($0, json ? EventEncoding.jsonEscaped : { $0 }) }
 
         let timeout = spec.timeout ?? request.task.timeout
         let deadline = NIODeadline.now() + .nanoseconds(Int64((timeout ?? .seconds(86_400 * 365)).milliseconds) * 1_000_000)

@@ -199,6 +199,10 @@ public final class RunConsole: OutputSink, Sendable {
             return "↻ \(name(t)) run \(run) \(paint("retrying", "33")) in \(ValueSyntax.format(delay)) (attempt \(attempt))"
         case .nextDue:
             return nil
+        case .triggered(let t, let run, let by):
+            guard !quiet else { return nil }
+            let key = by.status == .succeeded ? "on_success" : "on_failure"
+            return "⚑ \(name(t)) run \(run) triggered: \(paint(by.task, "1")) run \(by.run) \(word(by.status.rawValue)) (\(key))"
         case .finished(let t, let run, let status, let reason, _):
             if quiet && (status == .succeeded || status == .cancelled) { return nil }
             let mark = status == .succeeded ? paint("✓", "32") : status == .skipped || status == .cancelled ? paint("–", "33") : paint("✗", "31")
@@ -226,6 +230,11 @@ public final class RunConsole: OutputSink, Sendable {
         case .nextDue(let task, let at):
             return JSONText.object(["time": t, "event": "\"next_due\"", "task": task.map { JSONText.string(names[$0]) } ?? "null",
                                     "at": at.map { JSONText.string($0.rfc3339) } ?? "null"])
+        case .triggered(let task, let run, let by):
+            return JSONText.object(["time": t, "event": "\"triggered\"", "task": JSONText.string(names[task]),
+                                    "run": run.description,
+                                    "by": JSONText.object(["task": JSONText.string(by.task), "run": by.run.description,
+                                                           "status": JSONText.string(by.status.rawValue)])])
         case .finished(let task, let run, let status, let reason, _):
             return JSONText.object(["time": t, "event": "\"finished\"", "task": JSONText.string(names[task]),
                                     "run": run.description, "status": JSONText.string(status.rawValue),
@@ -261,7 +270,7 @@ public final class RunConsole: OutputSink, Sendable {
                 c.queued -= 1
                 c.running += 1
             case .attemptFinished: c.running -= 1
-            case .retrying: return false
+            case .retrying, .triggered: return false
             case .nextDue(let task, let at):
                 c.next = task.flatMap { t in at.map { (t, $0) } }
             case .finished(_, _, let status, _, _):
