@@ -23,6 +23,8 @@ public struct JobrunError: Error, Sendable, Equatable, CustomStringConvertible {
         case http
         /// The state store cannot be opened, is in use, or a write to it failed.
         case state
+        /// The HTTP endpoint (`--listen`) cannot listen where it was asked to.
+        case listen
     }
 
     /// What kind of failure it is.

@@ -16,6 +16,7 @@ extension Jobrun {
             format: format == .json ? .json : .text, quiet: quiet, version: JobrunVersion.string)
         invocation.color = (color ?? .auto).rawValue
         invocation.state = state ?? jobs.state
+        invocation.listen = listen.flatMap(ListenAddress.init) ?? jobs.listen
         invocation.namespace = Self.namespace(file: file, jobs: jobs)
         return invocation
     }

@@ -95,6 +95,9 @@ struct Jobrun: AsyncParsableCommand {
     @Flag(name: [.short, .long], help: "No job output on the console, only failures and the summary.")
     var quiet = false
 
+    @Option(help: ArgumentHelp("Serve GET /metrics (Prometheus), /healthz and /status over HTTP at ADDR:PORT; :PORT is 127.0.0.1:PORT (overrides `listen:`).", valueName: "ADDR:PORT"))
+    var listen: String?
+
     @Option(help: ArgumentHelp("Colour on the console: auto (on a terminal, unless NO_COLOR is set; the default), always or never.", valueName: "auto|always|never"))
     var color: ColorChoice?
 
@@ -129,11 +132,14 @@ struct Jobrun: AsyncParsableCommand {
                 ("--workers", workers != nil), ("--report", report != nil), ("--no-report", noReport),
                 ("--junit", junit != nil), ("--log-dir", logDir != nil), ("--for", runFor != nil),
                 ("--only", !only.isEmpty), ("--tag", !tag.isEmpty), ("--quiet", quiet), ("--color", color != nil),
-                ("--now", now),
+                ("--now", now), ("--listen", listen != nil),
             ]
             if let given = runOptions.first(where: \.1) {
                 throw ValidationError("\(given.0) is for running a file; \(mode) runs nothing")
             }
+        }
+        if let listen, ListenAddress(listen) == nil {
+            throw ValidationError("--listen \(listen) is not ADDR:PORT (examples: :9090 for 127.0.0.1:9090, 0.0.0.0:9090, [::1]:9090)")
         }
         if noReport && report != nil { throw ValidationError("choose one of --report and --no-report") }
         if let workers, !(1...1024).contains(workers) { throw ValidationError("--workers takes 1 to 1024") }

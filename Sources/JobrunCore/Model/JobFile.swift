@@ -21,6 +21,8 @@ public struct JobFile: Sendable {
     public var name: String?
     /// `state:`: the store, a path or URL, as written (`${NAME}` not yet substituted).
     public var state: String?
+    /// `listen:`: where the HTTP endpoint (metrics, health, status) listens; nil: nowhere.
+    public var listen: ListenAddress?
     /// `keep_history:`: runs that ended longer ago than this are pruned from the store.
     public var keepHistory: Duration = .seconds(30 * 24 * 3600)
 

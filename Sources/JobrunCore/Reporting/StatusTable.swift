@@ -6,6 +6,8 @@ public struct TaskStatus: Sendable, Equatable {
     public var lastRun: RunRecord?
     /// Runs of the task running now.
     public var running = 0
+    /// Runs of the task waiting for a worker (or behind a run of their own, `overlap: queue`).
+    public var queued = 0
     /// When its next run (or retry) is due, if one is.
     public var nextDueAt: Instant?
     /// How its last ten finished runs ended.
@@ -54,5 +56,20 @@ public struct StatusTable: Sendable {
             }.joined(separator: "  ")
         }
         return "jobrun: status at \(at.rfc3339)\n" + lines.joined(separator: "\n") + "\n"
+    }
+
+    /// The table as JSON, in the shape of `jobrun --status --format json`: one object per task
+    /// (`last_run` as the report writes a run).
+    public func json() -> String {
+        let tasks = rows.map { row in
+            JSONText.object([
+                "task": JSONText.string(names[row.task.position]),
+                "last_run": row.lastRun.map { Report.runObject($0, indent: 0) } ?? "null",
+                "running": String(row.running),
+                "next_due_at": row.nextDueAt.map { JSONText.string($0.rfc3339) } ?? "null",
+                "recent": JSONText.object(["succeeded": String(row.recentSucceeded), "failed": String(row.recentFailed)]),
+            ])
+        }
+        return "{\"at\": \(JSONText.string(at.rfc3339)), \"tasks\": [" + tasks.joined(separator: ", ") + "], \"replicas\": []}"
     }
 }

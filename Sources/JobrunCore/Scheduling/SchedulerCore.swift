@@ -272,6 +272,7 @@ public struct SchedulerCore: Sendable {
         }
         for record in book.openRuns where record.status == .running { rows[record.task].running += 1 }
         for t in rows.indices {
+            rows[t].queued = tasks[t].queued
             rows[t].lastRun = book.lastRun[t]
             let recent = book.recent(t)
             rows[t].recentSucceeded = recent.count { $0 }

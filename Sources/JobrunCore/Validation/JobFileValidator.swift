@@ -38,7 +38,7 @@ public struct JobFileValidator {
     }
 
     static let topKeys: [Key] = [
-        .version, .name, .workers, .timezone, .report, .reportRuns, .state, .keepHistory, .shutdownGrace, .env, .defaults, .tasks,
+        .version, .name, .workers, .timezone, .report, .reportRuns, .state, .keepHistory, .listen, .shutdownGrace, .env, .defaults, .tasks,
     ]
     static let taskKeys: [Key] = [
         .name, .type, .command, .shell, .output, .http, .email, .schedule, .repeat, .count,
@@ -146,6 +146,11 @@ struct FilePass {
         let name = top[.name].flatMap { reader.string($0.value, "name", singleLine: true) }
         let state = top[.state].flatMap { reader.string($0.value, "state", singleLine: true) }
         let keepHistory = top[.keepHistory].flatMap { reader.duration($0.value, "keep_history", positive: true) }
+        var listen: ListenAddress?
+        if let l = top[.listen], let text = reader.string(l.value, "listen", singleLine: true) {
+            listen = ListenAddress(text)
+            if listen == nil { reader.error(.badListen(text), l.value, "listen") }
+        }
 
         var defaults = TaskFields()
         if let d = top[.defaults] {
@@ -200,6 +205,7 @@ struct FilePass {
         file.name = name
         file.state = state
         if let keepHistory { file.keepHistory = keepHistory }
+        file.listen = listen
         return file
     }
 

@@ -32,6 +32,7 @@ public struct Message: Sendable, Hashable {
         case url = "an http:// or https:// URL with a host (e.g. https://example.com/hook)"
         case status = "an HTTP status or range (examples: 200, 204, \"200-299\")"
         case address = "an email address (e.g. ops@example.com or \"Ops <ops@example.com>\")"
+        case listen = "an address and port to listen on (examples: :9090 for 127.0.0.1:9090, 0.0.0.0:9090, [::1]:9090)"
     }
 
     /// `"text" is not <notion>`, and a suggestion when there is one.
@@ -153,6 +154,7 @@ public struct Message: Sendable, Hashable {
     static func badURL(_ text: String) -> Message { isNot(text, .url) }
     static func badStatus(_ text: String) -> Message { isNot(text, .status) }
     static func badAddress(_ text: String) -> Message { isNot(text, .address) }
+    static func badListen(_ text: String) -> Message { isNot(text, .listen) }
     static let controlCharactersInName = Message("a task name must not contain control characters or line breaks")
     static let controlCharactersInValue = Message("this value must not contain control characters or line breaks")
 

@@ -68,10 +68,29 @@ public struct JobRun: Sendable {
             store = opened
             setup.resume = resume
         }
+        let metrics = invocation.listen.map { _ in RunMetrics(names: file.tasks.map(\.name), workers: setup.workers) }
         let scheduler = Scheduler(file: file, setup: setup, clock: ContinuousClock(), wallOrigin: wallStart,
                                   originAge: .seconds(Date().timeIntervalSince1970 - Double(wallStart.milliseconds) / 1000),
-                                  lead: Self.lead, executor: executor, recorder: store, emit: { console.event($0) })
+                                  lead: Self.lead, executor: executor, recorder: store, emit: { event in
+                                      console.event(event)
+                                      metrics?.observe(event)
+                                  })
+        var endpoint: Endpoint?
+        if let address = invocation.listen, let metrics {
+            let monitoring = Monitoring(scheduler: scheduler, metrics: metrics, names: file.tasks.map(\.name),
+                                        store: invocation.state, since: wallStart, mask: mask, failedReload: { nil })
+            do {
+                endpoint = try await Endpoint.bind(address) { await monitoring.respond($0) }
+            } catch {
+                _ = store?.close()
+                throw error
+            }
+            console.note("jobrun: serving /metrics, /healthz and /status on http://\(endpoint!.address)")
+        }
+        let serving = endpoint.map { endpoint in Task { await endpoint.serve() } }
         let (book, signal) = await runHandlingSignals(scheduler, processes: processes, console: console)
+        serving?.cancel()
+        await serving?.value
         let closeFailure = store?.close()
         await http.shutdown()
         console.clearStatus()

@@ -25,6 +25,8 @@ public struct RunInvocation: Sendable {
     public var color = "auto"
     /// `--state` or `state:`: the store's path; nil for none.
     public var state: String?
+    /// `--listen` or `listen:`: where the HTTP endpoint listens; nil for nowhere.
+    public var listen: ListenAddress?
     /// The file's namespace in the store: `name:`, else the file's base name without extension.
     public var namespace = "jobs"
 

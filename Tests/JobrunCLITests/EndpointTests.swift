@@ -1,0 +1,154 @@
+import Foundation
+import JobrunTestSupport
+import Testing
+
+/// `--listen`: /metrics read by Prometheus' own parser and checked against the report,
+/// /healthz, /status, and what the endpoint refuses. Every request goes to 127.0.0.1.
+@Suite(.serialized) struct EndpointTests {
+    /// Starts jobrun on `jobs.yaml` with `arguments`, its console in `console.txt`.
+    private func start(_ w: Workspace, _ arguments: [String]) throws -> Process {
+        let process = Process()
+        process.executableURL = JobrunBinary.url
+        process.arguments = ["jobs.yaml"] + arguments
+        process.currentDirectoryURL = w.url
+        _ = FileManager.default.createFile(atPath: w.appendingPathComponent("console.txt").path, contents: nil)
+        let console = try FileHandle(forWritingTo: w.appendingPathComponent("console.txt"))
+        process.standardOutput = console
+        process.standardError = console
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+
+    /// The address jobrun says it serves on.
+    private func served(_ w: Workspace) throws -> String {
+        for _ in 0..<2000 {
+            if let text = w.file("console.txt"), let range = text.range(of: #"http://127\.0\.0\.1:[0-9]+"#, options: .regularExpression) {
+                return String(text[range])
+            }
+            usleep(10_000)
+        }
+        throw SupportError("jobrun never said where it serves: \(w.file("console.txt") ?? "")")
+    }
+
+    @Test func metricsReadByPrometheusAgreeWithTheReportAndStatusAndHealthAnswer() throws {
+        let w = try Workspace("""
+            workers: 2
+            tasks:
+              - {name: ok, command: "true", repeat: 50ms, count: 4}
+              - {name: 'flaky "one"', command: "exit 1", retries: 1, retry_delay: 10ms}
+              - {name: slow, command: "touch started; sleep 30", after: [ok]}
+              - {name: later, command: "true", schedule: "+1h"}
+            """)
+        let process = try start(w, ["--listen", ":0", "--report", "report.json"])
+        defer { if process.isRunning { process.terminate() } }
+        let base = try served(w)
+        try w.waitFor("started")
+
+        let metrics = try Scrape(base + "/metrics")
+        #expect(metrics.status == 200)
+        #expect(metrics.contentType == "text/plain; version=0.0.4; charset=utf-8")
+        #expect(metrics.types["jobrun_runs"] == "counter" && metrics.types["jobrun_run_duration_seconds"] == "histogram")
+        #expect(metrics.value("jobrun_runs_total", ["task": "ok", "status": "succeeded"]) == 4)
+        #expect(metrics.value("jobrun_runs_total", ["task": #"flaky "one""#, "status": "failed"]) == 1)
+        #expect(metrics.value("jobrun_attempts_total", ["task": #"flaky "one""#, "status": "failed"]) == 2)
+        #expect(metrics.value("jobrun_running", ["task": "slow"]) == 1)
+        #expect(metrics.value("jobrun_running", ["task": "ok"]) == 0)
+        #expect(metrics.value("jobrun_workers") == 2)
+        #expect(metrics.value("jobrun_queued") == 0)
+        #expect(metrics.value("jobrun_run_duration_seconds_count", ["task": "ok"]) == 4)
+        #expect(metrics.value("jobrun_run_duration_seconds_bucket", ["task": "ok", "le": "+Inf"]) == 4)
+        #expect(metrics.value("jobrun_reloads_total", ["result": "failed"]) == 0)
+        let next = try #require(metrics.value("jobrun_next_run_timestamp_seconds", ["task": "later"]))
+        #expect(abs(next - Date().timeIntervalSince1970 - 3600) < 60)
+        #expect(metrics.value("jobrun_next_run_timestamp_seconds", ["task": "ok"]) == nil, "nothing of ok is due")
+        let lastOK = try #require(metrics.value("jobrun_last_run_timestamp_seconds", ["task": "ok", "status": "succeeded"]))
+
+        let health = try Scrape(base + "/healthz")
+        #expect(health.status == 200)
+        #expect(health.json["status"] as? String == "ok" && health.json["store"] as? String == "none")
+        let status = try Scrape(base + "/status")
+        #expect(status.status == 200)
+        let rows = status.json["tasks"] as? [[String: Any]] ?? []
+        #expect(rows.map { $0["task"] as? String } == ["ok", #"flaky "one""#, "slow", "later"])
+        #expect(rows[2]["running"] as? Int == 1)
+        #expect((rows[0]["last_run"] as? [String: Any])?["run"] as? Int == 4)
+
+        process.interrupt()
+        process.waitUntilExit()
+        // The counters are the report's, as far as the report had them when scraped.
+        let report = try w.report("report.json")
+        #expect(runs(report, "ok").count == 4 && runs(report, "ok").allSatisfy { $0["status"] as? String == "succeeded" })
+        let lastRun = try #require(runs(report, "ok").last)
+        #expect(abs(Double(millis(lastRun["finished_at"])) / 1000 - lastOK) < 0.002)
+        #expect(attempts(try #require(runs(report, #"flaky "one""#).first)).count == 2)
+    }
+
+    @Test func onlyGETIsServedAndOtherPathsAreNotFound() throws {
+        let w = try Workspace("""
+            tasks:
+              - {name: wait, command: "touch started; sleep 30"}
+            """)
+        let process = try start(w, ["--listen", ":0", "--no-report"])
+        defer { if process.isRunning { process.terminate() } }
+        let base = try served(w)
+        try w.waitFor("started")
+        for method in ["POST", "PUT", "DELETE"] {
+            let refused = try Scrape(base + "/metrics", method: method)
+            #expect(refused.status == 405 && refused.allow == "GET", "\(method)")
+        }
+        #expect(try Scrape(base + "/").status == 404)
+        #expect(try Scrape(base + "/metrics/../status").status == 404)
+        // Nothing a request did stopped or changed the run.
+        #expect(process.isRunning)
+        #expect(try Scrape(base + "/status").json["tasks"].map { ($0 as? [[String: Any]])?.first?["running"] as? Int } == 1)
+    }
+
+    @Test func aBadAddressIsAUsageErrorAndABusyPortStopsJobrunBeforeAnyJob() throws {
+        let w = try Workspace("""
+            tasks:
+              - {name: job, command: "touch ran"}
+            """)
+        let bad = try w.run(["--listen", "localhost"])
+        #expect(bad.status == 2)
+        #expect(bad.stderr.contains("--listen localhost is not ADDR:PORT"), "\(bad.stderr)")
+        let peer = try LocalPeer("http_peer.py")
+        let busy = try w.run(["--listen", "127.0.0.1:\(peer.port)"])
+        #expect(busy.status == 3, "\(busy.stdout)\(busy.stderr)")
+        #expect(busy.stderr.contains("cannot listen on 127.0.0.1:\(peer.port)"), "\(busy.stderr)")
+        #expect(w.file("ran") == nil)
+
+        let file = try Workspace("""
+            listen: "9090"
+            tasks:
+              - {name: job, command: "true"}
+            """)
+        let invalid = try file.run(["--validate"])
+        #expect(invalid.status == 2)
+        #expect(invalid.stdout.contains(#"jobs.yaml:1:9: error: listen: "9090" is not an address and port to listen on"#), "\(invalid.stdout)")
+    }
+
+    @Test func healthIs503WithTheReasonOnceTheStoreFails() throws {
+        let port = try freePort()
+        let w = try Workspace("""
+            listen: "127.0.0.1:\(port)"
+            workers: 2
+            tasks:
+              - name: probe
+                command: >-
+                  python3 \(JobrunBinary.fixture("peers/scrape.py")) http://127.0.0.1:\(port)/healthz > before.json;
+                  sleep 2;
+                  python3 \(JobrunBinary.fixture("peers/scrape.py")) http://127.0.0.1:\(port)/healthz > after.json
+              - {name: chatty, command: "head -c 3000 /dev/urandom | base64", repeat: 5ms}
+            """)
+        let r = try runIsolated(w, setup: "mkdir small; mount -t tmpfs -o size=400k tmpfs small",
+                                ["jobs.yaml", "--state", "small/state.db", "--report", "report.json", "-q"])
+        #expect(r.status == 3, "\(r.stdout)\(r.stderr)")
+        let before = try #require(try JSONSerialization.jsonObject(with: Data((w.file("before.json") ?? "").utf8)) as? [String: Any])
+        #expect(before["status"] as? Int == 200)
+        let after = try #require(try JSONSerialization.jsonObject(with: Data((w.file("after.json") ?? "").utf8)) as? [String: Any])
+        #expect(after["status"] as? Int == 503)
+        let body = try #require(try JSONSerialization.jsonObject(with: Data((after["body"] as? String ?? "").utf8)) as? [String: Any])
+        #expect((body["reason"] as? String)?.contains("the state store failed") == true, "\(body)")
+    }
+}
