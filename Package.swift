@@ -23,9 +23,6 @@ let package = Package(
         // The state store (README, "State"): synchronous SQLite, so that a run's start waits for
         // its commit and not for a hand-off to another thread and back.
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
-        // `--listen`'s /metrics: a registry that writes the Prometheus text format (README,
-        // "Metrics, health and status").
-        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         .systemLibrary(
@@ -65,7 +62,6 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
-                .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
         // jobrun-exec, the server that starts every job (see jobrun_exec.c); in C, so that it

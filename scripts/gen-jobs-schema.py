@@ -466,6 +466,11 @@ def build_schema() -> dict:
                          "`--state` overrides it."),
             "keep_history": ref("positiveDuration", "With a store: runs due longer ago than this are pruned, "
                                 "in small batches.", default="30d"),
+            "listen": described("Where `/metrics` (Prometheus), `/healthz` and `/status` are served over HTTP: "
+                                "`HOST:PORT`, `[IPv6]:PORT`, or `:PORT` for 127.0.0.1. `--listen` overrides it. "
+                                "Default: not served.",
+                                type="string", pattern=whole(r"(?:\[[0-9A-Fa-f:.]+\]|[^ :/\[\]]*):[0-9]{1,5}"),
+                                examples=[":9090", "0.0.0.0:9090", "[::1]:9090"]),
             "workers": described("Size of the worker pool: how many runs execute at the same time. "
                                  "`--workers` overrides it.",
                                  type="integer", minimum=1, maximum=1024, default=3),

@@ -1,5 +1,5 @@
 /// A mail message (`type: email`).
-public struct EmailMessage: Sendable {
+public struct EmailMessage: Sendable, Equatable {
     /// Recipients.
     public var to: [String]
     /// Copy recipients.

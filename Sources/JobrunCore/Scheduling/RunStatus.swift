@@ -32,7 +32,7 @@ public enum RunStatus: String, Sendable, CaseIterable {
 }
 
 /// How one attempt ended.
-public enum AttemptStatus: String, Sendable {
+public enum AttemptStatus: String, Sendable, CaseIterable {
     case succeeded, failed
     case timedOut = "timed_out"
     case cancelled
