@@ -25,6 +25,8 @@ public struct JobrunError: Error, Sendable, Equatable, CustomStringConvertible {
         case state
         /// The HTTP endpoint (`--listen`) cannot listen where it was asked to.
         case listen
+        /// `--watch` cannot watch the jobs file.
+        case watch
     }
 
     /// What kind of failure it is.

@@ -14,9 +14,10 @@ public final class SQLiteStore: RunRecorder, @unchecked Sendable {
     public let namespace: String
     private let queue: DatabaseQueue
     private let fileLock: StateLock
-    private let names: ByTask<String>
+    /// The tasks' names by position; a reload adds to them.
+    private var names: ByTask<String>
     private let keepHistory: Duration
-    /// `nextPrune`, `closed` and `latest` are behind `lock` (an NSLock, which ThreadSanitizer sees).
+    /// `names`, `nextPrune`, `closed` and `latest` are behind `lock` (an NSLock, which ThreadSanitizer sees).
     private let lock = NSLock()
     private var nextPrune: Instant
     private var closed = false
@@ -251,6 +252,19 @@ public final class SQLiteStore: RunRecorder, @unchecked Sendable {
         return found
     }
 
+    /// Names tasks a reload adds (they come after the others), and returns where the run
+    /// numbers of each stand in the store, for those it has seen.
+    public func add(tasks added: [String]) throws(JobrunError) -> [String: TaskHistory] {
+        lock.withLock { for name in added { names.append(name) } }
+        guard !added.isEmpty else { return [:] }
+        do {
+            let positions = try queue.inDatabase { db in try TaskPositions.read(db, namespace: namespace) }
+            return positions.filter { added.contains($0.key) }
+        } catch {
+            throw StoreFailure.jobrunError(error, path: path, doing: "read")
+        }
+    }
+
     /// Records `writes`, in order; returns once they are in the pending log (a killed jobrun
     /// loses none of them). The database has them within ``commitDelay`` and a commit.
     public func record(_ writes: [RunWrite]) throws(JobrunError) {
@@ -259,6 +273,7 @@ public final class SQLiteStore: RunRecorder, @unchecked Sendable {
         rows.reserveCapacity(writes.count)
         var entries: [UInt8] = []
         entries.reserveCapacity(writes.count * 1024)
+        let names = lock.withLock { self.names }
         for write in writes {
             let row = RunRow.pending(write, task: names[write.record.task], namespace: namespace)
             PendingLog.append(row, to: &entries)

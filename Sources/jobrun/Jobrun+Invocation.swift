@@ -17,6 +17,9 @@ extension Jobrun {
         invocation.color = (color ?? .auto).rawValue
         invocation.state = state ?? jobs.state
         invocation.listen = listen.flatMap(ListenAddress.init) ?? jobs.listen
+        invocation.watch = watch
+        invocation.reread = Self.reread(file, environment: ProcessInfo.processInfo.environment, strict: strict,
+                                        workers: workers, only: only, tag: tag, now: now)
         invocation.namespace = Self.namespace(file: file, jobs: jobs)
         return invocation
     }
@@ -46,9 +49,40 @@ extension Jobrun {
         return instant
     }
 
+    /// How a reload reads `file` again: validated as at start, with the same flags applied.
+    static func reread(_ file: String, environment: [String: String], strict: Bool, workers: Int?, only: [String], tag: [String],
+                       now: Bool) -> @Sendable () -> FileReading {
+        {
+            let bytes = (try? Data(contentsOf: URL(fileURLWithPath: file))).map { [UInt8]($0) }
+            let sha = bytes.map(SHA256.hex)
+            let validated = JobFileValidator(environment: environment).validate(contentsOf: file)
+            let diagnostics = validated.diagnostics
+            var lines = diagnostics.map { $0.formatted(file: file) }
+            guard !diagnostics.fails(strict: strict), let jobs = validated.file else {
+                let first = diagnostics.first { $0.severity == .error } ?? diagnostics.first
+                return .invalid(lines: lines, firstError: first?.formatted(file: file) ?? "\(file) could not be read", sha256: sha)
+            }
+            do {
+                let picked = try selection(jobs, only: only, tag: tag)
+                let selecting = picked.map { Set($0.map { jobs.tasks[$0.position].name }) }
+                return .valid(ReadFile(file: now ? jobs.dueOnceNow(named: Set(only)) : jobs, workers: workers ?? jobs.workers,
+                                       selecting: selecting, sha256: sha ?? "", lines: lines))
+            } catch {
+                let message = "\(file): \((error as? ValidationError)?.message ?? "\(error)")"
+                lines.append(message)
+                return .invalid(lines: lines, firstError: message, sha256: sha)
+            }
+        }
+    }
+
     /// The tasks `--only` and `--tag` pick, with everything they wait for and the tasks
     /// their `on_failure`/`on_success` name; nil for all.
     func selection(_ jobs: JobFile) throws -> Set<TaskIndex>? {
+        try Self.selection(jobs, only: only, tag: tag)
+    }
+
+    /// ``selection(_:)`` for the names and tags given.
+    static func selection(_ jobs: JobFile, only: [String], tag: [String]) throws -> Set<TaskIndex>? {
         guard !only.isEmpty || !tag.isEmpty else { return nil }
         let names = jobs.tasks.map(\.name)
         func index(of name: String) -> TaskIndex? { names.firstIndex(of: name).map { TaskIndex($0) } }

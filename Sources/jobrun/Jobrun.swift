@@ -98,6 +98,9 @@ struct Jobrun: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Serve GET /metrics (Prometheus), /healthz and /status over HTTP at ADDR:PORT; :PORT is 127.0.0.1:PORT (overrides `listen:`).", valueName: "ADDR:PORT"))
     var listen: String?
 
+    @Flag(help: "Reload the file when it changes on disk (as SIGHUP does), a Kubernetes ConfigMap's update included.")
+    var watch = false
+
     @Option(help: ArgumentHelp("Colour on the console: auto (on a terminal, unless NO_COLOR is set; the default), always or never.", valueName: "auto|always|never"))
     var color: ColorChoice?
 
@@ -132,7 +135,7 @@ struct Jobrun: AsyncParsableCommand {
                 ("--workers", workers != nil), ("--report", report != nil), ("--no-report", noReport),
                 ("--junit", junit != nil), ("--log-dir", logDir != nil), ("--for", runFor != nil),
                 ("--only", !only.isEmpty), ("--tag", !tag.isEmpty), ("--quiet", quiet), ("--color", color != nil),
-                ("--now", now), ("--listen", listen != nil),
+                ("--now", now), ("--listen", listen != nil), ("--watch", watch),
             ]
             if let given = runOptions.first(where: \.1) {
                 throw ValidationError("\(given.0) is for running a file; \(mode) runs nothing")

@@ -74,6 +74,9 @@ public struct TaskSpec: Sendable {
     public var onFailure: [TaskIndex] = []
     /// `on_success:` tasks run once when a run of this task succeeds; positions in the file.
     public var onSuccess: [TaskIndex] = []
+    /// How many times a reload changed the task's definition: what is made once per task
+    /// (its executable found on PATH, its environment) is made again when it changes.
+    public var revision = 0
     /// With a store: what becomes of due instants that passed while no jobrun was running.
     public var catchUp = CatchUp.none
     /// With a store: missed instants older than this, before the start, are never made up.

@@ -20,7 +20,7 @@ public enum ExitStatus {
           2      usage error, or the configuration is invalid (nothing was run)
           3      jobrun itself could not work (the report cannot be written, the state store
                  is unusable or in use)
-          128+N  stopped by signal N (129 SIGHUP, 130 SIGINT, 131 SIGQUIT, 143 SIGTERM);
+          128+N  stopped by signal N (130 SIGINT, 131 SIGQUIT, 143 SIGTERM);
                  the report is still written
         """
 }

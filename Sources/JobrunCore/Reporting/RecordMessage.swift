@@ -23,6 +23,10 @@ public enum RecordMessage {
         return "missed \(count) run\(count == 1 ? "" : "s") \(span) while no jobrun was running (\(why))"
     }
 
+    /// A run of a task that a reload removed from the file, before it started (or while it
+    /// waited to retry).
+    public static let removedByReload = "its task was removed from the file by a reload"
+
     /// A run the store showed unfinished when a jobrun opened it at `found`.
     public static func abandoned(found: Instant) -> String {
         "the jobrun running it ended without recording its end (killed?); found at \(found.rfc3339)"

@@ -23,6 +23,8 @@ public struct Report: Sendable {
     public var tasks: [TaskSpec]
     /// Every run, in the order they came due.
     public var records: [RunRecord]
+    /// Every reload of the file, in order.
+    public var reloads: [ReloadRecord] = []
 
     /// Creates a report of `records` (every run) and what they count.
     public init(version: String, configPath: String, configSHA256: String, startedAt: Instant, finishedAt: Instant,
@@ -133,6 +135,7 @@ public struct Report: Sendable {
             ("timed_out", String(t.timedOut)), ("skipped", String(t.skipped)), ("cancelled", String(t.cancelled)),
             ("abandoned", String(t.abandoned)), ("attempts", String(t.attempts)),
         ], indent: 2)))
+        top.append(("reloads", Self.array(reloads.map(\.json), indent: 2)))
         top.append(("tasks", Self.array(taskJSON, indent: 2)))
         return Self.object(top, indent: 0) + "\n"
     }

@@ -15,6 +15,9 @@ public struct ByTask<Value> {
         set { values[task.position] = newValue }
     }
 
+    /// Adds the value of a task put after the others (by a reload).
+    public mutating func append(_ value: Value) { values.append(value) }
+
     /// Every task's index, in file order.
     public var indices: [TaskIndex] { values.indices.map { TaskIndex($0) } }
 }

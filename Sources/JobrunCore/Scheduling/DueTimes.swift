@@ -113,6 +113,9 @@ public struct DueTimes: Sequence, IteratorProtocol, Sendable {
         }
     }
 
+    /// Ends the sequence: no more due times.
+    public mutating func finish() { done = true }
+
     /// The next due time, or nil when the schedule is exhausted.
     public mutating func next() -> Instant? {
         guard !done, count.map({ prior + emitted < $0 }) ?? true else { return nil }

@@ -33,6 +33,14 @@ public struct RunBook: Sendable {
         outcomes = ByTask(repeating: [], count: tasks)
     }
 
+    /// Makes room for a task put after the others (by a reload).
+    public mutating func addTask() {
+        ended.append([])
+        omitted.append(0)
+        lastRun.append(nil)
+        outcomes.append([])
+    }
+
     /// The run `index`, which has not ended.
     public subscript(_ index: RunIndex) -> RunRecord {
         get { live[index]! }

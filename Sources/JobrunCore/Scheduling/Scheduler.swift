@@ -6,16 +6,42 @@ public actor Scheduler<C: Clock> where C.Duration == Duration {
         case wake
         case deadline
         case attempt(run: RunIndex, record: AttemptRecord)
-        case shutdown
+        case control(Control)
         case ignored
+    }
+
+    /// What the scheduler is asked from outside its run.
+    private enum Control: Sendable {
+        case shutdown
+        case reload(Reload, reply: CheckedContinuation<ReloadChanges?, Never>)
+    }
+
+    /// A reload's new file and what goes with it (see ``SchedulerCore/reload(_:workers:selecting:histories:at:)``).
+    public struct Reload: Sendable {
+        /// The new file, valid.
+        public var file: JobFile
+        /// The worker pool's size from now on.
+        public var workers: Int
+        /// The names `--only`/`--tag` pick in it; nil for all.
+        public var selecting: Set<String>?
+        /// For tasks a store has seen, where their run numbers stand.
+        public var histories: [String: TaskHistory]
+
+        /// Creates a reload.
+        public init(file: JobFile, workers: Int, selecting: Set<String>?, histories: [String: TaskHistory]) {
+            self.file = file
+            self.workers = workers
+            self.selecting = selecting
+            self.histories = histories
+        }
     }
 
     private var core: SchedulerCore
     private let setup: SchedulerSetup
     private let executor: any Executor
     private let timebase: Timebase<C>
-    private let control: AsyncStream<Void>
-    private let controlContinuation: AsyncStream<Void>.Continuation
+    private let control: AsyncStream<Control>
+    private let controlContinuation: AsyncStream<Control>.Continuation
     private var armed: Instant?
     /// How long before their due instant runs are handed to the executor (see
     /// ``SchedulerCore/advanceAhead(to:stopAt:startsIn:)``); zero: on the instant.
@@ -41,7 +67,7 @@ public actor Scheduler<C: Clock> where C.Duration == Duration {
         self.timebase = Timebase(clock: clock, wallOrigin: wallOrigin, originAge: originAge)
         self.emit = emit
         core = SchedulerCore(file: file, setup: setup, start: wallOrigin, emit: emit)
-        (control, controlContinuation) = AsyncStream.makeStream(of: Void.self)
+        (control, controlContinuation) = AsyncStream.makeStream(of: Control.self)
     }
 
     /// The instant the run started at.
@@ -53,17 +79,32 @@ public actor Scheduler<C: Clock> where C.Duration == Duration {
     /// Each task's state now (see ``SchedulerCore/status()``).
     public func status() -> [TaskStatus] { core.status() }
 
+    /// The file as the last reload left it (tasks a reload added come last; removed ones stay).
+    public func currentFile() -> JobFile { core.file }
+
     /// Stops dispatching and cancels running attempts; ``run()`` then returns once they end.
-    public nonisolated func shutdown() { controlContinuation.yield() }
+    public nonisolated func shutdown() { controlContinuation.yield(.shutdown) }
+
+    /// Takes a new file as the schedule from now on (see
+    /// ``SchedulerCore/reload(_:workers:selecting:histories:at:)``); returns what changed, or
+    /// nil when the run has ended or is stopping.
+    public nonisolated func reload(_ reload: Reload) async -> ReloadChanges? {
+        await withCheckedContinuation { reply in
+            if case .terminated = controlContinuation.yield(.reload(reload, reply: reply)) { reply.resume(returning: nil) }
+        }
+    }
 
     /// Runs the file to the end, or to a shutdown, and returns the book of its runs.
     public func run() async -> RunBook {
         await withTaskGroup(of: Event.self) { group in
             let control = self.control
-            group.addTask {
-                for await _ in control { return .shutdown }
-                return .ignored
+            func listen(_ group: inout TaskGroup<Event>) {
+                group.addTask {
+                    for await c in control { return .control(c) }
+                    return .ignored
+                }
             }
+            listen(&group)
             if let runFor = setup.runFor {
                 group.addTask { [timebase] in
                     let deadline = timebase.clockInstant(timebase.wallOrigin + runFor)
@@ -103,10 +144,18 @@ public actor Scheduler<C: Clock> where C.Duration == Duration {
                     starts = core.stopScheduling(at: now)
                 case .attempt(let run, let record):
                     starts = core.attemptFinished(run, record: record, at: now)
-                case .shutdown:
+                case .control(.shutdown):
                     core.shutdown(at: now)
                     // Attempts see the cancellation and end their processes.
                     group.cancelAll()
+                case .control(.reload(let reload, let reply)):
+                    let (changes, started) = core.reload(reload.file, workers: reload.workers, selecting: reload.selecting,
+                                                         histories: reload.histories, at: now)
+                    starts = started
+                    // A stopping run changes nothing.
+                    reply.resume(returning: core.isStopping ? nil : changes)
+                    notAhead = nil
+                    listen(&group)
                 case .ignored:
                     break
                 }
@@ -114,6 +163,8 @@ public actor Scheduler<C: Clock> where C.Duration == Duration {
             group.cancelAll()
         }
         controlContinuation.finish()
+        // Reloads asked for while the run ended are answered: nothing changed.
+        for await c in control { if case .reload(_, let reply) = c { reply.resume(returning: nil) } }
         return core.book
     }
 

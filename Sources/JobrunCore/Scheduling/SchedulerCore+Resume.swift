@@ -16,6 +16,8 @@ extension SchedulerCore {
         for t in tasks.indices where resume.histories.indices.contains(t) && selected(t) {
             let history = resume.histories[t]
             tasks[t].runsMade = history.runs
+            tasks[t].instants = history.instants
+            tasks[t].lastDue = history.lastDue
             guard history.lastDue != nil else { continue }
             let task = file.tasks[t]
             tasks[t].due = DueTimes(task, zone: file.zone, start: start, resuming: history)

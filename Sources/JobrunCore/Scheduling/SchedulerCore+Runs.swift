@@ -5,7 +5,7 @@ extension SchedulerCore {
 
     /// Takes the task's next due time from its schedule and waits for it in the heap.
     mutating func scheduleNextRun(of t: TaskIndex, notBefore: Instant) {
-        guard accepting, !tasks[t].pendingDue else {
+        guard accepting, !tasks[t].pendingDue, !retired.contains(t) else {
             checkFinished(t)
             return
         }
@@ -51,6 +51,8 @@ extension SchedulerCore {
     mutating func newRun(of t: TaskIndex, dueAt: Instant, nominal: Instant) {
         tasks[t].runsMade += 1
         tasks[t].started = true
+        tasks[t].lastDue = nominal
+        tasks[t].instants += 1
         var record = RunRecord(task: t, run: RunNumber(tasks[t].runsMade), dueAt: dueAt)
         record.nominalDueAt = nominal
         let r = book.open(record)
@@ -200,7 +202,7 @@ extension SchedulerCore {
     mutating func checkFinished(_ t: TaskIndex) {
         let s = tasks[t]
         guard !s.finished, !s.waiting, !s.pendingDue, s.active.isEmpty, s.queued == 0, s.held.isEmpty else { return }
-        if accepting && state == .running {
+        if accepting && state == .running && !retired.contains(t) {
             // The schedule may still have runs: peek by asking for the next one.
             var due = s.due
             if due.next() != nil { return }

@@ -44,6 +44,10 @@ public struct SchedulerCore: Sendable {
     struct TaskState: Sendable {
         var due: DueTimes
         var runsMade = 0
+        /// The nominal due instant of its last run made (a store's included), and how many due
+        /// instants its runs stood for: where a reload's new schedule continues.
+        var lastDue: Instant?
+        var instants = 0
         /// Runs running, or waiting out a retry delay.
         var active: Set<RunIndex> = []
         /// Runs queued (in the ready heap or held back by `overlap: queue`).
@@ -62,8 +66,12 @@ public struct SchedulerCore: Sendable {
         var catchUp: [Instant] = []
     }
 
-    let file: JobFile
-    let setup: SchedulerSetup
+    /// The file, as the last reload left it: tasks a reload added come after the others,
+    /// and a removed one stays (retired), so every ``TaskIndex`` keeps naming one task.
+    public internal(set) var file: JobFile
+    var setup: SchedulerSetup
+    /// Tasks a reload removed: they get no new run.
+    var retired = Set<TaskIndex>()
     let emit: @Sendable (SchedulerEvent) -> Void
     /// The instant the run started at: runs due before it are catch-up runs.
     let start: Instant
@@ -91,8 +99,8 @@ public struct SchedulerCore: Sendable {
     var accepting = true
     var rng: SplitMix64
     /// `after:` as positions: what each task waits for, and who waits for it.
-    let dependencies: ByTask<[TaskIndex]>
-    let dependents: ByTask<[TaskIndex]>
+    var dependencies: ByTask<[TaskIndex]>
+    var dependents: ByTask<[TaskIndex]>
     /// Tasks still waiting for their `after:` tasks, and runs held back by `overlap: queue`.
     var waitingCount = 0
     var heldCount = 0
@@ -140,6 +148,9 @@ public struct SchedulerCore: Sendable {
         case .retry(let r): return (book[r].task, entry.at)
         }
     }
+
+    /// Whether jobrun is stopping (a signal, `--for`, a failed store): no reload applies then.
+    public var isStopping: Bool { state == .draining }
 
     /// Whether the run is over: nothing is due, queued, waiting or running.
     public var isDone: Bool { running == 0 && (state == .draining || isExhausted) }
@@ -251,7 +262,7 @@ public struct SchedulerCore: Sendable {
     }
 
     func selected(_ i: TaskIndex) -> Bool {
-        file.tasks[i].enabled && (setup.selected?.contains(i) ?? true)
+        file.tasks[i].enabled && (setup.selected?.contains(i) ?? true) && !retired.contains(i)
     }
 
     var isExhausted: Bool {

@@ -5,7 +5,6 @@ import JobrunCore
 struct Monitoring: Sendable {
     let scheduler: Scheduler<ContinuousClock>
     let metrics: RunMetrics
-    let names: [String]
     /// The store's path, if there is one.
     let store: String?
     let since: Instant
@@ -25,7 +24,8 @@ struct Monitoring: Sendable {
         case "/healthz":
             return await health()
         case "/status":
-            let table = StatusTable(rows: await scheduler.status(), names: names, at: scheduler.now())
+            let rows = await scheduler.status()
+            let table = StatusTable(rows: rows, names: await scheduler.currentFile().tasks.map(\.name), at: scheduler.now())
             return .json(200, mask(table.json()))
         default:
             return .json(404, #"{"error": "jobrun serves GET /metrics, /healthz and /status"}"#)

@@ -73,7 +73,7 @@ public struct CommandExecutor: Executor {
         }
         guard !argv.isEmpty else { return failed(RecordMessage.noCommand) }
         let executable: String
-        let resolved = executables.value(for: task.index) {
+        let resolved = executables.value(for: task) {
             Executables.search(argv[0], path: task.env.last { $0.key == "PATH" }?.value ?? environment["PATH"] ?? "",
                                workingDirectory: task.workingDirectory)
         }
@@ -119,7 +119,7 @@ public struct CommandExecutor: Executor {
         let wait = Swift.max(.zero, request.startsAt?.in() ?? .zero)
         let job: JobProcess
         do {
-            var launch = launches.value(for: task.index) {
+            var launch = launches.value(for: task) {
                 Launch(program: executable, arguments: argv, environment: taskEnvironment(request),
                        workingDirectory: task.workingDirectory)
             }

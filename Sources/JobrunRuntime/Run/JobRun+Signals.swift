@@ -3,25 +3,44 @@ import JobrunCore
 import UnixSignals
 
 extension JobRun {
-    /// Runs the scheduler to its end while answering signals: SIGINT, SIGTERM and (until
-    /// reload exists) SIGHUP stop gracefully, and a second one kills every job at once;
-    /// SIGQUIT kills every job at once; SIGUSR1 prints the status table and changes nothing.
-    /// Returns the book of every run and the first stopping signal, if one came.
-    func runHandlingSignals(_ scheduler: Scheduler<ContinuousClock>, processes: ProcessHost,
-                            console: RunConsole) async -> (book: RunBook, signal: Int32?) {
+    /// Runs the scheduler to its end while answering signals: SIGINT and SIGTERM stop
+    /// gracefully, and a second one kills every job at once; SIGQUIT kills every job at once;
+    /// SIGHUP reloads the file (and, with `--watch`, so does a change of it); SIGUSR1 prints
+    /// the status table and changes nothing. Returns the book of every run and the first
+    /// stopping signal, if one came.
+    func runHandlingSignals(_ scheduler: Scheduler<ContinuousClock>, processes: ProcessHost, console: RunConsole,
+                            reloader: Reloader?, watch: FileWatch?) async -> (book: RunBook, signal: Int32?) {
         let shutdownGrace = file.shutdownGrace
         let signals = self.signals
-        let names = file.tasks.map(\.name)
         let received = SignalRecord()
         let book = await withTaskGroup(of: RunBook?.self) { group -> RunBook in
             group.addTask { await scheduler.run() }
+            if let reloader {
+                group.addTask {
+                    await reloader.run()
+                    return nil
+                }
+                if let watch {
+                    group.addTask {
+                        for await _ in watch.changes { reloader.ask(.change) }
+                        return nil
+                    }
+                }
+            }
             group.addTask {
                 await withTaskGroup(of: Void.self) { killer in
                     for await signal in signals {
                         switch signal {
                         case .sigusr1:
-                            let table = StatusTable(rows: await scheduler.status(), names: names, at: scheduler.now())
+                            let rows = await scheduler.status()
+                            let table = StatusTable(rows: rows, names: await scheduler.currentFile().tasks.map(\.name), at: scheduler.now())
                             _ = FileDescriptorWrite.all(2, Array(table.text().utf8))
+                        case .sighup:
+                            if let reloader {
+                                reloader.ask(.signal)
+                            } else {
+                                console.note("jobrun: received SIGHUP; this run cannot reload its file, so it goes on unchanged")
+                            }
                         case .sigquit:
                             _ = received.first(signal.rawValue)
                             console.note("jobrun: received \(signal); killing every job now")
@@ -50,6 +69,8 @@ extension JobRun {
             while let next = await group.next() {
                 if let next {
                     book = next
+                    reloader?.finish()
+                    watch?.stop()
                     group.cancelAll()
                 }
             }

@@ -75,10 +75,23 @@ public struct JobRun: Sendable {
                                       console.event(event)
                                       metrics?.observe(event)
                                   })
+        let reloader = invocation.reread.map { reread in
+            Reloader(path: invocation.configPath, sha256: invocation.configSHA256, original: file, reread: reread,
+                     scheduler: scheduler, console: console, metrics: metrics, store: store)
+        }
+        var watch: FileWatch?
+        if invocation.watch {
+            do {
+                watch = try FileWatch(path: invocation.configPath)
+            } catch {
+                _ = store?.close()
+                throw error
+            }
+        }
         var endpoint: Endpoint?
         if let address = invocation.listen, let metrics {
-            let monitoring = Monitoring(scheduler: scheduler, metrics: metrics, names: file.tasks.map(\.name),
-                                        store: invocation.state, since: wallStart, mask: mask, failedReload: { nil })
+            let monitoring = Monitoring(scheduler: scheduler, metrics: metrics, store: invocation.state, since: wallStart, mask: mask,
+                                        failedReload: { reloader?.failed.withLock { $0 } })
             do {
                 endpoint = try await Endpoint.bind(address) { await monitoring.respond($0) }
             } catch {
@@ -88,15 +101,18 @@ public struct JobRun: Sendable {
             console.note("jobrun: serving /metrics, /healthz and /status on http://\(endpoint!.address)")
         }
         let serving = endpoint.map { endpoint in Task { await endpoint.serve() } }
-        let (book, signal) = await runHandlingSignals(scheduler, processes: processes, console: console)
+        let (book, signal) = await runHandlingSignals(scheduler, processes: processes, console: console,
+                                                      reloader: reloader, watch: watch)
+        watch?.stop()
         serving?.cancel()
         await serving?.value
         let closeFailure = store?.close()
         await http.shutdown()
         console.clearStatus()
-        let report = Report(version: invocation.version, configPath: invocation.configPath,
+        var report = Report(version: invocation.version, configPath: invocation.configPath,
                             configSHA256: invocation.configSHA256, startedAt: wallStart, finishedAt: scheduler.now(),
-                            workers: invocation.setup.workers, signal: signal, tasks: file.tasks, book: book)
+                            workers: invocation.setup.workers, signal: signal, tasks: await scheduler.currentFile().tasks, book: book)
+        report.reloads = reloader?.records.withLock { $0 } ?? []
         let code = deliver(report, console: console, environment: environment)
         if let failure = await scheduler.storeFailure {
             console.note("jobrun: \(failure); no run started after that")

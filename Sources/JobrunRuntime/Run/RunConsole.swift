@@ -12,7 +12,9 @@ public final class RunConsole: OutputSink, Sendable {
     private let fd: Int32
     private let format: Format
     private let quiet: Bool
-    private let names: ByTask<String>
+    /// Task names by position; a reload adds to them.
+    private let nameList: Locked<ByTask<String>>
+    private var names: ByTask<String> { nameList.withLock { $0 } }
     private let github: Bool
     private let color: Bool
     private let live: Bool
@@ -40,7 +42,7 @@ public final class RunConsole: OutputSink, Sendable {
         self.fd = fd
         self.format = format
         self.quiet = quiet
-        self.names = ByTask(taskNames)
+        self.nameList = Locked(ByTask(taskNames))
         self.github = github
         self.color = color && format == .text
         // The live status line is for people at a terminal, like colour.
@@ -142,6 +144,30 @@ public final class RunConsole: OutputSink, Sendable {
                 "totals": totals, "report": reportPath.map(JSONText.string) ?? "null",
                 "message": JSONText.string(mask(text)),
             ]))
+        }
+    }
+
+    /// Names tasks a reload adds, before any event of theirs.
+    public func add(names added: [String]) {
+        nameList.withLock { list in for name in added { list.append(name) } }
+    }
+
+    /// A reload: a line saying what changed or that it failed, or (`--format json`) a
+    /// `reload` event with the record's fields.
+    public func reload(_ record: ReloadRecord, file: String) {
+        switch format {
+        case .json:
+            write(String(record.json.dropLast()) + ", \"time\": \(JSONText.string(Instant.now().rfc3339)), \"event\": \"reload\"}")
+        case .text:
+            let c = record.changes
+            func part(_ list: [String], _ word: String) -> String? {
+                list.isEmpty ? nil : "\(word) \(list.map { "\"\($0)\"" }.joined(separator: ", "))"
+            }
+            let parts = [part(c.added, "added"), part(c.changed, "changed"), part(c.removed, "removed")].compactMap { $0 }
+            let text = record.succeeded
+                ? "jobrun: reloaded \(file): " + (parts.isEmpty ? "no task changed" : parts.joined(separator: "; "))
+                : "jobrun: the reload of \(file) failed (\(record.error ?? "")); the running schedule stays"
+            write("\(Self.clock(record.at)) \(mask(text))")
         }
     }
 

@@ -27,6 +27,11 @@ public struct RunInvocation: Sendable {
     public var state: String?
     /// `--listen` or `listen:`: where the HTTP endpoint listens; nil for nowhere.
     public var listen: ListenAddress?
+    /// Reads and validates the file again, flags applied (SIGHUP, `--watch`); nil: a reload
+    /// is impossible (SIGHUP is then ignored).
+    public var reread: (@Sendable () -> FileReading)?
+    /// `--watch`: reload when the file changes on disk.
+    public var watch = false
     /// The file's namespace in the store: `name:`, else the file's base name without extension.
     public var namespace = "jobs"
 

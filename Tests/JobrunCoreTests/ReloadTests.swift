@@ -1,0 +1,161 @@
+import JobrunCore
+import Testing
+
+/// A reload on the pure core: tasks matched by name, what each kind of change does to runs,
+/// at fixed instants.
+@Suite struct ReloadTests {
+    private static let start = Instant(seconds: 1_800_000_000)
+
+    private func file(_ yaml: String) throws -> JobFile {
+        let v = JobFileValidator().validate(Array(yaml.utf8))
+        return try #require(v.file, "\(v.diagnostics.map { $0.formatted(file: "t") })")
+    }
+
+    /// A core on `yaml` whose attempts the test ends itself.
+    private struct Run {
+        var core: SchedulerCore
+        var running: [SchedulerCore.Start] = []
+        var now = ReloadTests.start
+
+        init(_ file: JobFile, workers: Int? = nil) {
+            core = SchedulerCore(file: file, setup: SchedulerSetup(workers: workers ?? file.workers, jitterSeed: 1),
+                                 start: ReloadTests.start, emit: { _ in })
+            running = core.advance(to: now)
+        }
+
+        /// Moves time to `seconds` after start.
+        mutating func at(_ seconds: Int64) {
+            now = ReloadTests.start + .seconds(seconds)
+            running += core.advance(to: now)
+        }
+
+        /// Ends the running attempts of `task` (succeeded).
+        mutating func end(_ task: String) {
+            let ending = running.filter { $0.request.task.name == task }
+            running.removeAll { $0.request.task.name == task }
+            for s in ending {
+                let record = AttemptRecord(attempt: s.request.attempt, status: .succeeded, startedAt: now, finishedAt: now)
+                running += core.attemptFinished(s.run, record: record, at: now)
+            }
+        }
+
+        mutating func reload(_ file: JobFile, workers: Int? = nil) -> ReloadChanges {
+            let (changes, starts) = core.reload(file, workers: workers ?? file.workers, selecting: nil, histories: [:], at: now)
+            running += starts
+            return changes
+        }
+
+        func started(_ task: String) -> [SchedulerCore.Start] { running.filter { $0.request.task.name == task } }
+
+        func runs(_ task: String) -> [RunRecord] {
+            guard let t = core.file.tasks.first(where: { $0.name == task })?.index else { return [] }
+            return core.records.filter { $0.task == t }.sorted { $0.run < $1.run }
+        }
+    }
+
+    @Test func tasksAreMatchedByNameAndEachKindOfChangeDoesWhatItSays() throws {
+        var run = Run(try file("""
+            workers: 4
+            tasks:
+              - {name: same, command: a, schedule: '@every 10s'}
+              - {name: edited, command: v1, schedule: '@every 10s'}
+              - {name: gone, command: x, schedule: '@every 10s'}
+            """))
+        run.at(10)
+        #expect(run.running.map(\.request.task.name).sorted() == ["edited", "gone", "same"])
+        run.at(12)
+        let changes = run.reload(try file("""
+            workers: 4
+            tasks:
+              - {name: added, command: n}
+              - {name: same, command: a, schedule: '@every 10s'}
+              - {name: edited, command: v2, schedule: '@every 10s'}
+            """))
+        #expect(changes.added == ["added"] && changes.changed == ["edited"] && changes.removed == ["gone"])
+        // The added task runs at once; the running attempts go on under the old definition.
+        #expect(run.started("added").count == 1)
+        #expect(run.started("edited").first?.request.task.command == .shell("v1"))
+        for name in ["same", "edited", "gone", "added"] { run.end(name) }
+        run.at(20)
+        // Unchanged and changed tasks keep their schedule and run numbers; the changed one
+        // runs its new definition; the removed one gets no new run.
+        #expect(run.started("same").map(\.request.run) == [2])
+        #expect(run.started("edited").map(\.request.run) == [2])
+        #expect(run.started("edited").first?.request.task.command == .shell("v2"))
+        #expect(run.started("edited").first?.request.task.revision == 1)
+        #expect(run.started("gone").isEmpty)
+        #expect(run.runs("gone").map(\.status) == [.succeeded])
+        #expect(run.core.file.tasks.map(\.name) == ["same", "edited", "gone", "added"])
+    }
+
+    @Test func aChangedScheduleContinuesAfterTheLastDueInstantAndAOneTimeRunIsNotRepeated() throws {
+        var run = Run(try file("""
+            tasks:
+              - {name: beat, command: x, schedule: '@every 10s'}
+              - {name: once, command: x, schedule: now}
+            """))
+        run.end("once")
+        run.at(10)
+        run.end("beat")
+        run.at(14)
+        _ = run.reload(try file("""
+            tasks:
+              - {name: beat, command: x, repeat: 3s, schedule: +1s}
+              - {name: once, command: y, schedule: +2s}
+            """))
+        // beat last came due at 10 s: every 3 s from there, the instants before now (13 s) not run.
+        #expect(run.core.nextDue?.at == ReloadTests.start + .seconds(16))
+        run.at(16)
+        #expect(run.started("beat").map(\.request.run) == [2])
+        run.at(30)
+        #expect(run.started("once").isEmpty, "a one-time task that ran does not run again")
+    }
+
+    @Test func aRemovedTaskLosesItsQueuedRunsAndComesBackWithItsRunNumbers() throws {
+        var run = Run(try file("""
+            workers: 1
+            tasks:
+              - {name: busy, command: x}
+              - {name: waiting, command: x}
+            """))
+        #expect(run.started("busy").count == 1)
+        let without = try file("""
+            workers: 1
+            tasks:
+              - {name: busy, command: x}
+            """)
+        #expect(run.reload(without).removed == ["waiting"])
+        #expect(run.runs("waiting").map(\.status) == [.cancelled])
+        #expect(run.runs("waiting").first?.reason == RecordMessage.removedByReload)
+        run.end("busy")
+        let back = run.reload(try file("""
+            workers: 1
+            tasks:
+              - {name: busy, command: x}
+              - {name: waiting, command: x}
+            """))
+        #expect(back.added == ["waiting"])
+        #expect(run.started("waiting").map(\.request.run) == [2])
+        #expect(run.core.file.tasks.count == 2, "it came back in its place")
+    }
+
+    @Test func moreWorkersStartWhatIsQueuedAndStoppingTakesNoReload() throws {
+        let yaml = """
+            workers: 1
+            tasks:
+              - {name: a, command: x}
+              - {name: b, command: x}
+              - {name: c, command: x}
+            """
+        var run = Run(try file(yaml))
+        #expect(run.running.count == 1)
+        _ = run.reload(try file(yaml.replacingOccurrences(of: "workers: 1", with: "workers: 3")))
+        #expect(run.running.count == 3)
+
+        run.core.shutdown(at: run.now)
+        #expect(run.core.isStopping)
+        let changes = run.reload(try file("tasks:\n  - {name: d, command: x}\n"))
+        #expect(changes == ReloadChanges())
+        #expect(run.core.file.tasks.count == 3)
+    }
+}
