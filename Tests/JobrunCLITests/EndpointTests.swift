@@ -2,35 +2,44 @@ import Foundation
 import JobrunTestSupport
 import Testing
 
+/// Starts jobrun on `file` with `arguments`, its console in `console.txt`.
+func startWithConsole(_ w: Workspace, _ arguments: [String], file: String = "jobs.yaml") throws -> Process {
+    let process = Process()
+    process.executableURL = JobrunBinary.url
+    process.arguments = [file] + arguments
+    process.currentDirectoryURL = w.url
+    _ = FileManager.default.createFile(atPath: w.appendingPathComponent("console.txt").path, contents: nil)
+    let console = try FileHandle(forWritingTo: w.appendingPathComponent("console.txt"))
+    process.standardOutput = console
+    process.standardError = console
+    process.standardInput = FileHandle.nullDevice
+    try process.run()
+    return process
+}
+
+/// Waits (up to 20 s) until the console says something matching `pattern`; returns the match.
+@discardableResult
+func awaitConsole(_ w: Workspace, _ pattern: String, count: Int = 1) throws -> String {
+    for _ in 0..<2000 {
+        let text = w.file("console.txt") ?? ""
+        var found: [String] = []
+        var rest = text[...]
+        while let range = rest.range(of: pattern, options: .regularExpression) {
+            found.append(String(rest[range]))
+            rest = rest[range.upperBound...]
+        }
+        if found.count >= count { return found[count - 1] }
+        usleep(10_000)
+    }
+    throw SupportError("the console never said \(pattern) (\(count)×): \(w.file("console.txt") ?? "")")
+}
+
+/// The address jobrun says it serves on.
+func served(_ w: Workspace) throws -> String { try awaitConsole(w, #"http://127\.0\.0\.1:[0-9]+"#) }
+
 /// `--listen`: /metrics read by Prometheus' own parser and checked against the report,
 /// /healthz, /status, and what the endpoint refuses. Every request goes to 127.0.0.1.
 @Suite(.serialized) struct EndpointTests {
-    /// Starts jobrun on `jobs.yaml` with `arguments`, its console in `console.txt`.
-    private func start(_ w: Workspace, _ arguments: [String]) throws -> Process {
-        let process = Process()
-        process.executableURL = JobrunBinary.url
-        process.arguments = ["jobs.yaml"] + arguments
-        process.currentDirectoryURL = w.url
-        _ = FileManager.default.createFile(atPath: w.appendingPathComponent("console.txt").path, contents: nil)
-        let console = try FileHandle(forWritingTo: w.appendingPathComponent("console.txt"))
-        process.standardOutput = console
-        process.standardError = console
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        return process
-    }
-
-    /// The address jobrun says it serves on.
-    private func served(_ w: Workspace) throws -> String {
-        for _ in 0..<2000 {
-            if let text = w.file("console.txt"), let range = text.range(of: #"http://127\.0\.0\.1:[0-9]+"#, options: .regularExpression) {
-                return String(text[range])
-            }
-            usleep(10_000)
-        }
-        throw SupportError("jobrun never said where it serves: \(w.file("console.txt") ?? "")")
-    }
-
     @Test func metricsReadByPrometheusAgreeWithTheReportAndStatusAndHealthAnswer() throws {
         let w = try Workspace("""
             workers: 2
@@ -40,7 +49,7 @@ import Testing
               - {name: slow, command: "touch started; sleep 30", after: [ok]}
               - {name: later, command: "true", schedule: "+1h"}
             """)
-        let process = try start(w, ["--listen", ":0", "--report", "report.json"])
+        let process = try startWithConsole(w, ["--listen", ":0", "--report", "report.json"])
         defer { if process.isRunning { process.terminate() } }
         let base = try served(w)
         try w.waitFor("started")
@@ -89,7 +98,7 @@ import Testing
             tasks:
               - {name: wait, command: "touch started; sleep 30"}
             """)
-        let process = try start(w, ["--listen", ":0", "--no-report"])
+        let process = try startWithConsole(w, ["--listen", ":0", "--no-report"])
         defer { if process.isRunning { process.terminate() } }
         let base = try served(w)
         try w.waitFor("started")
@@ -139,7 +148,7 @@ import Testing
                   python3 \(JobrunBinary.fixture("peers/scrape.py")) http://127.0.0.1:\(port)/healthz > before.json;
                   sleep 2;
                   python3 \(JobrunBinary.fixture("peers/scrape.py")) http://127.0.0.1:\(port)/healthz > after.json
-              - {name: chatty, command: "head -c 3000 /dev/urandom | base64", repeat: 5ms}
+              - {name: chatty, command: "head -c 3000 /dev/urandom | base64", schedule: +1s, repeat: 5ms}
             """)
         let r = try runIsolated(w, setup: "mkdir small; mount -t tmpfs -o size=400k tmpfs small",
                                 ["jobs.yaml", "--state", "small/state.db", "--report", "report.json", "-q"])
