@@ -486,7 +486,7 @@ def build_schema() -> dict:
                                      "counted in the totals and in the task's `omitted_runs`, so memory stays "
                                      "flat however long jobrun runs.",
                                      type="integer", minimum=0, maximum=1000000, default=1000),
-            "shutdown_grace": ref("duration", "On SIGINT, SIGTERM or SIGHUP, how long running jobs get before SIGKILL.",
+            "shutdown_grace": ref("duration", "On SIGINT or SIGTERM, how long running jobs get before SIGKILL.",
                                   default="10s"),
             "env": ref("env", "Environment variables added to every task's process environment "
                        "(before `defaults.env` and the task's `env`)."),

@@ -13,7 +13,7 @@ public struct JobFile: Sendable {
     /// How many of each task's last runs the report lists (`report_runs:`); earlier ones are
     /// counted and left out, so memory stays flat.
     public var reportRuns: Int
-    /// Grace period for running jobs on SIGINT, SIGTERM or SIGHUP.
+    /// Grace period for running jobs on SIGINT or SIGTERM.
     public var shutdownGrace: Duration
     /// Tasks in file order.
     public var tasks: [TaskSpec]
