@@ -79,6 +79,9 @@ public actor Scheduler<C: Clock> where C.Duration == Duration {
     /// Each task's state now (see ``SchedulerCore/status()``).
     public func status() -> [TaskStatus] { core.status() }
 
+    /// Each task's running and queued runs and next due instant (see ``SchedulerCore/gauges()``).
+    public func gauges() -> [TaskStatus] { core.gauges() }
+
     /// The file as the last reload left it (tasks a reload added come last; removed ones stay).
     public func currentFile() -> JobFile { core.file }
 

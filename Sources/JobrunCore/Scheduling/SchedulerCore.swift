@@ -269,6 +269,25 @@ public struct SchedulerCore: Sendable {
         dueHeap.isEmpty && ready.isEmpty && heldCount == 0 && waitingCount == 0
     }
 
+    /// Each task's runs running and queued now, and its next due instant: the gauges of
+    /// `/metrics`, without what ``status()`` adds (last runs), so a scrape costs little.
+    public func gauges() -> [TaskStatus] {
+        var rows = ByTask(file.tasks.taskIndices.map { TaskStatus(task: $0) })
+        for entry in dueHeap.unordered {
+            let t: TaskIndex
+            switch entry.kind {
+            case .newRun(let task): t = task
+            case .retry(let r): t = book[r].task
+            }
+            if rows[t].nextDueAt.map({ entry.at < $0 }) ?? true { rows[t].nextDueAt = entry.at }
+        }
+        for t in rows.indices {
+            rows[t].running = tasks[t].active.count - tasks[t].active.count { book[$0].status != .running }
+            rows[t].queued = tasks[t].queued
+        }
+        return rows.values
+    }
+
     /// Each task's state now, for the status table (SIGUSR1): its last finished run, runs
     /// running, its next due instant, and how its last ten finished runs ended.
     public func status() -> [TaskStatus] {

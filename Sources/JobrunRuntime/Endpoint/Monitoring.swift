@@ -19,7 +19,7 @@ struct Monitoring: Sendable {
     func respond(_ request: Endpoint.Request) async -> Endpoint.Response {
         switch request.path {
         case "/metrics":
-            let rows = await scheduler.status()
+            let rows = await scheduler.gauges()
             return Endpoint.Response(status: 200, contentType: Self.metricsType, body: metrics.render(rows))
         case "/healthz":
             return await health()

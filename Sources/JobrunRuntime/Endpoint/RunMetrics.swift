@@ -105,17 +105,18 @@ public final class RunMetrics: Sendable {
         let s = state.withLock { $0 }
         let workers = self.workers.withLock { $0 }
         var out = MetricsText(capacity: 1024 + s.labels.count * 1400)
+        let runLabels = Self.runStatusLabels, attemptLabels = Self.attemptStatusLabels, le = Self.bucketLabelBytes
 
         out.family("jobrun_runs_total", "counter", "Runs that ended, by task and final status.")
         for (t, counts) in s.counts.enumerated() {
             for (i, n) in counts.runs.enumerated() where n > 0 {
-                out.sample("jobrun_runs_total", s.labels[t], "status", Self.runStatuses[i].rawValue, count: n)
+                out.sample("jobrun_runs_total", s.labels[t], runLabels[i], count: n)
             }
         }
         out.family("jobrun_attempts_total", "counter", "Attempts that ended, by task and status.")
         for (t, counts) in s.counts.enumerated() {
             for (i, n) in counts.attempts.enumerated() where n > 0 {
-                out.sample("jobrun_attempts_total", s.labels[t], "status", Self.attemptStatuses[i].rawValue, count: n)
+                out.sample("jobrun_attempts_total", s.labels[t], attemptLabels[i], count: n)
             }
         }
         out.family("jobrun_run_duration_seconds", "histogram",
@@ -124,9 +125,9 @@ public final class RunMetrics: Sendable {
             var cumulative = 0
             for b in Self.bucketBounds.indices {
                 cumulative += counts.buckets[b]
-                out.sample("jobrun_run_duration_seconds_bucket", s.labels[t], "le", Self.bucketLabels[b], count: cumulative)
+                out.sample("jobrun_run_duration_seconds_bucket", s.labels[t], le[b], count: cumulative)
             }
-            out.sample("jobrun_run_duration_seconds_bucket", s.labels[t], "le", "+Inf", count: counts.durationCount)
+            out.sample("jobrun_run_duration_seconds_bucket", s.labels[t], le[Self.bucketBounds.count], count: counts.durationCount)
             out.sample("jobrun_run_duration_seconds_sum", s.labels[t], milliseconds: counts.durationSumMs)
             out.sample("jobrun_run_duration_seconds_count", s.labels[t], count: counts.durationCount)
         }
@@ -134,7 +135,7 @@ public final class RunMetrics: Sendable {
                    "When the task's last run with this status ended, in seconds since the epoch.")
         for (t, counts) in s.counts.enumerated() {
             for (i, ms) in counts.lastEndMs.enumerated() {
-                if let ms { out.sample("jobrun_last_run_timestamp_seconds", s.labels[t], "status", Self.runStatuses[i].rawValue, milliseconds: ms) }
+                if let ms { out.sample("jobrun_last_run_timestamp_seconds", s.labels[t], runLabels[i], milliseconds: ms) }
             }
         }
         out.family("jobrun_running", "gauge", "Runs running now, by task.")
@@ -155,6 +156,12 @@ public final class RunMetrics: Sendable {
         out.sample("jobrun_reloads_total", Array("result=\"failed\"".utf8), count: s.reloads.failed)
         return out.bytes
     }
+
+    /// `,status="…"` for each run status and each attempt status, and `,le="…"` for each
+    /// bucket and +Inf: written once, copied into every line.
+    private static let runStatusLabels = runStatuses.map { Array(",status=\"\($0.rawValue)\"".utf8) }
+    private static let attemptStatusLabels = attemptStatuses.map { Array(",status=\"\($0.rawValue)\"".utf8) }
+    private static let bucketLabelBytes = (bucketLabels + ["+Inf"]).map { Array(",le=\"\($0)\"".utf8) }
 
     /// `le` of each bucket, in seconds (`0.1`, `5`, `3600`).
     private static let bucketLabels: [String] = bucketBounds.map { ms in
@@ -196,40 +203,34 @@ struct MetricsText {
         bytes.append(UInt8(ascii: "\n"))
     }
 
-    /// A sample whose value is a count.
-    mutating func sample(_ name: StaticString, _ labels: [UInt8]?, _ key: StaticString? = nil, _ value: String? = nil, count: Int) {
-        head(name, labels, key, value)
+    /// A sample whose value is a count: `name{labels extra} n`.
+    mutating func sample(_ name: StaticString, _ labels: [UInt8]?, _ extra: [UInt8]? = nil, count: Int) {
+        head(name, labels, extra)
         digits(Int64(count))
         bytes.append(UInt8(ascii: "\n"))
     }
 
     /// A sample whose value is milliseconds, written as seconds (`1796257895.535`).
-    mutating func sample(_ name: StaticString, _ labels: [UInt8]?, _ key: StaticString? = nil, _ value: String? = nil,
-                         milliseconds ms: Int64) {
-        head(name, labels, key, value)
+    mutating func sample(_ name: StaticString, _ labels: [UInt8]?, _ extra: [UInt8]? = nil, milliseconds ms: Int64) {
+        head(name, labels, extra)
         if ms < 0 { bytes.append(UInt8(ascii: "-")) }
         let m = ms.magnitude
         digits(Int64(m / 1000))
-        bytes.append(UInt8(ascii: "."))
         let fraction = m % 1000
+        bytes.append(UInt8(ascii: "."))
         bytes.append(UInt8(ascii: "0") + UInt8(fraction / 100))
         bytes.append(UInt8(ascii: "0") + UInt8(fraction / 10 % 10))
         bytes.append(UInt8(ascii: "0") + UInt8(fraction % 10))
         bytes.append(UInt8(ascii: "\n"))
     }
 
-    private mutating func head(_ name: StaticString, _ labels: [UInt8]?, _ key: StaticString?, _ value: String?) {
+    /// `name{labels,extra} ` (`extra` starts with its comma), or `name ` without labels.
+    private mutating func head(_ name: StaticString, _ labels: [UInt8]?, _ extra: [UInt8]?) {
         append(name)
-        if labels != nil || key != nil {
+        if let labels {
             bytes.append(UInt8(ascii: "{"))
-            if let labels { bytes += labels }
-            if let key, let value {
-                if labels != nil { bytes.append(UInt8(ascii: ",")) }
-                append(key)
-                bytes += [UInt8(ascii: "="), UInt8(ascii: "\"")]
-                RunMetrics.appendEscaped(value, to: &bytes)
-                bytes.append(UInt8(ascii: "\""))
-            }
+            bytes.append(contentsOf: labels)
+            if let extra { bytes.append(contentsOf: extra) }
             bytes.append(UInt8(ascii: "}"))
         }
         bytes.append(UInt8(ascii: " "))

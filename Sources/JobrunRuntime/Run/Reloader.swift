@@ -1,3 +1,4 @@
+import Dispatch
 import JobrunCore
 import JobrunState
 
@@ -81,7 +82,13 @@ final class Reloader: Sendable {
 
     private func reload(_ trigger: Trigger) async {
         let at = scheduler.now()
-        switch reread() {
+        // Read and validated on a thread outside Swift's pool: a large file takes a while,
+        // and the scheduler's own work must not wait for a thread.
+        let reread = self.reread
+        let reading = await withCheckedContinuation { done in
+            DispatchQueue.global().async { done.resume(returning: reread()) }
+        }
+        switch reading {
         case .invalid(let lines, let error, let sha):
             // A change that leaves the same bytes (a touch, a rewrite) is no change.
             if trigger == .change, let sha, lastSHA.withLock({ $0 }) == sha { return }
