@@ -22,6 +22,11 @@ struct Jobrun: AsyncParsableCommand {
               jobrun --plan jobs.yaml -n 3           show each task's next three start times
               jobrun --state jobs.db jobs.yaml       run, keeping every run in jobs.db across restarts
               jobrun --history jobs.yaml -n 20       the last 20 runs the store recorded
+              jobrun --watch --listen :9090 jobs.yaml  reload on change; /metrics
+
+            SIGNALS: SIGINT or SIGTERM stops gracefully (a second kills every job);
+            SIGQUIT kills every job at once; SIGHUP reloads the file; SIGUSR1 prints
+            the status table.
 
             \(JobrunExit.help)
             """,

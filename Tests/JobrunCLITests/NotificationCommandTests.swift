@@ -115,6 +115,28 @@ import Testing
         #expect(message.contains("Run 1 of report: exited with status 1\r\n\r\ndisk full\r\n"), "\(message)")
     }
 
+    @Test func aRunAKilledJobrunLeftIsToldAbandonedAtTheNextStart() throws {
+        let w = try Workspace("""
+            state: state.db
+            tasks:
+              - {name: job, command: 'if [ -e started ]; then exit 0; fi; touch started; sleep 30', on_failure: [alert]}
+              - {name: alert, schedule: never, command: 'echo "$JOBRUN_EVENT_TASK $JOBRUN_EVENT_RUN $JOBRUN_EVENT_STATUS" >> told'}
+            """)
+        let first = try w.start(["--no-report"])
+        try w.waitFor("started")
+        kill(first.processIdentifier, SIGKILL)
+        first.waitUntilExit()
+        let second = try w.run(["--report", "report.json"])
+        #expect(second.status == 1, "\(second.stdout)\(second.stderr)")
+        #expect(w.file("told") == "job 1 abandoned\n")
+        let report = try w.report("report.json")
+        #expect(runs(report, "job").map { $0["status"] as? String } == ["abandoned", "succeeded"])
+        #expect((runs(report, "alert").first?["triggered_by"] as? [String: Any])?["status"] as? String == "abandoned")
+        // The alert's run is in the store like any other, and tells nothing itself.
+        let history = try w.run(["--history", "--task", "alert", "--format", "json"])
+        #expect(history.stdout.contains(#""triggered_by""#), "\(history.stdout)")
+    }
+
     @Test func onlyTakesTheNotifiersAlongAndNowLeavesThemToTheirTriggers() throws {
         let w = try Workspace("""
             tasks:

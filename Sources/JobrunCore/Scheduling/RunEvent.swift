@@ -1,31 +1,3 @@
-/// The variables a triggered run gets (`JOBRUN_EVENT_<NAME>` in its environment, and
-/// `${JOBRUN_EVENT_<NAME>}` in an http or email task's fields).
-public enum EventVariable: String, Sendable, CaseIterable {
-    /// The name of the task whose run ended.
-    case task = "TASK"
-    /// That run's number.
-    case run = "RUN"
-    /// How it ended: `failed`, `timed_out`, `abandoned` or `succeeded`.
-    case status = "STATUS"
-    /// Why it did not succeed (its last attempt's error, or the run's reason); empty on success.
-    case error = "ERROR"
-    /// The last 4 KiB of its last attempt's output, standard output then standard error,
-    /// secrets masked.
-    case output = "OUTPUT"
-
-    /// The prefix every event variable's name has.
-    public static let prefix = "JOBRUN_EVENT_"
-
-    /// The name in the environment and in `${…}`.
-    public var name: String { Self.prefix + rawValue }
-
-    /// The variable `name` stands for (`JOBRUN_EVENT_TASK`), if any.
-    public init?(name: String) {
-        guard name.hasPrefix(Self.prefix) else { return nil }
-        self.init(rawValue: String(name.dropFirst(Self.prefix.count)))
-    }
-}
-
 /// The end of a run that names other tasks in `on_failure:` or `on_success:`: what each
 /// run it triggers is told.
 public struct RunEvent: Sendable, Equatable {
@@ -84,22 +56,5 @@ public struct RunEvent: Sendable, Equatable {
         // Not inside a character: step over continuation bytes.
         while start < utf8.endIndex, utf8[start] & 0xC0 == 0x80 { start = utf8.index(after: start) }
         return String(text[start...])
-    }
-}
-
-/// What a triggered run records of the run that triggered it (`triggered_by` in the report).
-public struct RunTrigger: Sendable, Equatable {
-    /// The task whose run ended.
-    public var task: String
-    /// Which run.
-    public var run: RunNumber
-    /// How it ended.
-    public var status: RunStatus
-
-    /// Creates a trigger.
-    public init(task: String, run: RunNumber, status: RunStatus) {
-        self.task = task
-        self.run = run
-        self.status = status
     }
 }

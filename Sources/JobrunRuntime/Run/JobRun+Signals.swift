@@ -6,15 +6,21 @@ extension JobRun {
     /// Runs the scheduler to its end while answering signals: SIGINT and SIGTERM stop
     /// gracefully, and a second one kills every job at once; SIGQUIT kills every job at once;
     /// SIGHUP reloads the file (and, with `--watch`, so does a change of it); SIGUSR1 prints
-    /// the status table and changes nothing. Returns the book of every run and the first
-    /// stopping signal, if one came.
+    /// the status table and changes nothing. `endpoint` (`--listen`) answers meanwhile.
+    /// Returns the book of every run and the first stopping signal, if one came.
     func runHandlingSignals(_ scheduler: Scheduler<ContinuousClock>, processes: ProcessHost, console: RunConsole,
-                            reloader: Reloader?, watch: FileWatch?) async -> (book: RunBook, signal: Int32?) {
+                            reloader: Reloader?, watch: FileWatch?, endpoint: Endpoint?) async -> (book: RunBook, signal: Int32?) {
         let shutdownGrace = file.shutdownGrace
         let signals = self.signals
         let received = SignalRecord()
         let book = await withTaskGroup(of: RunBook?.self) { group -> RunBook in
             group.addTask { await scheduler.run() }
+            if let endpoint {
+                group.addTask {
+                    await endpoint.serve()
+                    return nil
+                }
+            }
             if let reloader {
                 group.addTask {
                     await reloader.run()

@@ -100,12 +100,8 @@ public struct JobRun: Sendable {
             }
             console.note("jobrun: serving /metrics, /healthz and /status on http://\(endpoint!.address)")
         }
-        let serving = endpoint.map { endpoint in Task { await endpoint.serve() } }
         let (book, signal) = await runHandlingSignals(scheduler, processes: processes, console: console,
-                                                      reloader: reloader, watch: watch)
-        watch?.stop()
-        serving?.cancel()
-        await serving?.value
+                                                      reloader: reloader, watch: watch, endpoint: endpoint)
         let closeFailure = store?.close()
         await http.shutdown()
         console.clearStatus()
