@@ -150,3 +150,23 @@ import Testing
         #expect(RunEvent.tail("é" + String(repeating: "a", count: 4094)) == "é" + String(repeating: "a", count: 4094))
     }
 }
+
+extension NotificationTests {
+    @Test func aRunTriggeredAtARestartIsNumberedAfterTheNotifiersHistory() throws {
+        var sim = try Simulation("""
+            tasks:
+              - {name: job, command: x, schedule: '@daily', on_failure: [alert]}
+              - {name: alert, command: x, schedule: never}
+            """, setup: { f in
+                var setup = SchedulerSetup(workers: 2, jitterSeed: 1)
+                var abandoned = RunRecord(task: 0, run: 7, dueAt: Instant(seconds: 1_799_990_000))
+                abandoned.status = .abandoned
+                setup.resume = Resume(histories: ByTask([TaskHistory(runs: 7, instants: 7, lastDue: Instant(seconds: 1_799_990_000)),
+                                                         TaskHistory(runs: 5, instants: 0, lastDue: nil)]),
+                                      abandoned: [abandoned])
+                return setup
+            })
+        let records = sim.run(stopSchedulingAt: 10)
+        #expect(records.filter { $0.task == 1 }.map(\.run) == [6])
+    }
+}

@@ -29,12 +29,12 @@ import Testing
             running += core.advance(to: now)
         }
 
-        /// Ends the running attempts of `task` (succeeded).
-        mutating func end(_ task: String) {
+        /// Ends the running attempts of `task`.
+        mutating func end(_ task: String, _ status: AttemptStatus = .succeeded) {
             let ending = running.filter { $0.request.task.name == task }
             running.removeAll { $0.request.task.name == task }
             for s in ending {
-                let record = AttemptRecord(attempt: s.request.attempt, status: .succeeded, startedAt: now, finishedAt: now)
+                let record = AttemptRecord(attempt: s.request.attempt, status: status, startedAt: now, finishedAt: now)
                 running += core.attemptFinished(s.run, record: record, at: now)
             }
         }
@@ -157,5 +157,86 @@ import Testing
         let changes = run.reload(try file("tasks:\n  - {name: d, command: x}\n"))
         #expect(changes == ReloadChanges())
         #expect(run.core.file.tasks.count == 3)
+    }
+
+    @Test func removingAWaitingDisabledTaskOrATaskWithItsDependentLeavesNothingBehind() throws {
+        // A disabled task that waits for another is counted nowhere: removing it must not
+        // leave jobrun waiting for it forever.
+        var run = Run(try file("""
+            tasks:
+              - {name: build, command: x}
+              - {name: deploy, command: x, enabled: false, after: [build]}
+            """))
+        #expect(run.reload(try file("tasks:\n  - {name: build, command: x}\n")).removed == ["deploy"])
+        run.end("build")
+        #expect(run.core.isDone)
+
+        // Removing a task and the one that waits for it: neither runs again.
+        var pair = Run(try file("""
+            tasks:
+              - {name: a, command: x, repeat: 10s, count: 2}
+              - {name: b, command: x, after: [a]}
+              - {name: c, command: x, schedule: '@every 1h'}
+            """))
+        _ = pair.reload(try file("tasks:\n  - {name: c, command: x, schedule: '@every 1h'}\n"))
+        pair.end("a")
+        pair.at(30)
+        #expect(pair.started("b").isEmpty && pair.runs("b").isEmpty)
+        #expect(pair.runs("a").count == 1)
+    }
+
+    @Test func aRemovedTasksFailingAttemptIsNotRetriedAndABackTaskIsNotDoubled() throws {
+        var run = Run(try file("""
+            tasks:
+              - {name: flaky, command: x, retries: 3, retry_delay: 1s, repeat: 10s}
+              - {name: keep, command: x, schedule: '@every 1h'}
+            """))
+        _ = run.reload(try file("tasks:\n  - {name: keep, command: x, schedule: '@every 1h'}\n"))
+        run.end("flaky", .failed)
+        run.at(5)
+        #expect(run.started("flaky").isEmpty)
+        #expect(run.runs("flaky").map(\.status) == [.failed])
+
+        // Removed while its attempt runs, then back: the attempt under way is still its
+        // run, so the run due at the second reload is skipped (overlap: skip), not doubled.
+        var again = Run(try file("""
+            tasks:
+              - {name: long, command: x, repeat: 10s}
+            """))
+        let keep = try file("tasks:\n  - {name: keep, command: x, schedule: '@every 1h'}\n")
+        _ = again.reload(keep)
+        again.at(3)
+        #expect(again.reload(try file("tasks:\n  - {name: long, command: x, repeat: 10s}\n")).added == ["long"])
+        #expect(again.started("long").count == 1)
+        #expect(again.runs("long").map(\.status).last == .skipped)
+    }
+
+    @Test func disablingATaskReleasesWhatWaitsForItAndEnablingItRunsIt() throws {
+        var run = Run(try file("""
+            tasks:
+              - {name: a, command: x, repeat: 10s, count: 3}
+              - {name: b, command: x, after: [a]}
+            """))
+        run.end("a")
+        _ = run.reload(try file("""
+            tasks:
+              - {name: a, command: x, repeat: 10s, count: 3, enabled: false}
+              - {name: b, command: x, after: [a]}
+            """))
+        #expect(run.started("b").count == 1, "a is done as far as b is concerned")
+        run.end("b")
+        #expect(run.core.isDone)
+
+        var off = Run(try file("""
+            tasks:
+              - {name: a, command: x, enabled: false}
+              - {name: keep, command: x, schedule: '@every 1h'}
+            """))
+        _ = off.reload(try file("""
+            tasks:
+              - {name: a, command: x}
+              - {name: keep, command: x, schedule: '@every 1h'}
+            """))
+        #expect(off.started("a").count == 1)
     }
 }

@@ -164,6 +164,10 @@ public actor Scheduler<C: Clock> where C.Duration == Duration {
                 }
             }
             group.cancelAll()
+            // A reload the listener took just as the run ended is answered: nothing changed.
+            while let event = await group.next() {
+                if case .control(.reload(_, let reply)) = event { reply.resume(returning: nil) }
+            }
         }
         controlContinuation.finish()
         // Reloads asked for while the run ended are answered: nothing changed.

@@ -45,6 +45,7 @@ extension SchedulerCore {
             }
         }
         let zoneChanged = new.zone.identifier != file.zone.identifier
+        let wasSelected = Set(tasks.indices.filter { selected($0) })
         var reschedule = Set<TaskIndex>(), fresh: [TaskIndex] = []
         var kept = Set<TaskIndex>()
         for (p, var spec) in new.tasks.enumerated() {
@@ -64,8 +65,12 @@ extension SchedulerCore {
                 retired.remove(t)
                 spec.revision = file.tasks[t.position].revision + 1
                 file.tasks[t.position] = spec
-                tasks[t] = TaskState(due: DueTimes(spec, zone: new.zone, start: now), runsMade: tasks[t].runsMade,
-                                     lastDue: tasks[t].lastDue, instants: tasks[t].instants, waiting: false)
+                // It starts again as at start; what of it is still under way goes on.
+                tasks[t].due = DueTimes(spec, zone: new.zone, start: now)
+                tasks[t].finished = false
+                tasks[t].failed = false
+                tasks[t].waiting = false
+                tasks[t].catchUp = []
                 fresh.append(t)
                 changes.added.append(spec.name)
             } else {
@@ -82,6 +87,14 @@ extension SchedulerCore {
         file.zone = new.zone
         setup.workers = workers
         setup.selected = selecting.map { names in Set(file.tasks.filter { names.contains($0.name) }.map(\.index)) }
+        // Retired and their `after:` ties cut before anything finishes or is released.
+        retired.formUnion(gone)
+        rebuildDependencies()
+        let added = Set(fresh)
+        for t in tasks.indices where !added.contains(t) && !retired.contains(t) && wasSelected.contains(t) != selected(t) {
+            // Enabled or disabled, or picked by `--only`/`--tag` or no longer.
+            reschedule.insert(t)
+        }
 
         // A task that is gone, or whose schedule changed, loses the run it was waiting for.
         let dropping = Set(gone).union(reschedule)
@@ -95,9 +108,16 @@ extension SchedulerCore {
         for t in gone { retire(t) }
         changes.removed = gone.map { file.tasks[$0].name }
 
-        rebuildDependencies()
         for t in reschedule {
             let task = file.tasks[t]
+            tasks[t].catchUp = []
+            guard selected(t) else {
+                // Disabled, or no longer picked: no new run; it finishes once none is left.
+                if tasks[t].waiting && !tasks[t].finished { waitingCount -= 1 }
+                tasks[t].waiting = false
+                checkFinished(t)
+                continue
+            }
             if let lastDue = tasks[t].lastDue {
                 var due = DueTimes(task, zone: file.zone, start: now,
                                    resuming: TaskHistory(runs: tasks[t].runsMade, instants: tasks[t].instants, lastDue: lastDue))
@@ -110,11 +130,15 @@ extension SchedulerCore {
             } else {
                 tasks[t].due = DueTimes(task, zone: file.zone, start: now)
             }
-            if selected(t) && !tasks[t].waiting {
-                tasks[t].finished = false
+            let wasWaiting = tasks[t].waiting && !tasks[t].finished
+            tasks[t].finished = false
+            if !tasks[t].started && !task.after.isEmpty {
+                // Not run yet: it waits for its `after:` tasks (released below when they are done).
+                if !wasWaiting { waitingCount += 1 }
+                tasks[t].waiting = true
+            } else if !wasWaiting {
+                tasks[t].waiting = false
                 scheduleNextRun(of: t, notBefore: now)
-            } else {
-                checkFinished(t)
             }
         }
         for t in fresh {
@@ -134,7 +158,6 @@ extension SchedulerCore {
     /// A task a reload removed: it gets no new run. Its queued and held runs, and the runs
     /// waiting to retry, end cancelled; a running attempt finishes (and is not retried).
     private mutating func retire(_ t: TaskIndex) {
-        retired.insert(t)
         let reason = RecordMessage.removedByReload
         var keep: [ReadyEntry] = [], cancel: [RunIndex] = []
         for entry in ready.unordered {
@@ -164,10 +187,10 @@ extension SchedulerCore {
             tasks[t].active.remove(r)
             finish(r, .cancelled, reason: reason)
         }
-        if tasks[t].waiting {
-            tasks[t].waiting = false
+        if tasks[t].waiting && !tasks[t].finished {
             waitingCount -= 1
         }
+        tasks[t].waiting = false
         checkFinished(t)
     }
 

@@ -6,12 +6,13 @@ extension SchedulerCore {
     /// made up or recorded skipped as the task's `catch_up` says. Runs the last jobrun left
     /// unfinished arrive `abandoned` and are filed with this run's.
     mutating func resume(_ resume: Resume) {
+        var told: [RunRecord] = []
         for record in resume.abandoned where tasks.indices.contains(record.task) {
             let r = book.open(record)
             emit(.finished(task: record.task, run: record.run, status: record.status, reason: record.reason,
                            at: record.finishedAt ?? start))
             book.close(r)
-            trigger(after: record)
+            told.append(record)
         }
         for t in tasks.indices where resume.histories.indices.contains(t) && selected(t) {
             let history = resume.histories[t]
@@ -38,5 +39,7 @@ extension SchedulerCore {
             }
             tasks[t].catchUp = missed.kept
         }
+        // The runs they trigger, numbered after each notifier's history.
+        for record in told { trigger(after: record) }
     }
 }

@@ -33,7 +33,7 @@ extension SchedulerCore {
             switch top.kind {
             case .newRun(let t):
                 tasks[t].pendingDue = false
-                guard accepting else {
+                guard accepting, selected(t) else {
                     checkFinished(t)
                     continue
                 }
@@ -117,7 +117,8 @@ extension SchedulerCore {
             finish(r, .failed)
         case .failed, .timedOut:
             let final: RunStatus = record.status == .failed ? .failed : .timedOut
-            if state == .running && record.retryable && record.attempt <= task.retry.retries {
+            // A task a reload removed finishes its attempt and is not retried.
+            if state == .running && record.retryable && record.attempt <= task.retry.retries && !retired.contains(t) {
                 let delay = task.retry.delay(beforeRetry: record.attempt)
                 move(r, to: .retrying)
                 if recording { writes.append(RunWrite(record: book[r])) }
@@ -202,7 +203,7 @@ extension SchedulerCore {
     mutating func checkFinished(_ t: TaskIndex) {
         let s = tasks[t]
         guard !s.finished, !s.waiting, !s.pendingDue, s.active.isEmpty, s.queued == 0, s.held.isEmpty else { return }
-        if accepting && state == .running && !retired.contains(t) {
+        if accepting && state == .running && selected(t) {
             // The schedule may still have runs: peek by asking for the next one.
             var due = s.due
             if due.next() != nil { return }
@@ -214,7 +215,7 @@ extension SchedulerCore {
     /// Starts a task whose `after:` tasks have all finished, or skips it when one did not succeed.
     mutating func release(_ t: TaskIndex) {
         // Once draining, a task still waiting stays so, and is recorded cancelled.
-        guard state == .running else { return }
+        guard state == .running, selected(t) else { return }
         let deps = dependencies[t]
         guard deps.allSatisfy({ tasks[$0].finished }) else { return }
         tasks[t].waiting = false

@@ -128,6 +128,8 @@ public struct SchedulerCore: Sendable {
         for i in tasks.indices {
             if !selected(i) {
                 tasks[i].finished = true
+                // Waits for nothing: only a selected task is counted in `waitingCount`.
+                tasks[i].waiting = false
             } else if tasks[i].waiting {
                 waitingCount += 1
             } else {
@@ -238,6 +240,8 @@ public struct SchedulerCore: Sendable {
     public mutating func storeFailed(at now: Instant) {
         clockNow = Swift.max(clockNow, now)
         beginDraining(.state)
+        // Also when `--for` had run out: nothing more starts, not even a triggered run.
+        stopper = .state
     }
 
     /// Stops dispatching: every run that has not started, and the next run of every task,

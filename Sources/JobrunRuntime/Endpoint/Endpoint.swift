@@ -94,9 +94,11 @@ public final class Endpoint: Sendable {
                 case .end:
                     guard let h = head else { continue }
                     head = nil
-                    let response: Response
+                    var response: Response
                     if h.method != .GET {
                         response = .json(405, #"{"error": "only GET is served"}"#)
+                        // The answer to a HEAD has no body (its client reads none).
+                        if h.method == .HEAD { response.body = [] }
                     } else {
                         let path = String(h.uri.prefix { $0 != "?" })
                         response = await respond(Request(path: path))

@@ -12,7 +12,10 @@ final class FileWatch: Sendable {
     private let inotify: Int32
     /// A pipe: writing to it stops the watching thread.
     private let wake: (read: Int32, write: Int32)
-    private let watched = Locked<Set<String>>([])
+    /// The directories watched, by watch descriptor.
+    private let watched = Locked<[Int32: String]>([:])
+    /// Set once the thread has closed its descriptors: ``stop()`` then writes nothing.
+    private let closed = Locked(false)
     private let continuation: AsyncStream<Void>.Continuation
     /// One element per change.
     let changes: AsyncStream<Void>
@@ -34,7 +37,14 @@ final class FileWatch: Sendable {
         _ = fcntl(ends[0], F_SETFD, FD_CLOEXEC)
         _ = fcntl(ends[1], F_SETFD, FD_CLOEXEC)
         (changes, continuation) = AsyncStream.makeStream(of: Void.self)
-        try addWatches()
+        do {
+            try addWatches()
+        } catch {
+            close(inotify)
+            close(wake.read)
+            close(wake.write)
+            throw error
+        }
         let thread = Thread { [self] in self.loop() }
         thread.name = "jobrun watch"
         thread.start()
@@ -42,8 +52,11 @@ final class FileWatch: Sendable {
 
     /// Stops watching; ``changes`` ends.
     func stop() {
-        var one: UInt8 = 1
-        _ = write(wake.write, &one, 1)
+        closed.withLock { closed in
+            guard !closed else { return }
+            var one: UInt8 = 1
+            _ = write(wake.write, &one, 1)
+        }
     }
 
     private static let mask = UInt32(IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_CREATE | IN_DELETE | IN_MODIFY
@@ -58,23 +71,43 @@ final class FileWatch: Sendable {
             dirs.append((String(cString: real) as NSString).deletingLastPathComponent)
             free(real)
         }
-        for dir in dirs where watched.withLock({ !$0.contains(dir) }) {
-            if inotify_add_watch(inotify, dir, Self.mask) < 0 {
+        for dir in dirs where watched.withLock({ !$0.values.contains(dir) }) {
+            let wd = inotify_add_watch(inotify, dir, Self.mask)
+            if wd < 0 {
                 if watched.withLock({ $0.isEmpty }) {
                     throw JobrunError(.watch, "--watch: cannot watch the directory \(dir)", errno: errno)
                 }
                 continue
             }
-            watched.withLock { _ = $0.insert(dir) }
+            watched.withLock { $0[wd] = dir }
+        }
+    }
+
+    /// A directory that was removed (or its file system unmounted) is no longer watched; if
+    /// it comes back, the next change's ``addWatches()`` watches it again.
+    private func forgetRemoved(_ events: ArraySlice<UInt8>) {
+        var offset = events.startIndex
+        // struct inotify_event: int wd, uint32 mask, cookie, len; then len bytes of name.
+        while offset + 16 <= events.endIndex {
+            func field(_ at: Int) -> UInt32 {
+                UInt32(events[offset + at]) | UInt32(events[offset + at + 1]) << 8
+                    | UInt32(events[offset + at + 2]) << 16 | UInt32(events[offset + at + 3]) << 24
+            }
+            let wd = Int32(bitPattern: field(0)), mask = field(4), length = Int(field(12))
+            if mask & UInt32(IN_IGNORED) != 0 { _ = watched.withLock { $0.removeValue(forKey: wd) } }
+            offset += 16 + length
         }
     }
 
     private func loop() {
         defer {
             continuation.finish()
-            close(inotify)
-            close(wake.read)
-            close(wake.write)
+            closed.withLock { closed in
+                closed = true
+                close(inotify)
+                close(wake.read)
+                close(wake.write)
+            }
         }
         var buffer = [UInt8](repeating: 0, count: 64 * 1024)
         var fds = [pollfd(fd: inotify, events: Int16(POLLIN), revents: 0), pollfd(fd: wake.read, events: Int16(POLLIN), revents: 0)]
@@ -96,6 +129,7 @@ final class FileWatch: Sendable {
             if fds[0].revents != 0 {
                 let n = buffer.withUnsafeMutableBytes { read(inotify, $0.baseAddress, $0.count) }
                 if n < 0 && errno != EINTR && errno != EAGAIN { return }
+                if n > 0 { forgetRemoved(buffer[..<n]) }
                 pending = true
             }
         }
