@@ -169,4 +169,26 @@ extension NotificationTests {
         let records = sim.run(stopSchedulingAt: 10)
         #expect(records.filter { $0.task == 1 }.map(\.run) == [6])
     }
+
+    @Test func aStoreThatFailsAfterForRanOutCancelsTheTriggeredRunsLeft() throws {
+        let f = try #require(JobFileValidator().validate(Array("""
+            workers: 1
+            tasks:
+              - {name: a, command: x, on_failure: [n1, n2]}
+              - {name: n1, command: x, schedule: never}
+              - {name: n2, command: x, schedule: never}
+            """.utf8)).file)
+        let t0 = Instant(seconds: 1_800_000_000)
+        var core = SchedulerCore(file: f, setup: SchedulerSetup(workers: 1, jitterSeed: 1), start: t0, emit: { _ in })
+        let first = core.advance(to: t0)
+        _ = core.stopScheduling(at: t0 + .seconds(1))
+        let failed = AttemptRecord(attempt: 1, status: .failed, startedAt: t0, finishedAt: t0 + .seconds(2))
+        let triggered = core.attemptFinished(first[0].run, record: failed, at: t0 + .seconds(2))
+        #expect(triggered.map(\.request.task.name) == ["n1"])
+        core.storeFailed(at: t0 + .seconds(2))
+        let ended = AttemptRecord(attempt: 1, status: .failed, startedAt: t0 + .seconds(2), finishedAt: t0 + .seconds(2))
+        _ = core.attemptFinished(triggered[0].run, record: ended, at: t0 + .seconds(2))
+        #expect(core.isDone)
+        #expect(core.records.first { $0.task == 2 }?.status == .cancelled)
+    }
 }

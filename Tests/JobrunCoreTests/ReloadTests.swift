@@ -239,4 +239,87 @@ import Testing
             """))
         #expect(off.started("a").count == 1)
     }
+
+    @Test func twoTasksChangedTogetherAreSetUpBeforeEitherIsReleased() throws {
+        // a disabled and b (waiting for a) given a new schedule in one reload: b runs once,
+        // on its new schedule, whichever of the two is handled first.
+        var run = Run(try file("""
+            tasks:
+              - {name: a, command: x, schedule: +10m}
+              - {name: b, command: x, schedule: +1h, after: [a]}
+            """))
+        run.at(60)
+        _ = run.reload(try file("""
+            tasks:
+              - {name: a, command: x, schedule: +10m, enabled: false}
+              - {name: b, command: x, schedule: +2h, after: [a]}
+            """))
+        run.at(3600)
+        #expect(run.started("b").isEmpty, "not on the replaced schedule")
+        run.at(60 + 7200)
+        #expect(run.started("b").count == 1)
+        run.end("b")
+        run.at(4 * 3600)
+        #expect(run.runs("b").count == 1)
+        #expect(run.core.isDone)
+    }
+
+    @Test func aTaskNotRunYetThatGainsAnAfterWaitsAndKeepsItsInstant() throws {
+        var run = Run(try file("""
+            tasks:
+              - {name: a, command: x, schedule: +2h}
+              - {name: b, command: x, schedule: +1h}
+            """))
+        run.at(60)
+        _ = run.reload(try file("""
+            tasks:
+              - {name: a, command: x, schedule: +2h}
+              - {name: b, command: x, schedule: +1h, after: [a]}
+            """))
+        run.at(3600)
+        #expect(run.started("b").isEmpty, "b waits for a now")
+        run.at(7200)
+        run.end("a")
+        #expect(run.started("b").map { $0.request.run } == [1], "b runs once a is done, for its instant")
+        #expect(run.runs("b").first?.nominalDueAt == ReloadTests.start + .seconds(3600))
+    }
+
+    @Test func aTaskAddedBackStartsAfreshWithItsRunNumbers() throws {
+        var run = Run(try file("""
+            tasks:
+              - {name: x, command: x}
+              - {name: keep, command: x, schedule: '@every 1h'}
+            """))
+        run.end("x")
+        let keepOnly = try file("tasks:\n  - {name: keep, command: x, schedule: '@every 1h'}\n")
+        _ = run.reload(keepOnly)
+        run.at(10)
+        _ = run.reload(try file("tasks:\n  - {name: x, command: x, schedule: +1h}\n  - {name: keep, command: x, schedule: '@every 1h'}\n"))
+        run.at(20)
+        _ = run.reload(try file("tasks:\n  - {name: x, command: x, schedule: +2h}\n  - {name: keep, command: x, schedule: '@every 1h'}\n"))
+        run.at(20 + 7200)
+        #expect(run.started("x").map { $0.request.run } == [2])
+    }
+
+    @Test func aTaskEnabledByAReloadNumbersItsRunsAfterTheStoresHistory() throws {
+        let f = try file("""
+            tasks:
+              - {name: report, command: x, schedule: '@every 1m', enabled: false}
+              - {name: keep, command: x, schedule: '@every 1h'}
+            """)
+        var setup = SchedulerSetup(workers: 2, jitterSeed: 1)
+        setup.resume = Resume(histories: ByTask([TaskHistory(runs: 5, instants: 5, lastDue: ReloadTests.start + .seconds(-30)),
+                                                 TaskHistory()]))
+        var core = SchedulerCore(file: f, setup: setup, start: ReloadTests.start, emit: { _ in })
+        _ = core.advance(to: ReloadTests.start)
+        let (_, starts) = core.reload(try file("""
+            tasks:
+              - {name: report, command: x, schedule: '@every 1m'}
+              - {name: keep, command: x, schedule: '@every 1h'}
+            """), workers: 2, selecting: nil, histories: [:], at: ReloadTests.start + .seconds(10))
+        #expect(starts.isEmpty)
+        #expect(core.nextDue?.at == ReloadTests.start + .seconds(30), "it continues after its last recorded instant")
+        let next = core.advance(to: ReloadTests.start + .seconds(30))
+        #expect(next.map(\.request.run) == [6])
+    }
 }

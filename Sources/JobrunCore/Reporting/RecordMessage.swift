@@ -27,6 +27,10 @@ public enum RecordMessage {
     /// waited to retry).
     public static let removedByReload = "its task was removed from the file by a reload"
 
+    /// A run of a task that a reload disabled (or that `--only`/`--tag` no longer picks), before
+    /// it started (or while it waited to retry).
+    public static let disabledByReload = "its task was disabled by a reload"
+
     /// A run the store showed unfinished when a jobrun opened it at `found`.
     public static func abandoned(found: Instant) -> String {
         "the jobrun running it ended without recording its end (killed?); found at \(found.rfc3339)"

@@ -10,19 +10,7 @@ extension SchedulerCore {
         state = .draining
         stopper = cause
         // Every run that has not started ends cancelled; so does the next run of each task.
-        while let entry = ready.popMin() {
-            tasks[entry.task].queued -= 1
-            finish(entry.run, .cancelled, reason: cause.beforeItStarted)
-        }
-        for t in tasks.indices where !tasks[t].held.isEmpty {
-            let held = tasks[t].held
-            tasks[t].held = []
-            heldCount -= held.count
-            for h in held {
-                tasks[t].queued -= 1
-                finish(h, .cancelled, reason: cause.beforeItStarted)
-            }
-        }
+        cancelQueued(cause)
         for entry in dueHeap.unordered.sorted(by: <) {
             switch entry.kind {
             case .retry(let r):
@@ -47,5 +35,22 @@ extension SchedulerCore {
             finish(r, .cancelled, reason: cause.whileWaitingForAfter, recorded: false)
         }
         accepting = false
+    }
+
+    /// Ends every queued and held run cancelled, saying who stopped it.
+    mutating func cancelQueued(_ cause: RecordMessage.Stopper) {
+        while let entry = ready.popMin() {
+            tasks[entry.task].queued -= 1
+            finish(entry.run, .cancelled, reason: cause.beforeItStarted)
+        }
+        for t in tasks.indices where !tasks[t].held.isEmpty {
+            let held = tasks[t].held
+            tasks[t].held = []
+            heldCount -= held.count
+            for h in held {
+                tasks[t].queued -= 1
+                finish(h, .cancelled, reason: cause.beforeItStarted)
+            }
+        }
     }
 }

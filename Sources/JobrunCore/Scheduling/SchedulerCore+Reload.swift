@@ -46,7 +46,9 @@ extension SchedulerCore {
         }
         let zoneChanged = new.zone.identifier != file.zone.identifier
         let wasSelected = Set(tasks.indices.filter { selected($0) })
-        var reschedule = Set<TaskIndex>(), fresh: [TaskIndex] = []
+        // `reschedule`: tasks whose due instants change (a new schedule, enabled or picked
+        // anew); `rewait`: tasks not run yet whose `after:` changed (their next instant stays).
+        var reschedule = Set<TaskIndex>(), rewait = Set<TaskIndex>(), fresh: [TaskIndex] = []
         var kept = Set<TaskIndex>()
         for (p, var spec) in new.tasks.enumerated() {
             let t = place[p]
@@ -65,11 +67,15 @@ extension SchedulerCore {
                 retired.remove(t)
                 spec.revision = file.tasks[t.position].revision + 1
                 file.tasks[t.position] = spec
-                // It starts again as at start; what of it is still under way goes on.
+                // It starts again as at start (its run numbers go on); what of it is still
+                // under way goes on.
                 tasks[t].due = DueTimes(spec, zone: new.zone, start: now)
                 tasks[t].finished = false
                 tasks[t].failed = false
                 tasks[t].waiting = false
+                tasks[t].started = false
+                tasks[t].lastDue = nil
+                tasks[t].instants = 0
                 tasks[t].catchUp = []
                 fresh.append(t)
                 changes.added.append(spec.name)
@@ -80,7 +86,11 @@ extension SchedulerCore {
                 spec.revision = old.revision + 1
                 file.tasks[t.position] = spec
                 changes.changed.append(spec.name)
-                if !spec.sameSchedule(as: old) || spec.enabled != old.enabled || (zoneChanged && dependsOnZone) { reschedule.insert(t) }
+                if !spec.sameSchedule(as: old) || spec.enabled != old.enabled || (zoneChanged && dependsOnZone) {
+                    reschedule.insert(t)
+                } else if spec.after != old.after && !tasks[t].started {
+                    rewait.insert(t)
+                }
             }
         }
         let gone = tasks.indices.filter { !kept.contains($0) && !retired.contains($0) }
@@ -96,29 +106,40 @@ extension SchedulerCore {
             reschedule.insert(t)
         }
 
-        // A task that is gone, or whose schedule changed, loses the run it was waiting for.
-        let dropping = Set(gone).union(reschedule)
+        rewait.subtract(reschedule)
+        // A task that is gone, or whose schedule changed, loses the run it was waiting for; one
+        // that waits anew for its `after:` tasks keeps that run's instant for later.
+        let dropping = Set(gone).union(reschedule).union(rewait)
+        var dropped: [TaskIndex: Instant] = [:]
         if !dropping.isEmpty {
             dueHeap = Heap(dueHeap.unordered.filter { entry in
                 guard case .newRun(let t) = entry.kind, dropping.contains(t) else { return true }
                 tasks[t].pendingDue = false
+                dropped[t] = entry.nominal ?? entry.at
                 return false
             })
         }
         for t in gone { retire(t) }
         changes.removed = gone.map { file.tasks[$0].name }
 
-        for t in reschedule {
+        // First every changed task is set up, then runs are scheduled: a task finishing
+        // below releases the ones that wait for it, which must find them set up already.
+        var disabled: [TaskIndex] = []
+        for t in reschedule.union(rewait) {
             let task = file.tasks[t]
-            tasks[t].catchUp = []
+            let wasWaiting = tasks[t].waiting && !tasks[t].finished
             guard selected(t) else {
-                // Disabled, or no longer picked: no new run; it finishes once none is left.
-                if tasks[t].waiting && !tasks[t].finished { waitingCount -= 1 }
+                // Disabled, or no longer picked: no new run; what is queued ends cancelled.
+                if wasWaiting { waitingCount -= 1 }
                 tasks[t].waiting = false
-                checkFinished(t)
+                disabled.append(t)
                 continue
             }
-            if let lastDue = tasks[t].lastDue {
+            tasks[t].finished = false
+            if rewait.contains(t) {
+                if let instant = dropped[t] { tasks[t].catchUp.insert(instant, at: 0) }
+            } else if let lastDue = tasks[t].lastDue {
+                tasks[t].catchUp = []
                 var due = DueTimes(task, zone: file.zone, start: now,
                                    resuming: TaskHistory(runs: tasks[t].runsMade, instants: tasks[t].instants, lastDue: lastDue))
                 // A one-time schedule that has had its run has no more; what the new schedule
@@ -128,16 +149,23 @@ extension SchedulerCore {
                 _ = due.takeMissed(before: now, notBefore: now, keep: 0)
                 tasks[t].due = due
             } else {
+                tasks[t].catchUp = []
                 tasks[t].due = DueTimes(task, zone: file.zone, start: now)
             }
-            let wasWaiting = tasks[t].waiting && !tasks[t].finished
-            tasks[t].finished = false
             if !tasks[t].started && !task.after.isEmpty {
                 // Not run yet: it waits for its `after:` tasks (released below when they are done).
                 if !wasWaiting { waitingCount += 1 }
                 tasks[t].waiting = true
-            } else if !wasWaiting {
+            } else {
+                if wasWaiting { waitingCount -= 1 }
                 tasks[t].waiting = false
+            }
+        }
+        for t in disabled { cancelPending(t, reason: RecordMessage.disabledByReload) }
+        for t in reschedule.union(rewait) {
+            if !selected(t) {
+                checkFinished(t)
+            } else if !tasks[t].waiting {
                 scheduleNextRun(of: t, notBefore: now)
             }
         }
@@ -158,7 +186,14 @@ extension SchedulerCore {
     /// A task a reload removed: it gets no new run. Its queued and held runs, and the runs
     /// waiting to retry, end cancelled; a running attempt finishes (and is not retried).
     private mutating func retire(_ t: TaskIndex) {
-        let reason = RecordMessage.removedByReload
+        cancelPending(t, reason: RecordMessage.removedByReload)
+        checkFinished(t)
+    }
+
+    /// Ends the task's queued and held runs, and its runs waiting to retry, cancelled, and
+    /// stops it waiting for its `after:` tasks. (Whether it is finished is for the caller to
+    /// check, once every task of the reload is set up.)
+    private mutating func cancelPending(_ t: TaskIndex, reason: String) {
         var keep: [ReadyEntry] = [], cancel: [RunIndex] = []
         for entry in ready.unordered {
             if entry.task == t { cancel.append(entry.run) } else { keep.append(entry) }
@@ -191,7 +226,6 @@ extension SchedulerCore {
             waitingCount -= 1
         }
         tasks[t].waiting = false
-        checkFinished(t)
     }
 
     /// `after:` as positions again, from the names of the tasks that are not retired.

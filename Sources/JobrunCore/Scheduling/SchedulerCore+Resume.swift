@@ -14,12 +14,13 @@ extension SchedulerCore {
             book.close(r)
             told.append(record)
         }
-        for t in tasks.indices where resume.histories.indices.contains(t) && selected(t) {
+        for t in tasks.indices where resume.histories.indices.contains(t) {
+            // Every task's run numbers go on, a task not run now included (a reload may enable it).
             let history = resume.histories[t]
             tasks[t].runsMade = history.runs
             tasks[t].instants = history.instants
             tasks[t].lastDue = history.lastDue
-            guard history.lastDue != nil else { continue }
+            guard history.lastDue != nil, selected(t) else { continue }
             let task = file.tasks[t]
             tasks[t].due = DueTimes(task, zone: file.zone, start: start, resuming: history)
             let keep = task.catchUp == .all ? task.catchUpLimit : task.catchUp == .latest ? 1 : 0

@@ -117,8 +117,8 @@ extension SchedulerCore {
             finish(r, .failed)
         case .failed, .timedOut:
             let final: RunStatus = record.status == .failed ? .failed : .timedOut
-            // A task a reload removed finishes its attempt and is not retried.
-            if state == .running && record.retryable && record.attempt <= task.retry.retries && !retired.contains(t) {
+            // A task a reload removed or disabled finishes its attempt and is not retried.
+            if state == .running && record.retryable && record.attempt <= task.retry.retries && selected(t) {
                 let delay = task.retry.delay(beforeRetry: record.attempt)
                 move(r, to: .retrying)
                 if recording { writes.append(RunWrite(record: book[r])) }

@@ -239,9 +239,13 @@ public struct SchedulerCore: Sendable {
     /// attempts finish; what has not started ends cancelled, saying why.
     public mutating func storeFailed(at now: Instant) {
         clockNow = Swift.max(clockNow, now)
-        beginDraining(.state)
-        // Also when `--for` had run out: nothing more starts, not even a triggered run.
-        stopper = .state
+        if state == .draining {
+            // `--for` had run out: runs it let through (triggered ones) start no more.
+            stopper = .state
+            cancelQueued(.state)
+        } else {
+            beginDraining(.state)
+        }
     }
 
     /// Stops dispatching: every run that has not started, and the next run of every task,

@@ -95,6 +95,7 @@ public struct JobRun: Sendable {
             do {
                 endpoint = try await Endpoint.bind(address) { await monitoring.respond($0) }
             } catch {
+                watch?.stop()
                 _ = store?.close()
                 throw error
             }
