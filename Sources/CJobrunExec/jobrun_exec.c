@@ -200,9 +200,9 @@ static void keep(uint64_t id, uint64_t start, const char *program, const char *w
         // 62 dispositions in the child (about 120 system calls a job, measured); here they
         // are all default already (see main) and the keeper has one thread, so the child
         // needs only its group, its three descriptors and an empty mask. It borrows the
-        // keeper's memory until it execs (the keeper waits meanwhile), so the group is set
-        // before the keeper goes on, and a failed exec's errno comes back in `failed`.
-        volatile int failed = 0;
+        // keeper's memory until it execs, and touches none of it: a failed exec is said on
+        // the job's stderr with write(2) and ends it 127 or 126, as the job's own exit (so
+        // also where vfork is a fork, as under ThreadSanitizer).
         sigset_t none;
         sigemptyset(&none);
         job = vfork();
@@ -214,14 +214,19 @@ static void keep(uint64_t id, uint64_t start, const char *program, const char *w
             }
             sigprocmask(SIG_SETMASK, &none, NULL);
             execve(program, argv, envp);
-            failed = errno;
-            _exit(127);
+            int failure = errno;
+            const char *why = strerror(failure);
+            const char *parts[] = {"jobrun: cannot run ", program, ": ", why, "\n"};
+            for (int i = 0; i < 5; i++) {
+                if (write(2, parts[i], strlen(parts[i])) < 0) break;
+            }
+            _exit(failure == ENOENT ? 127 : 126);
         }
         if (job < 0) {
             error = errno;
-        } else if (failed != 0) {
-            error = failed;
-            while (waitpid(job, NULL, 0) < 0 && errno == EINTR) {}
+        } else {
+            // Already so where vfork waits for the exec; where it does not, before any signal.
+            setpgid(job, job);
         }
     }
     if (error != 0) {
