@@ -299,18 +299,8 @@ public struct SchedulerCore: Sendable {
     /// Each task's state now, for the status table (SIGUSR1): its last finished run, runs
     /// running, its next due instant, and how its last ten finished runs ended.
     public func status() -> [TaskStatus] {
-        var rows = ByTask(file.tasks.taskIndices.map { TaskStatus(task: $0) })
-        for entry in dueHeap.unordered {
-            let t: TaskIndex
-            switch entry.kind {
-            case .newRun(let task): t = task
-            case .retry(let r): t = book[r].task
-            }
-            if rows[t].nextDueAt.map({ entry.at < $0 }) ?? true { rows[t].nextDueAt = entry.at }
-        }
-        for record in book.openRuns where record.status == .running { rows[record.task].running += 1 }
+        var rows = ByTask(gauges())
         for t in rows.indices {
-            rows[t].queued = tasks[t].queued
             rows[t].lastRun = book.lastRun[t]
             let recent = book.recent(t)
             rows[t].recentSucceeded = recent.count { $0 }
