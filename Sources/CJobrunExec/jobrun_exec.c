@@ -234,7 +234,8 @@ static void keep(uint64_t id, uint64_t start, const char *program, const char *w
         send_reply(id, JOBRUN_EXEC_ENDED, (error == ENOENT ? 127 : 126) << 8);
         _exit(0);
     }
-    for (int i = 0; i < 3; i++) close(fds[i]);
+    // The keeper keeps its copies of the job's descriptors until its reply: the ends of the
+    // job's pipes and the reply then reach jobrun together, most often in one wake-up.
 
     for (;;) {
         siginfo_t info;
@@ -257,6 +258,9 @@ static void keep(uint64_t id, uint64_t start, const char *program, const char *w
             kill(-job, info.si_value.sival_int);
             continue;
         }
+        // SIGCHLD. Signals of one kind merge, so one that names another child (a descendant
+        // that ended) may stand for the job's end too: then the job is asked.
+        if (info.si_pid == job && (info.si_code == CLD_EXITED || info.si_code == CLD_KILLED || info.si_code == CLD_DUMPED)) break;
         siginfo_t ended;
         memset(&ended, 0, sizeof ended);
         if (waitid(P_PID, (id_t)job, &ended, WEXITED | WNOHANG | WNOWAIT) == 0 && ended.si_pid == job) break;
@@ -268,6 +272,7 @@ static void keep(uint64_t id, uint64_t start, const char *program, const char *w
     while (waitpid(job, &status, 0) < 0 && errno == EINTR) {}
     end_leftovers();
     // The keeper tells jobrun itself, one step sooner than through the server.
+    for (int i = 0; i < 3; i++) close(fds[i]);
     send_reply(id, JOBRUN_EXEC_ENDED, status);
     _exit(0);
 }
@@ -383,8 +388,11 @@ static void end_orphans(void) {
 // Reaps the keepers that ended. A keeper tells jobrun how its job ended and exits with 0;
 // one that ended otherwise (killed) could not, and this tells jobrun how the keeper ended.
 static void reap(void) {
-    struct signalfd_siginfo info;
-    while (read(signals_fd, &info, sizeof info) == (ssize_t)sizeof info) {}
+    // One read: SIGCHLDs merge, so there is rarely more than one, and any left makes the
+    // descriptor readable again.
+    struct signalfd_siginfo info[8];
+    ssize_t ignored = read(signals_fd, info, sizeof info);
+    (void)ignored;
     for (;;) {
         int status = 0;
         pid_t pid = waitpid(-1, &status, WNOHANG);

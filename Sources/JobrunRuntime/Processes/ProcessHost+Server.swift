@@ -77,40 +77,47 @@ extension ProcessHost {
         return Server(socket: pair[0], pid: pid)
     }
 
-    /// Sends a request whole; the descriptors go with its first byte. Returns an errno.
+    /// Sends a request whole, header and payload in one call where the socket takes them; the
+    /// descriptors go with its first byte. Returns an errno.
     func send(_ header: jobrun_exec_request, _ payload: [UInt8], fds: [Int32], on socket: Int32) -> Int32? {
         var header = header
         return withUnsafeBytes(of: &header) { head -> Int32? in
-            var sent = 0
-            if !fds.isEmpty {
-                let space = MemoryLayout<cmsghdr>.stride + ((fds.count * 4 + 7) & ~7)
+            payload.withUnsafeBytes { body -> Int32? in
+                let space = fds.isEmpty ? 0 : MemoryLayout<cmsghdr>.stride + ((fds.count * 4 + 7) & ~7)
                 var control = [UInt8](repeating: 0, count: space)
                 let n = control.withUnsafeMutableBytes { control -> Int in
-                    let c = control.baseAddress!.assumingMemoryBound(to: cmsghdr.self)
-                    c.pointee.cmsg_level = SOL_SOCKET
-                    c.pointee.cmsg_type = Int32(SCM_RIGHTS)
-                    c.pointee.cmsg_len = MemoryLayout<cmsghdr>.stride + fds.count * 4
-                    let data = control.baseAddress! + MemoryLayout<cmsghdr>.stride
-                    for (i, fd) in fds.enumerated() { data.storeBytes(of: fd, toByteOffset: i * 4, as: Int32.self) }
-                    var iov = iovec(iov_base: UnsafeMutableRawPointer(mutating: head.baseAddress!), iov_len: head.count)
-                    return withUnsafeMutablePointer(to: &iov) { iov in
-                        var message = msghdr()
-                        message.msg_iov = iov
-                        message.msg_iovlen = 1
+                    var message = msghdr()
+                    if !fds.isEmpty {
+                        let c = control.baseAddress!.assumingMemoryBound(to: cmsghdr.self)
+                        c.pointee.cmsg_level = SOL_SOCKET
+                        c.pointee.cmsg_type = Int32(SCM_RIGHTS)
+                        c.pointee.cmsg_len = MemoryLayout<cmsghdr>.stride + fds.count * 4
+                        let data = control.baseAddress! + MemoryLayout<cmsghdr>.stride
+                        for (i, fd) in fds.enumerated() { data.storeBytes(of: fd, toByteOffset: i * 4, as: Int32.self) }
                         message.msg_control = control.baseAddress
                         message.msg_controllen = space
+                    }
+                    var parts = [iovec(iov_base: UnsafeMutableRawPointer(mutating: head.baseAddress!), iov_len: head.count),
+                                 iovec(iov_base: UnsafeMutableRawPointer(mutating: body.baseAddress), iov_len: body.count)]
+                    return parts.withUnsafeMutableBufferPointer { parts in
+                        message.msg_iov = parts.baseAddress
+                        message.msg_iovlen = body.isEmpty ? 1 : 2
                         var n: Int
                         repeat { n = sendmsg(socket, &message, Int32(MSG_NOSIGNAL)) } while n < 0 && errno == EINTR
                         return n
                     }
                 }
-                guard n > 0 else { return errno }
-                sent = n
+                guard n > 0 else { return n == 0 ? EIO : errno }
+                // What the socket did not take at once (a payload larger than its buffer).
+                if n < head.count {
+                    if let error = FileDescriptorWrite.all(socket, UnsafeRawBufferPointer(rebasing: head[n...]), socket: true) {
+                        return error
+                    }
+                }
+                let sentOfBody = Swift.max(0, n - head.count)
+                guard sentOfBody < body.count else { return nil }
+                return FileDescriptorWrite.all(socket, UnsafeRawBufferPointer(rebasing: body[sentOfBody...]), socket: true)
             }
-            if let error = FileDescriptorWrite.all(socket, UnsafeRawBufferPointer(rebasing: head[sent...]), socket: true) {
-                return error
-            }
-            return payload.withUnsafeBytes { FileDescriptorWrite.all(socket, $0, socket: true) }
         }
     }
 }

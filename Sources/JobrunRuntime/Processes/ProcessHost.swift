@@ -137,10 +137,10 @@ public final class ProcessHost: Sendable {
             state.pipes[stderr[0]] = (state.nextID, .stderr)
             return state.nextID
         }
-        for fd in [stdout[0], stderr[0]] {
-            _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
-            _ = jobrun_epoll_add(epoll, fd)
-        }
+        // Blocking: the host's thread reads a pipe only when epoll finds it readable, and is
+        // its only reader.
+        _ = jobrun_epoll_add(epoll, stdout[0])
+        _ = jobrun_epoll_add(epoll, stderr[0])
         var header = jobrun_exec_request(kind: UInt32(JOBRUN_EXEC_START), a: UInt32(launch.argumentCount),
                                          b: UInt32(launch.environmentCount), length: UInt32(launch.payload.count),
                                          id: id, start: 0)
