@@ -23,6 +23,11 @@ let package = Package(
         // The state store (README, "State"): synchronous SQLite, so that a run's start waits for
         // its commit and not for a hand-off to another thread and back.
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        // The cluster's store (README, "A cluster on PostgreSQL"): PostgreSQL's protocol on
+        // swift-nio, which jobrun already runs on.
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        // Already under postgres-nio; its Logger is what PostgresNIO's calls take.
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
     ],
     targets: [
         .systemLibrary(
@@ -48,6 +53,15 @@ let package = Package(
             dependencies: [
                 "JobrunCore",
                 .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
+        // The cluster: replicas that share one schedule through PostgreSQL.
+        .target(
+            name: "JobrunCluster",
+            dependencies: [
+                "JobrunCore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .target(
@@ -101,6 +115,7 @@ let package = Package(
             dependencies: ["JobrunCore", "JobrunTestSupport"],
             resources: [.copy("Fixtures")]
         ),
+        .testTarget(name: "JobrunClusterTests", dependencies: ["JobrunCluster", "JobrunTestSupport"]),
         .testTarget(name: "JobrunRuntimeTests", dependencies: ["JobrunRuntime", "JobrunTestSupport"]),
         .testTarget(name: "JobrunCLITests", dependencies: ["jobrun", "JobrunTestSupport"], exclude: ["Fixtures"]),
     ],

@@ -1,0 +1,220 @@
+import JobrunCore
+import PostgresNIO
+
+/// The cluster as a replica finds it when it joins.
+public struct ClusterStart: Sendable, Equatable {
+    /// The cluster's start: what `now` and `+offset` are measured from.
+    public var startedAt: Instant
+    /// One more at each new start of the cluster (when every replica had stopped).
+    public var generation: Int64
+    /// Whether this replica began it.
+    public var began: Bool
+    /// The database's clock when the replica joined.
+    public var databaseNow: Instant
+}
+
+/// A run this replica holds: its key, its number and its fencing counter.
+public struct Claim: Sendable, Hashable {
+    public var task: String
+    /// The due instant (nominal, jitter not included): with the task, the run's key.
+    public var due: Instant
+    public var run: Int
+    /// The counter every write of the run is guarded by, with the owner.
+    public var fence: Int64
+
+    /// The run's id, `namespace/task@due`, as jobs see it in `JOBRUN_RUN_ID`.
+    public func id(in namespace: String) -> String { "\(namespace)/\(task)@\(due.rfc3339)" }
+}
+
+/// What came of an attempt to claim a due instant.
+public enum ClaimOutcome: Sendable, Equatable {
+    /// This replica holds the run.
+    case claimed(Claim)
+    /// Recorded `skipped` by this replica: another run of the task was active (`overlap: skip`).
+    case skipped(run: Int)
+    /// Another replica claimed it (or a later instant of the task) first.
+    case taken
+    /// Too early: a run is claimed at most a second before it is due, by the database's clock.
+    case early(databaseNow: Instant)
+    /// Another run of the task is active, and the task waits for it (`overlap: queue`).
+    case busy
+}
+
+/// What a renewal found.
+public struct Renewal: Sendable, Equatable {
+    /// The runs this replica still holds, their leases renewed.
+    public var held: Set<Claim>
+    /// The database's clock at the renewal.
+    public var databaseNow: Instant
+}
+
+extension ClusterStore {
+    /// Registers this replica and takes the cluster's start: the one recorded when another
+    /// replica of the namespace is live, or `at` (this replica's start), which begins a new
+    /// generation, when none is.
+    public func join(host: String, pid: Int32, at: Instant) async throws(JobrunError) -> ClusterStart {
+        let logger = Self.logger
+        let (namespace, replica, lease) = (self.namespace, self.replica, leaseMilliseconds)
+        do {
+            return try await connection.withTransaction(logger: logger) { db in
+                try await db.query("SELECT pg_advisory_xact_lock(7340552, hashtext(\(namespace)))", logger: logger)
+                var live = false
+                for try await (_) in try await db.query("""
+                    SELECT 1 FROM jobrun_replicas WHERE namespace = \(namespace) AND replica <> \(replica)
+                    AND stopped_at IS NULL AND lease_until > now() LIMIT 1
+                    """, logger: logger).decode(Int.self) { live = true }
+                let started = at.milliseconds
+                if !live {
+                    try await db.query("""
+                        INSERT INTO jobrun_clusters (namespace, started_ms, generation) VALUES (\(namespace), \(started), 1)
+                        ON CONFLICT (namespace) DO UPDATE SET started_ms = EXCLUDED.started_ms, generation = jobrun_clusters.generation + 1
+                        """, logger: logger)
+                }
+                try await db.query("""
+                    INSERT INTO jobrun_replicas (namespace, replica, host, pid, started_at, seen_at, lease_until, stopped_at)
+                    VALUES (\(namespace), \(replica), \(host), \(Int(pid)), now(), now(), now() + \(lease) * interval '1 millisecond', NULL)
+                    ON CONFLICT (namespace, replica) DO UPDATE SET host = EXCLUDED.host, pid = EXCLUDED.pid,
+                        started_at = now(), seen_at = now(), lease_until = EXCLUDED.lease_until, stopped_at = NULL
+                    """, logger: logger)
+                var start = ClusterStart(startedAt: at, generation: 0, began: !live, databaseNow: at)
+                for try await (ms, generation, now) in try await db.query("""
+                    SELECT started_ms, generation, (extract(epoch FROM now()) * 1000)::bigint FROM jobrun_clusters WHERE namespace = \(namespace)
+                    """, logger: logger).decode((Int64, Int64, Int64).self) {
+                    start.startedAt = Instant(milliseconds: ms)
+                    start.generation = generation
+                    start.databaseNow = Instant(milliseconds: now)
+                }
+                return start
+            }
+        } catch {
+            throw failure((error as? PostgresTransactionError)?.closureError ?? error, doing: "join")
+        }
+    }
+
+    /// Renews this replica's lease and those of the runs it holds whose leases have not run
+    /// out; returns the runs it still holds. A run missing from them is lost: its lease ran
+    /// out, and another replica may have it.
+    public func renew() async throws(JobrunError) -> Renewal {
+        let rows = try await rows("""
+            WITH me AS (
+                UPDATE jobrun_replicas SET seen_at = now(), lease_until = now() + \(leaseMilliseconds) * interval '1 millisecond'
+                WHERE namespace = \(namespace) AND replica = \(replica) RETURNING 1
+            ), held AS (
+                UPDATE jobrun_runs SET lease_until = now() + \(leaseMilliseconds) * interval '1 millisecond'
+                WHERE namespace = \(namespace) AND owner = \(replica) AND status IN ('claimed', 'running') AND lease_until > now()
+                RETURNING task, due_ms, run, fence
+            )
+            SELECT task, due_ms, run, fence, (extract(epoch FROM now()) * 1000)::bigint FROM held
+            UNION ALL SELECT NULL, NULL, NULL, NULL, (extract(epoch FROM now()) * 1000)::bigint FROM me
+            """, doing: "renew leases in", as: (String?, Int64?, Int64?, Int64?, Int64).self)
+        var renewal = Renewal(held: [], databaseNow: Instant(milliseconds: rows.first?.4 ?? 0))
+        for (task, due, run, fence, _) in rows {
+            guard let task, let due, let run, let fence else { continue }
+            renewal.held.insert(Claim(task: task, due: Instant(milliseconds: due), run: Int(run), fence: fence))
+        }
+        return renewal
+    }
+
+    /// Claims the run of `task` due at `due`. `overlap` says what happens when another run of
+    /// the task is active (claimed or running, its lease alive): `skip` records this one
+    /// `skipped`, `queue` leaves it for later (``ClaimOutcome/busy``), `allow` claims it.
+    public func claim(task: String, due: Instant, overlap: OverlapPolicy) async throws(JobrunError) -> ClaimOutcome {
+        let mode: String = switch overlap {
+        case .skip: "skip"
+        case .queue: "queue"
+        case .allow: "allow"
+        }
+        let rows = try await rows("""
+            WITH clock AS (SELECT (extract(epoch FROM now()) * 1000)::bigint AS now_ms),
+            active AS (
+                SELECT EXISTS (SELECT 1 FROM jobrun_runs WHERE namespace = \(namespace) AND task = \(task)
+                               AND status IN ('claimed', 'running') AND lease_until > now()) AS busy
+            ),
+            cursor AS (
+                INSERT INTO jobrun_tasks AS t (namespace, task, runs, instants, last_due_ms)
+                SELECT \(namespace), \(task), 1, 1, \(due.milliseconds) FROM clock, active
+                WHERE \(due.milliseconds) <= clock.now_ms + 1000 AND NOT (active.busy AND \(mode) = 'queue')
+                ON CONFLICT (namespace, task) DO UPDATE SET runs = t.runs + 1, instants = t.instants + 1, last_due_ms = EXCLUDED.last_due_ms
+                    WHERE t.last_due_ms IS NULL OR t.last_due_ms < EXCLUDED.last_due_ms
+                RETURNING runs
+            ),
+            claimed AS (
+                INSERT INTO jobrun_runs (namespace, task, due_ms, run, status, owner, fence, lease_until)
+                SELECT \(namespace), \(task), \(due.milliseconds), cursor.runs,
+                       CASE WHEN active.busy AND \(mode) = 'skip' THEN 'skipped' ELSE 'claimed' END,
+                       \(replica), nextval('jobrun_fence'),
+                       CASE WHEN active.busy AND \(mode) = 'skip' THEN NULL ELSE now() + \(leaseMilliseconds) * interval '1 millisecond' END
+                FROM cursor, active
+                ON CONFLICT DO NOTHING
+                RETURNING run, fence, status
+            )
+            SELECT claimed.run, claimed.fence, claimed.status, clock.now_ms, active.busy
+            FROM clock CROSS JOIN active LEFT JOIN claimed ON true
+            """, doing: "claim a run in", as: (Int64?, Int64?, String?, Int64, Bool).self)
+        guard let (run, fence, status, now, busy) = rows.first else { return .taken }
+        if let run, let fence, let status {
+            if status == "skipped" { return .skipped(run: Int(run)) }
+            return .claimed(Claim(task: task, due: due, run: Int(run), fence: fence))
+        }
+        if due.milliseconds > now + 1000 { return .early(databaseNow: Instant(milliseconds: now)) }
+        if busy && overlap == .queue { return .busy }
+        return .taken
+    }
+
+    /// Writes the run `claim` as `status` with the report's run object `record`, if this
+    /// replica still holds it (owner and fencing counter); returns whether it did. A final
+    /// status ends the lease.
+    public func record(_ claim: Claim, status: RunStatus, attempts: Int, record: String) async throws(JobrunError) -> Bool {
+        let final = status.isFinal
+        let rows = try await rows("""
+            UPDATE jobrun_runs SET status = \(status.rawValue), attempts = \(attempts), record = \(record), updated_at = now(),
+                lease_until = CASE WHEN \(final) THEN NULL ELSE lease_until END
+            WHERE namespace = \(namespace) AND task = \(claim.task) AND due_ms = \(claim.due.milliseconds)
+              AND owner = \(replica) AND fence = \(claim.fence) AND status IN ('claimed', 'running')
+            RETURNING 1
+            """, doing: "record a run in", as: Int.self)
+        return !rows.isEmpty
+    }
+
+    /// Gives back runs this replica claimed but did not start, for other replicas to claim.
+    public func release(_ claims: [Claim]) async throws(JobrunError) {
+        for claim in claims {
+            try await execute("""
+                UPDATE jobrun_runs SET status = 'released', owner = NULL, lease_until = NULL, fence = nextval('jobrun_fence'), updated_at = now()
+                WHERE namespace = \(namespace) AND task = \(claim.task) AND due_ms = \(claim.due.milliseconds)
+                  AND owner = \(replica) AND fence = \(claim.fence) AND status = 'claimed'
+                """, doing: "release a run in")
+        }
+    }
+
+    /// Claims a run that its replica released, or whose claim ran out before it started
+    /// (nothing ran), at most a second before it is due.
+    public func reclaim(task: String) async throws(JobrunError) -> Claim? {
+        let rows = try await rows("""
+            WITH next AS (
+                SELECT due_ms FROM jobrun_runs
+                WHERE namespace = \(namespace) AND task = \(task)
+                  AND (status = 'released' OR (status = 'claimed' AND lease_until <= now()))
+                  AND due_ms <= (extract(epoch FROM now()) * 1000)::bigint + 1000
+                ORDER BY due_ms LIMIT 1 FOR UPDATE SKIP LOCKED
+            )
+            UPDATE jobrun_runs r SET status = 'claimed', owner = \(replica), fence = nextval('jobrun_fence'),
+                lease_until = now() + \(leaseMilliseconds) * interval '1 millisecond', updated_at = now()
+            FROM next WHERE r.namespace = \(namespace) AND r.task = \(task) AND r.due_ms = next.due_ms
+            RETURNING r.due_ms, r.run, r.fence
+            """, doing: "claim a released run in", as: (Int64, Int64, Int64).self)
+        return rows.first.map { Claim(task: task, due: Instant(milliseconds: $0.0), run: Int($0.1), fence: $0.2) }
+    }
+
+    /// Marks this replica stopped; its claims that had not started are released.
+    public func leave() async throws(JobrunError) {
+        try await execute("""
+            WITH released AS (
+                UPDATE jobrun_runs SET status = 'released', owner = NULL, lease_until = NULL, fence = nextval('jobrun_fence'), updated_at = now()
+                WHERE namespace = \(namespace) AND owner = \(replica) AND status = 'claimed' RETURNING 1
+            )
+            UPDATE jobrun_replicas SET stopped_at = now(), lease_until = now()
+            WHERE namespace = \(namespace) AND replica = \(replica)
+            """, doing: "leave")
+    }
+}

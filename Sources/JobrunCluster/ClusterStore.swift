@@ -1,0 +1,152 @@
+import Foundation
+import JobrunCore
+import Logging
+import NIOCore
+import NIOPosix
+import NIOSSL
+import PostgresNIO
+
+/// One replica's view of the cluster's store in PostgreSQL (README, "A cluster on
+/// PostgreSQL"). Every call is one statement, its own short transaction, so nothing is held
+/// open while a job runs and a pooler in transaction mode works; only ``connect(_:namespace:replica:lease:)``
+/// (the schema, under an advisory lock) and ``join(host:pid:at:)`` take a transaction of a
+/// few statements. Times that decide anything (leases, how early a run may be claimed) are
+/// the database's clock, never a replica's.
+public final class ClusterStore: Sendable {
+    /// The file's namespace (`name:`).
+    public let namespace: String
+    /// This replica's id.
+    public let replica: String
+    /// How long a claim holds without being renewed.
+    public let lease: Duration
+    /// Where the store is, for messages (without the password).
+    public let location: String
+    let connection: PostgresConnection
+    static let logger = Logger(label: "jobrun.cluster", factory: { _ in SwiftLogNoOpLogHandler() })
+
+    private init(namespace: String, replica: String, lease: Duration, location: String, connection: PostgresConnection) {
+        self.namespace = namespace
+        self.replica = replica
+        self.lease = lease
+        self.location = location
+        self.connection = connection
+    }
+
+    /// Connects to the store at `url`, creates or migrates its tables, and returns it.
+    public static func connect(_ url: PostgresURL, namespace: String, replica: String, lease: Duration) async throws(JobrunError) -> ClusterStore {
+        var configuration: PostgresConnection.Configuration
+        if let socket = url.socketPath {
+            configuration = .init(unixSocketPath: socket, username: url.user, password: url.password, database: url.database)
+        } else {
+            configuration = .init(host: url.host, port: url.port, username: url.user, password: url.password,
+                                  database: url.database, tls: try tls(url))
+        }
+        configuration.options.connectTimeout = .seconds(10)
+        let connection: PostgresConnection
+        do {
+            connection = try await PostgresConnection.connect(configuration: configuration, id: 1, logger: logger)
+        } catch {
+            throw failure(error, doing: "connect to", location: url.redacted)
+        }
+        let store = ClusterStore(namespace: namespace, replica: replica, lease: lease, location: url.redacted, connection: connection)
+        do {
+            try await store.migrate()
+        } catch {
+            try? await connection.close()
+            throw error
+        }
+        return store
+    }
+
+    private static func tls(_ url: PostgresURL) throws(JobrunError) -> PostgresConnection.Configuration.TLS {
+        var tls = TLSConfiguration.makeClientConfiguration()
+        switch url.sslMode {
+        case .disable: return .disable
+        case .allow, .prefer, .require: tls.certificateVerification = .none
+        case .verifyCA: tls.certificateVerification = .noHostnameVerification
+        case .verifyFull: tls.certificateVerification = .fullVerification
+        }
+        if let root = url.rootCertificate { tls.trustRoots = .file(root) }
+        let context: NIOSSLContext
+        do { context = try NIOSSLContext(configuration: tls) } catch {
+            throw JobrunError(.state, "cannot set up TLS for \(url.redacted): \(error)", hint: "check sslrootcert")
+        }
+        return url.sslMode == .allow || url.sslMode == .prefer ? .prefer(context) : .require(context)
+    }
+
+    /// Closes the connection.
+    public func close() async {
+        try? await connection.close()
+    }
+
+    /// Words for a failed call, with what to do.
+    static func failure(_ error: any Error, doing: String, location: String) -> JobrunError {
+        if let error = error as? JobrunError { return error }
+        var words = String(reflecting: error)
+        if let psql = error as? PSQLError {
+            if let message = psql.serverInfo?[.message] {
+                words = message
+            } else if let underlying = psql.underlying {
+                words = "\(underlying)"
+            } else {
+                words = "\(psql.code)"
+            }
+        }
+        return JobrunError(.state, "cannot \(doing) the PostgreSQL store \(location): \(words)",
+                           hint: "check that the server runs and the URL, user and password are right")
+    }
+
+    func failure(_ error: any Error, doing: String) -> JobrunError {
+        Self.failure(error, doing: doing, location: location)
+    }
+
+    /// Brings the tables to ``ClusterSchema/version``, or refuses a store from a newer jobrun.
+    private func migrate() async throws(JobrunError) {
+        let logger = Self.logger
+        var found = 0
+        do {
+            found = try await connection.withTransaction(logger: logger) { db in
+                try await db.query("SELECT pg_advisory_xact_lock(7340552861)", logger: logger)
+                try await db.query("CREATE TABLE IF NOT EXISTS jobrun_schema (id integer PRIMARY KEY CHECK (id = 1), version integer NOT NULL)", logger: logger)
+                var version = 0
+                for try await (v) in try await db.query("SELECT version FROM jobrun_schema WHERE id = 1", logger: logger).decode(Int.self) {
+                    version = v
+                }
+                guard version <= ClusterSchema.version else { return version }
+                for step in ClusterSchema.steps[version...] {
+                    for statement in step { try await db.query(PostgresQuery(unsafeSQL: statement), logger: logger) }
+                }
+                let current = ClusterSchema.version
+                try await db.query("""
+                    INSERT INTO jobrun_schema (id, version) VALUES (1, \(current))
+                    ON CONFLICT (id) DO UPDATE SET version = EXCLUDED.version
+                    """, logger: logger)
+                return version
+            }
+        } catch {
+            throw failure((error as? PostgresTransactionError)?.closureError ?? error, doing: "prepare")
+        }
+        if found > ClusterSchema.version {
+            throw JobrunError(.state, "the PostgreSQL store \(location) was written by a newer jobrun (its version \(found), this jobrun's \(ClusterSchema.version))",
+                              hint: "run the jobrun that wrote it, or give this one another database")
+        }
+    }
+
+    /// Runs one statement and decodes its rows.
+    func rows<each T: PostgresDecodable & Sendable>(_ query: PostgresQuery, doing: String, as types: (repeat each T).Type) async throws(JobrunError) -> [(repeat each T)] {
+        do {
+            var result: [(repeat each T)] = []
+            for try await row in try await connection.query(query, logger: Self.logger).decode(types) { result.append(row) }
+            return result
+        } catch {
+            throw failure(error, doing: doing)
+        }
+    }
+
+    /// Runs one statement that returns nothing.
+    func execute(_ query: PostgresQuery, doing: String) async throws(JobrunError) {
+        do { try await connection.query(query, logger: Self.logger) } catch { throw failure(error, doing: doing) }
+    }
+
+    var leaseMilliseconds: Int64 { Int64(lease.components.seconds) * 1000 + Int64(lease.components.attoseconds / 1_000_000_000_000_000) }
+}

@@ -1,0 +1,206 @@
+import Foundation
+import JobrunCore
+import JobrunTestSupport
+import Testing
+
+@testable import JobrunCluster
+
+/// One PostgreSQL server for the suite, started on first use; each test has a database of its own.
+private actor Server {
+    static let shared = Server()
+    private var server: PostgresServer?
+    private var databases = 0
+
+    /// A new, empty database's URL.
+    func database() throws -> PostgresURL {
+        if server == nil { server = try PostgresServer() }
+        databases += 1
+        let name = "test\(databases)"
+        try server!.createDatabase(name)
+        return try PostgresURL(server!.url(database: name))
+    }
+
+    func psql(_ sql: String, database: String) throws -> String { try server!.psql(sql, database: database) }
+}
+
+private func replica(_ url: PostgresURL, _ name: String, lease: Duration = .seconds(30)) async throws -> ClusterStore {
+    try await ClusterStore.connect(url, namespace: "jobs", replica: name, lease: lease)
+}
+
+/// Runs `body` with replicas `names` of one cluster (leases of 30 s but where `leases` says
+/// otherwise), and closes their connections however it ends.
+private func withReplicas(_ url: PostgresURL, _ names: [String], leases: [String: Duration] = [:],
+                          _ body: ([ClusterStore]) async throws -> Void) async throws {
+    var stores: [ClusterStore] = []
+    do {
+        for name in names { stores.append(try await replica(url, name, lease: leases[name] ?? .seconds(30))) }
+        try await body(stores)
+    } catch {
+        for store in stores { await store.close() }
+        throw error
+    }
+    for store in stores { await store.close() }
+}
+
+@Suite(.serialized) struct ClusterStoreTests {
+    @Test func aURLIsReadAsLibpqReadsIt() throws {
+        let tcp = try PostgresURL("postgresql://jobrun:s%40cret@db.example:6543/jobs?sslmode=verify-full&sslrootcert=/ca.pem")
+        #expect(tcp.host == "db.example" && tcp.port == 6543 && tcp.user == "jobrun" && tcp.password == "s@cret")
+        #expect(tcp.database == "jobs" && tcp.sslMode == .verifyFull && tcp.rootCertificate == "/ca.pem")
+        #expect(tcp.socketPath == nil && !tcp.redacted.contains("cret"))
+        let socket = try PostgresURL("postgres://%2Fvar%2Frun%2Fpostgresql/jobs", defaultUser: "ops")
+        #expect(socket.socketPath == "/var/run/postgresql/.s.PGSQL.5432" && socket.user == "ops" && socket.sslMode == .prefer)
+        let query = try PostgresURL("postgres://u@/d?host=/tmp/x&port=7000")
+        #expect(query.socketPath == "/tmp/x/.s.PGSQL.7000")
+        let v6 = try PostgresURL("postgres://u@[::1]:5433")
+        #expect(v6.host == "::1" && v6.port == 5433 && v6.database == "u")
+        for bad in ["postgres://u@h:99999/d", "postgres://u@h/d?sslmode=sometimes", "postgres://u@h/d?colour=blue", "postgres://u@[::1/d"] {
+            #expect(throws: JobrunError.self, "\(bad)") { try PostgresURL(bad) }
+        }
+        let error = try #require(throws: JobrunError.self) { try PostgresURL("postgres://u@h/d?sslmode=sometimes") }
+        #expect(error.description.contains("sslmode \"sometimes\" is not one of disable, allow, prefer, require, verify-ca, verify-full"))
+    }
+
+    @Test func theSchemaIsMadeOnceAndAStoreFromANewerJobrunIsRefused() async throws {
+        let url = try await Server.shared.database()
+        try await withReplicas(url, ["a", "b"]) { _ in }  // the second finds the schema made
+        #expect(try await Server.shared.psql("SELECT version FROM jobrun_schema", database: url.database).trimmingCharacters(in: .whitespacesAndNewlines) == "1")
+        _ = try await Server.shared.psql("UPDATE jobrun_schema SET version = 99", database: url.database)
+        let error = await #expect(throws: JobrunError.self) { try await replica(url, "c") }
+        #expect(error?.description.contains("was written by a newer jobrun (its version 99, this jobrun's 1)") == true)
+    }
+
+    @Test func anUnreachableServerIsSaidWithTheURLAndWithoutThePassword() async throws {
+        let url = try PostgresURL("postgres://jobrun:hunter2@/jobs?host=/nonexistent-dir&port=5999")
+        let error = await #expect(throws: JobrunError.self) { try await replica(url, "a") }
+        let text = error?.description ?? ""
+        #expect(text.contains("cannot connect to the PostgreSQL store postgres://jobrun@:5999/jobs?host=/nonexistent-dir"))
+        #expect(!text.contains("hunter2"))
+    }
+
+    @Test func theFirstReplicaBeginsTheClusterAndTheOthersTakeItsStart() async throws {
+        let url = try await Server.shared.database()
+        try await withReplicas(url, ["a", "b"]) { r in
+            let (a, b) = (r[0], r[1])
+            let first = try await a.join(host: "h", pid: 1, at: Instant(milliseconds: 1_000_000))
+            #expect(first.began && first.startedAt == Instant(milliseconds: 1_000_000) && first.generation == 1)
+            let second = try await b.join(host: "h", pid: 2, at: Instant(milliseconds: 1_005_000))
+            #expect(!second.began && second.startedAt == Instant(milliseconds: 1_000_000) && second.generation == 1)
+            try await a.leave()
+            try await b.leave()
+            // Everyone stopped: the next one begins a new cluster.
+            let third = try await a.join(host: "h", pid: 3, at: Instant(milliseconds: 2_000_000))
+            #expect(third.began && third.startedAt == Instant(milliseconds: 2_000_000) && third.generation == 2)
+        }
+    }
+
+    @Test func eachDueInstantIsClaimedOnceAndRunNumbersHaveNoGaps() async throws {
+        let url = try await Server.shared.database()
+        try await withReplicas(url, ["a", "b", "c"]) { replicas in
+            let now = Instant.now()
+            var claims: [Claim] = []
+            for step in 0..<20 {
+                let due = Instant(milliseconds: now.milliseconds - 20_000 + Int64(step) * 1000)
+                // All three at once, as replicas due at the same instant do.
+                let outcomes = try await withThrowingTaskGroup(of: ClaimOutcome.self) { group in
+                    for r in replicas { group.addTask { try await r.claim(task: "tick", due: due, overlap: .allow) } }
+                    return try await group.reduce(into: [ClaimOutcome]()) { $0.append($1) }
+                }
+                let won = outcomes.compactMap { if case .claimed(let c) = $0 { c } else { nil } }
+                #expect(won.count == 1, "step \(step): \(outcomes)")
+                #expect(outcomes.filter { $0 == .taken }.count == 2)
+                claims += won
+            }
+            #expect(claims.map(\.run) == Array(1...20))
+            #expect(Set(claims.map(\.fence)).count == 20)
+            // An instant before the last one claimed is never claimed again, by anyone.
+            #expect(try await replicas[0].claim(task: "tick", due: claims[3].due, overlap: .allow) == .taken)
+        }
+    }
+
+    @Test func aRunIsClaimedAtMostASecondBeforeItIsDueByTheDatabaseClock() async throws {
+        let url = try await Server.shared.database()
+        try await withReplicas(url, ["a"]) { r in
+            let a = r[0]
+            let due = Instant(milliseconds: Instant.now().milliseconds + 5000)
+            guard case .early(let databaseNow) = try await a.claim(task: "later", due: due, overlap: .allow) else {
+                Issue.record("claimed 5 s early")
+                return
+            }
+            #expect(abs(databaseNow.milliseconds - Instant.now().milliseconds) < 2000)
+            let soon = Instant(milliseconds: databaseNow.milliseconds + 800)
+            guard case .claimed(let claim) = try await a.claim(task: "later", due: soon, overlap: .allow) else {
+                Issue.record("not claimed 0.8 s early")
+                return
+            }
+            #expect(claim.run == 1)
+        }
+    }
+
+    @Test func overlapHoldsAcrossReplicas() async throws {
+        let url = try await Server.shared.database()
+        try await withReplicas(url, ["a", "b"]) { r in
+            let (a, b) = (r[0], r[1])
+            let now = Instant.now().milliseconds
+            guard case .claimed(let first) = try await a.claim(task: "long", due: Instant(milliseconds: now - 3000), overlap: .skip) else {
+                Issue.record("first not claimed")
+                return
+            }
+            // Another replica, the next instant, while the first run is active.
+            #expect(try await b.claim(task: "long", due: Instant(milliseconds: now - 2000), overlap: .skip) == .skipped(run: 2))
+            #expect(try await b.claim(task: "queued", due: Instant(milliseconds: now - 2000), overlap: .queue) != .busy)
+            guard case .claimed(let q1) = try await a.claim(task: "q", due: Instant(milliseconds: now - 2000), overlap: .queue) else {
+                Issue.record("q not claimed")
+                return
+            }
+            #expect(try await b.claim(task: "q", due: Instant(milliseconds: now - 1000), overlap: .queue) == .busy)
+            #expect(try await a.record(q1, status: .succeeded, attempts: 1, record: "{}"))
+            guard case .claimed(let q2) = try await b.claim(task: "q", due: Instant(milliseconds: now - 1000), overlap: .queue) else {
+                Issue.record("q's next run not claimed once the first ended")
+                return
+            }
+            #expect(q2.run == 2)
+            #expect(try await a.record(first, status: .succeeded, attempts: 1, record: "{}"))
+        }
+    }
+
+    @Test func aReplicaThatLostItsLeaseCannotWriteTheRunAnotherTook() async throws {
+        let url = try await Server.shared.database()
+        try await withReplicas(url, ["a", "b"], leases: ["a": .milliseconds(300)]) { r in
+            let (a, b) = (r[0], r[1])
+            let due = Instant(milliseconds: Instant.now().milliseconds - 1000)
+            guard case .claimed(let mine) = try await a.claim(task: "t", due: due, overlap: .allow) else {
+                Issue.record("not claimed")
+                return
+            }
+            #expect(try await a.renew().held == [mine])
+            #expect(try await b.reclaim(task: "t") == nil)  // the lease is alive
+            try await Task.sleep(for: .milliseconds(400))
+            #expect(try await a.renew().held.isEmpty)  // ran out: not renewed
+            let taken = try #require(try await b.reclaim(task: "t"))
+            #expect(taken.run == mine.run && taken.due == mine.due && taken.fence > mine.fence)
+            #expect(try await !a.record(mine, status: .succeeded, attempts: 1, record: "{}"))
+            #expect(try await b.record(taken, status: .running, attempts: 0, record: "{}"))
+            #expect(try await b.record(taken, status: .succeeded, attempts: 1, record: "{\"status\":\"succeeded\"}"))
+            #expect(try await Server.shared.psql("SELECT status || ' ' || owner FROM jobrun_runs", database: url.database)
+                .trimmingCharacters(in: .whitespacesAndNewlines) == "succeeded b")
+        }
+    }
+
+    @Test func aStoppingReplicaReleasesWhatItClaimedButHadNotStarted() async throws {
+        let url = try await Server.shared.database()
+        try await withReplicas(url, ["a", "b"]) { r in
+            let (a, b) = (r[0], r[1])
+            let due = Instant(milliseconds: Instant.now().milliseconds - 500)
+            guard case .claimed(let claim) = try await a.claim(task: "t", due: due, overlap: .allow) else {
+                Issue.record("not claimed")
+                return
+            }
+            #expect(try await b.reclaim(task: "t") == nil)
+            try await a.leave()
+            let taken = try #require(try await b.reclaim(task: "t"))
+            #expect(taken.run == claim.run && taken.due == claim.due)
+            #expect(try await !a.record(claim, status: .running, attempts: 0, record: "{}"))
+        }
+    }
+}
