@@ -25,6 +25,8 @@ public struct JobFile: Sendable {
     public var listen: ListenAddress?
     /// `keep_history:`: runs that ended longer ago than this are pruned from the store.
     public var keepHistory: Duration = .seconds(30 * 24 * 3600)
+    /// `lease:` in a cluster, how long a replica's claim of a run holds without being renewed.
+    public var lease: Duration = .seconds(30)
 
     /// The task named `name`.
     public func task(named name: String) -> TaskSpec? { tasks.first { $0.name == name } }

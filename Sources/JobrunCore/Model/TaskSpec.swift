@@ -83,6 +83,8 @@ public struct TaskSpec: Sendable {
     public var catchUpWithin: Duration = .seconds(24 * 3600)
     /// With a store and `catch_up: all`: at most this many missed instants run.
     public var catchUpLimit = 100
+    /// In a cluster: what becomes of a run whose replica lost its lease while it ran.
+    public var onLost = OnLost.abandon
 
     /// Whether the task can have more than one run.
     public var recurs: Bool { repeatInterval != nil || schedule.repeats }
@@ -107,6 +109,15 @@ public enum Command: Sendable, Equatable {
 /// What to do with a run that comes due while the previous run is still queued or running.
 public enum OverlapPolicy: String, Sendable, CaseIterable {
     case skip, queue, allow
+}
+
+/// `on_lost:` in a cluster, what becomes of a run whose replica lost its lease while the run
+/// was running (README, "A cluster on PostgreSQL").
+public enum OnLost: String, Sendable, CaseIterable {
+    /// It is recorded `abandoned` and not run again: every run at most once.
+    case abandon
+    /// It is recorded with an `abandoned` attempt, and another replica runs it again.
+    case rerun
 }
 
 /// `catch_up:` what a restarted jobrun does with the due instants it missed (README, "State").

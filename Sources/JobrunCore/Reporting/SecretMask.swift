@@ -35,9 +35,10 @@ public struct SecretMask: Sendable {
     public var isEmpty: Bool { forms.isEmpty }
 
     /// The secrets of a file: the value of every `${NAME}` in an http task's url, headers
-    /// and body, looked up as the request will be (jobrun's environment, then the task's).
+    /// and body, looked up as the request will be (jobrun's environment, then the task's),
+    /// and those of a PostgreSQL `state:` URL with its password.
     public static func secrets(of file: JobFile, environment: [String: String]) -> [String] {
-        var values: [String] = []
+        var values = file.state.map { secrets(ofState: $0, environment: environment) } ?? []
         for task in file.tasks {
             guard let http = task.http else { continue }
             var env = environment
@@ -45,6 +46,18 @@ public struct SecretMask: Sendable {
             for text in [http.url, http.body ?? ""] + http.headers.map(\.value) {
                 values += EnvironmentReference.expand(text, from: env, skippingEvents: true).secrets
             }
+        }
+        return values
+    }
+
+    /// The secrets of a PostgreSQL state URL (`state:` or `--state`): what its `${NAME}`s
+    /// stand for, and its password. None for a file path.
+    public static func secrets(ofState state: String, environment: [String: String]) -> [String] {
+        guard PostgresURL.isURL(state) else { return [] }
+        let expanded = EnvironmentReference.expand(state, from: environment)
+        var values = expanded.secrets
+        if let password = (try? PostgresURL(expanded.text, defaultUser: "postgres"))?.password, !password.isEmpty {
+            values.append(password)
         }
         return values
     }

@@ -132,6 +132,7 @@ extension FilePass {
         task.catchUp = fields.catchUp?.value ?? .none
         task.catchUpWithin = fields.catchUpWithin?.value ?? .seconds(24 * 3600)
         task.catchUpLimit = fields.catchUpLimit?.value ?? 100
+        task.onLost = fields.onLost?.value ?? .abandon
         return (source, task)
     }
 

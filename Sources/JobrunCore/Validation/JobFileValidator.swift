@@ -38,13 +38,14 @@ public struct JobFileValidator {
     }
 
     static let topKeys: [Key] = [
-        .version, .name, .workers, .timezone, .report, .reportRuns, .state, .keepHistory, .listen, .shutdownGrace, .env, .defaults, .tasks,
+        .version, .name, .workers, .timezone, .report, .reportRuns, .state, .keepHistory, .lease, .listen, .shutdownGrace, .env,
+        .defaults, .tasks,
     ]
     static let taskKeys: [Key] = [
         .name, .type, .command, .shell, .output, .http, .email, .schedule, .repeat, .count,
         .until, .priority, .timeout, .killGrace, .retries, .retryDelay, .backoff,
         .maxRetryDelay, .jitter, .overlap, .after, .enabled, .tags, .env, .workingDir,
-        .catchUp, .catchUpWithin, .catchUpLimit, .onFailure, .onSuccess,
+        .catchUp, .catchUpWithin, .catchUpLimit, .onFailure, .onSuccess, .onLost,
     ]
     static let topTable = KeyTable(topKeys, context: Message.Place.topLevel, elsewhere: Dictionary(
         uniqueKeysWithValues: taskKeys.filter { !topKeys.contains($0) }.map { ($0.name, Message.Place.inATask) }))
@@ -145,6 +146,16 @@ struct FilePass {
         let env = top[.env].flatMap { reader.stringMap($0.value, "env") } ?? []
         let name = top[.name].flatMap { reader.string($0.value, "name", singleLine: true) }
         let state = top[.state].flatMap { reader.string($0.value, "state", singleLine: true) }
+        if let state, let node = top[.state]?.value, PostgresURL.isURL(state) {
+            // ${NAME} in the URL (a password): set, and long enough to be masked.
+            checkReferences(state, node, "state")
+            let expanded = EnvironmentReference.expand(state, from: environment).text
+            if let problem = PostgresURL.problem(in: expanded) { reader.error(.badStateURL(problem), node, "state") }
+        }
+        var lease: Duration?
+        if let pair = top[.lease], let value = reader.duration(pair.value, "lease", positive: true) {
+            if value < .seconds(1) { reader.error(.leaseTooShort, pair.value, "lease") } else { lease = value }
+        }
         let keepHistory = top[.keepHistory].flatMap { reader.duration($0.value, "keep_history", positive: true) }
         var listen: ListenAddress?
         if let l = top[.listen], let text = reader.string(l.value, "listen", singleLine: true) {
@@ -205,6 +216,7 @@ struct FilePass {
         file.name = name
         file.state = state
         if let keepHistory { file.keepHistory = keepHistory }
+        if let lease { file.lease = lease }
         file.listen = listen
         return file
     }

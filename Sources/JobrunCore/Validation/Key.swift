@@ -3,10 +3,10 @@ import JobrunYAML
 /// Every key a jobs file may contain, in any of its mappings. Lookups go by case, not by
 /// string, so reading a task of a large file hashes each key once and never again.
 enum Key: Int, CaseIterable, Sendable {
-    case version, workers, timezone, report, reportRuns, shutdownGrace, defaults, tasks, state, keepHistory, listen
+    case version, workers, timezone, report, reportRuns, shutdownGrace, defaults, tasks, state, keepHistory, listen, lease
     case name, type, command, shell, output, http, email, schedule, `repeat`, count, until, priority
     case timeout, killGrace, retries, retryDelay, backoff, maxRetryDelay, jitter, overlap, after
-    case enabled, tags, env, workingDir, catchUp, catchUpWithin, catchUpLimit, onFailure, onSuccess
+    case enabled, tags, env, workingDir, catchUp, catchUpWithin, catchUpLimit, onFailure, onSuccess, onLost
     case url, method, headers, body, expectStatus, followRedirects
     case to, cc, from, subject, sendmail
 

@@ -155,6 +155,10 @@ public struct Message: Sendable, Hashable {
     static func badStatus(_ text: String) -> Message { isNot(text, .status) }
     static func badAddress(_ text: String) -> Message { isNot(text, .address) }
     static func badListen(_ text: String) -> Message { isNot(text, .listen) }
+    static func badStateURL(_ problem: String) -> Message {
+        Message("this PostgreSQL URL cannot be used: \(problem); write it as postgres://USER:PASSWORD@HOST:PORT/DATABASE?sslmode=MODE")
+    }
+    static let leaseTooShort = Message("must be at least 1s: a replica renews its claims every quarter of the lease")
     static let controlCharactersInName = Message("a task name must not contain control characters or line breaks")
     static let controlCharactersInValue = Message("this value must not contain control characters or line breaks")
 

@@ -19,12 +19,13 @@ struct TaskFields {
     var catchUpLimit: Located<Int>?
     var onFailure: [Located<String>]?
     var onSuccess: [Located<String>]?
+    var onLost: Located<OnLost>?
 
     /// Keys `defaults:` accepts (README, "Top level").
     static let keys: [Key] = [
         .timeout, .killGrace, .retries, .retryDelay, .backoff, .maxRetryDelay,
         .priority, .overlap, .env, .workingDir, .shell, .catchUp, .catchUpWithin, .catchUpLimit,
-        .onFailure, .onSuccess,
+        .onFailure, .onSuccess, .onLost,
     ]
 
     /// Reads the shared fields out of a checked mapping.
@@ -54,6 +55,7 @@ struct TaskFields {
         }
         if let v = values[.onFailure]?.value { f.onFailure = reader.strings(v, p("on_failure")) }
         if let v = values[.onSuccess]?.value { f.onSuccess = reader.strings(v, p("on_success")) }
+        if let v = values[.onLost]?.value { f.onLost = at(.onLost, reader.choice(v, p("on_lost"), OnLost.self)) }
         return f
     }
 
@@ -69,6 +71,7 @@ struct TaskFields {
             env: env, workingDirectory: workingDirectory ?? defaults.workingDirectory,
             shell: shell ?? defaults.shell, catchUp: catchUp ?? defaults.catchUp,
             catchUpWithin: catchUpWithin ?? defaults.catchUpWithin, catchUpLimit: catchUpLimit ?? defaults.catchUpLimit,
-            onFailure: onFailure ?? defaults.onFailure, onSuccess: onSuccess ?? defaults.onSuccess)
+            onFailure: onFailure ?? defaults.onFailure, onSuccess: onSuccess ?? defaults.onSuccess,
+            onLost: onLost ?? defaults.onLost)
     }
 }

@@ -48,7 +48,8 @@ public struct JobRun: Sendable {
         let logs = try checkOutputs()
         let environment = ProcessInfo.processInfo.environment
         let fd: Int32 = invocation.report.flatMap(WritePath.descriptor) == 1 ? 2 : 1
-        let mask = SecretMask(SecretMask.secrets(of: file, environment: environment))
+        let mask = SecretMask(SecretMask.secrets(of: file, environment: environment)
+            + (invocation.state.map { SecretMask.secrets(ofState: $0, environment: environment) } ?? []))
         let console = RunConsole(fd: fd, format: invocation.format, quiet: invocation.quiet, mask: mask,
                                  taskNames: file.tasks.map(\.name), github: environment["GITHUB_ACTIONS"] == "true",
                                  color: RunConsole.wantsColor(invocation.color, fd: fd, environment: environment))
@@ -63,6 +64,7 @@ public struct JobRun: Sendable {
         var setup = invocation.setup
         var store: SQLiteStore?
         if let path = invocation.state {
+            if PostgresURL.isURL(path) { throw PostgresURL.notRunnable(EnvironmentReference.expand(path, from: environment).text) }
             let (opened, resume) = try SQLiteStore.open(path: path, namespace: invocation.namespace, tasks: file.tasks.map(\.name),
                                                               keepHistory: file.keepHistory, holder: invocation.version, now: wallStart)
             store = opened

@@ -1,5 +1,4 @@
 import Foundation
-import JobrunCore
 
 /// A `postgres://` or `postgresql://` state URL, read as libpq reads a connection URI:
 /// `postgresql://[user[:password]@][host][:port][/database][?param=value&…]`. A host that
@@ -24,6 +23,32 @@ public struct PostgresURL: Sendable, Equatable {
     /// `verify-ca` and `verify-full`; the system's when nil.
     public var rootCertificate: String?
 
+    /// How a URL is written, for messages.
+    public static let form = "write it as postgres://USER:PASSWORD@HOST:PORT/DATABASE?sslmode=MODE"
+
+    /// What is wrong with `text` as a PostgreSQL URL, or nil when nothing is.
+    public static func problem(in text: String) -> String? {
+        do {
+            _ = try PostgresURL(parsing: text, defaultUser: "postgres")
+            return nil
+        } catch {
+            return error.reason
+        }
+    }
+
+    /// Why a text is not a URL jobrun can use.
+    struct Problem: Error {
+        let reason: String
+    }
+
+    /// What a run, `--history` and `--status` say of a PostgreSQL store in this version, which
+    /// validates the URL but does not run a cluster yet (README, "A cluster on PostgreSQL").
+    public static func notRunnable(_ text: String) -> JobrunError {
+        let shown = (try? PostgresURL(text, defaultUser: "postgres"))?.redacted ?? "postgres://…"
+        return JobrunError(.state, "state \(shown): this version of jobrun checks a PostgreSQL store's URL but cannot run a cluster on it yet",
+                           hint: "give state: (or --state) a file path, an SQLite store, to keep the runs of one jobrun")
+    }
+
     /// Whether `text` names a PostgreSQL store rather than an SQLite file.
     public static func isURL(_ text: String) -> Bool {
         text.hasPrefix("postgres://") || text.hasPrefix("postgresql://")
@@ -44,10 +69,15 @@ public struct PostgresURL: Sendable, Equatable {
     /// Reads `text`; `defaultUser` stands for a URL that names no user (libpq takes the
     /// operating system's user name).
     public init(_ text: String, defaultUser: String = PostgresURL.systemUser()) throws(JobrunError) {
-        func problem(_ what: String) -> JobrunError {
-            JobrunError(.state, "the state URL is not a PostgreSQL URL jobrun can use: \(what)",
-                        hint: "write it as postgres://USER:PASSWORD@HOST:PORT/DATABASE?sslmode=MODE")
+        do {
+            self = try PostgresURL(parsing: text, defaultUser: defaultUser)
+        } catch {
+            throw JobrunError(.state, "the state URL is not a PostgreSQL URL jobrun can use: \(error.reason)", hint: PostgresURL.form)
         }
+    }
+
+    private init(parsing text: String, defaultUser: String) throws(Problem) {
+        func problem(_ what: String) -> Problem { Problem(reason: what) }
         guard let schemeEnd = text.range(of: "://"), Self.isURL(text) else { throw problem("it must start with postgres://") }
         var rest = Substring(text[schemeEnd.upperBound...])
         var query = Substring("")
@@ -124,7 +154,7 @@ public struct PostgresURL: Sendable, Equatable {
         self.rootCertificate = rootCertificate
     }
 
-    private static func decode(_ text: Substring, _ problem: (String) -> JobrunError) throws(JobrunError) -> String {
+    private static func decode(_ text: Substring, _ problem: (String) -> Problem) throws(Problem) -> String {
         guard let decoded = String(text).removingPercentEncoding else { throw problem("\"\(text)\" has a broken %-escape") }
         return decoded
     }
