@@ -11,6 +11,9 @@ public enum RecordMessage {
         "the previous run was still \(running ? "running" : "queued") (overlap: skip)"
     }
 
+    /// In a cluster: another replica's run of the task was active when this one came due.
+    public static let previousRunElsewhere = "another replica's run of the task was still running (overlap: skip)"
+
     /// An `after:` task did not succeed.
     public static func dependencyFailed(_ name: String) -> String { "\"\(name)\" did not succeed (after:)" }
 

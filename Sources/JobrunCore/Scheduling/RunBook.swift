@@ -79,6 +79,12 @@ public struct RunBook: Sendable {
         }
     }
 
+    /// Lets go of the run `index`, which has not ended, as if it had never been opened (in
+    /// a cluster, a run another replica runs): it is neither counted nor kept.
+    public mutating func discard(_ index: RunIndex) {
+        live.removeValue(forKey: index)
+    }
+
     /// Every run kept, ended or not, in the order they came due.
     public var records: [RunRecord] {
         var all = ended.values.flatMap { $0 }

@@ -9,6 +9,12 @@ extension SchedulerCore {
         guard state == .running else { return }
         state = .draining
         stopper = cause
+        // Other replicas' runs: theirs to finish; this replica waits for none of them.
+        for r in elsewhere {
+            tasks[book[r].task].active.remove(r)
+            book.discard(r)
+        }
+        elsewhere = []
         // Every run that has not started ends cancelled; so does the next run of each task.
         cancelQueued(cause)
         for entry in dueHeap.unordered.sorted(by: <) {

@@ -87,16 +87,32 @@ extension SchedulerCore {
             }
             tasks[t].queued -= 1
             tasks[t].active.insert(r)
-            move(r, to: .running)
-            let attempt = book[r].attempts.count + 1
-            if book[r].startedAt == nil { book[r].startedAt = now() }
-            if recording { writes.append(RunWrite(record: book[r], attemptStartedAt: now())) }
-            emit(.started(task: t, run: book[r].run, attempt: attempt, at: now()))
+            if setup.cluster && !claimedRuns.contains(r) {
+                // Claimed first: it holds the worker, and starts when the claim is this replica's.
+                claiming.insert(r)
+                running += 1
+                let nominal = book[r].nominalDueAt
+                let request = AttemptRequest(task: file.tasks[t], run: book[r].run, attempt: 1)
+                starts.append(Start(run: r, request: request, claim: ClaimRequest(task: t, name: file.tasks[t].name, due: nominal,
+                                                                                   overlap: file.tasks[t].overlap)))
+                continue
+            }
             running += 1
-            var request = AttemptRequest(task: file.tasks[t], run: book[r].run, attempt: attempt)
-            request.event = events[r]
-            starts.append(Start(run: r, request: request))
+            startAttempt(r)
         }
+    }
+
+    /// Starts the next attempt of the run `r`, which holds a worker.
+    mutating func startAttempt(_ r: RunIndex) {
+        let t = book[r].task
+        move(r, to: .running)
+        let attempt = book[r].attempts.count + 1
+        if book[r].startedAt == nil { book[r].startedAt = now() }
+        if recording { writes.append(RunWrite(record: book[r], attemptStartedAt: now())) }
+        emit(.started(task: t, run: book[r].run, attempt: attempt, at: now()))
+        var request = AttemptRequest(task: file.tasks[t], run: book[r].run, attempt: attempt)
+        request.event = events[r]
+        starts.append(Start(run: r, request: request))
     }
 
     // MARK: Attempts ending
@@ -151,16 +167,20 @@ extension SchedulerCore {
         // Counted, and kept among the last `report_runs` of its task, or let go.
         book.close(r)
         events[r] = nil
-        if tasks[t].active.isEmpty, !tasks[t].held.isEmpty {
-            let held = tasks[t].held
-            tasks[t].held = []
-            heldCount -= held.count
-            for h in held {
-                ready.insert(ReadyEntry(priority: file.tasks[t].priority, dueAt: book[h].dueAt, task: t, seq: nextSeq(), run: h))
-            }
-        }
+        releaseHeld(t)
         checkFinished(t)
         trigger(after: ended)
+    }
+
+    /// Once no run of the task is active, the runs `overlap: queue` held back are ready.
+    mutating func releaseHeld(_ t: TaskIndex) {
+        guard tasks[t].active.isEmpty, !tasks[t].held.isEmpty else { return }
+        let held = tasks[t].held
+        tasks[t].held = []
+        heldCount -= held.count
+        for h in held {
+            ready.insert(ReadyEntry(priority: file.tasks[t].priority, dueAt: book[h].dueAt, task: t, seq: nextSeq(), run: h))
+        }
     }
 
     // MARK: Notifications

@@ -14,6 +14,10 @@ public struct SchedulerCore: Sendable {
         public let run: RunIndex
         /// What the executor is asked to do.
         public let request: AttemptRequest
+        /// In a cluster, a new run that must be claimed before it starts: its task's name,
+        /// nominal due instant and overlap policy. The run holds a worker meanwhile; it
+        /// starts once ``SchedulerCore/claimed(_:_:at:)`` is told it is this replica's.
+        public var claim: ClaimRequest? = nil
     }
 
     struct DueEntry: Comparable, Sendable {
@@ -104,6 +108,12 @@ public struct SchedulerCore: Sendable {
     /// Tasks still waiting for their `after:` tasks, and runs held back by `overlap: queue`.
     var waitingCount = 0
     var heldCount = 0
+    /// In a cluster: runs waiting for their claim's answer, runs this replica claimed, and
+    /// runs another replica runs (kept active until their end is known, so that `after:`
+    /// and overlap see them; never in the report).
+    var claiming = Set<RunIndex>()
+    var claimedRuns = Set<RunIndex>()
+    var elsewhere = Set<RunIndex>()
 
     /// Creates the state machine for a run starting at `start`; `emit` receives every status change.
     public init(file: JobFile, setup: SchedulerSetup, start: Instant, emit: @escaping @Sendable (SchedulerEvent) -> Void) {

@@ -13,6 +13,9 @@ public struct SchedulerSetup: Sendable {
     /// schedule, catches up on missed runs, and hands every status change to the store
     /// (``SchedulerCore/takeWrites()``).
     public var resume: Resume?
+    /// In a cluster: every new run is claimed from the cluster before it starts
+    /// (``SchedulerCore/Start/claim``, ``SchedulerCore/claimed(_:_:at:)``).
+    public var cluster = false
 
     /// Creates a setup.
     public init(workers: Int, selected: Set<TaskIndex>? = nil, runFor: Duration? = nil, jitterSeed: UInt64? = nil) {

@@ -1,0 +1,90 @@
+/// A new run a replica asks the cluster for before it starts it (README, "A cluster on
+/// PostgreSQL").
+public struct ClaimRequest: Sendable, Equatable {
+    /// The run's task.
+    public let task: TaskIndex
+    /// The task's name: with `due`, the run's key in the cluster.
+    public let name: String
+    /// The run's nominal due instant (jitter not included).
+    public let due: Instant
+    /// What happens when another replica's run of the task is active.
+    public let overlap: OverlapPolicy
+}
+
+/// What became of a claim.
+public enum ClaimAnswer: Sendable, Equatable {
+    /// This replica's, as the cluster's run number `run`: it starts now.
+    case mine(run: Int)
+    /// Recorded `skipped`, as run number `run`, by this replica: another replica's run of
+    /// the task was active (`overlap: skip`).
+    case skipped(run: Int)
+    /// Another replica's. It stays active here, so that `after:` and overlap see it, until
+    /// ``SchedulerCore/endedElsewhere(_:failed:at:)``; it is not in this replica's report.
+    case taken
+    /// Jobrun was stopped while it waited for the answer.
+    case stopped
+}
+
+extension SchedulerCore {
+    /// The runs waiting for their claim's answer.
+    public var claimsPending: Int { claiming.count }
+
+    /// The runs another replica runs, as far as this replica knows, by their claim's key.
+    public var runsElsewhere: [(run: RunIndex, task: String, due: Instant)] {
+        elsewhere.map { r in (r, file.tasks[book[r].task].name, book[r].nominalDueAt) }
+    }
+
+    /// Takes the answer to the claim of run `r` (a start whose ``Start/claim`` was set);
+    /// returns the attempts that can start now.
+    public mutating func claimed(_ r: RunIndex, _ answer: ClaimAnswer, at now: Instant) -> [Start] {
+        clockNow = Swift.max(clockNow, now)
+        guard claiming.remove(r) != nil else { return advance(to: now) }
+        let t = book[r].task
+        running -= 1
+        switch answer {
+        case .mine(let number):
+            renumber(r, number)
+            claimedRuns.insert(r)
+            if state == .running || (stopper == .runFor && book[r].trigger != nil) {
+                running += 1
+                startAttempt(r)
+            } else {
+                tasks[t].active.remove(r)
+                finish(r, .cancelled, reason: (stopper ?? .jobrun).beforeItStarted)
+            }
+        case .skipped(let number):
+            renumber(r, number)
+            tasks[t].active.remove(r)
+            finish(r, .skipped, reason: RecordMessage.previousRunElsewhere)
+        case .taken:
+            elsewhere.insert(r)
+        case .stopped:
+            tasks[t].active.remove(r)
+            finish(r, .cancelled, reason: (stopper ?? .jobrun).beforeItStarted, recorded: false)
+        }
+        return advance(to: now)
+    }
+
+    /// Another replica's run `r` (``ClaimAnswer/taken``) has ended, `failed` or not: it
+    /// leaves this replica's books as if it had never been here, but for what `after:` learns
+    /// from it. Returns the attempts that can start now.
+    public mutating func endedElsewhere(_ r: RunIndex, failed: Bool, at now: Instant) -> [Start] {
+        clockNow = Swift.max(clockNow, now)
+        guard elsewhere.remove(r) != nil else { return advance(to: now) }
+        let t = book[r].task
+        if failed { tasks[t].failed = true }
+        tasks[t].active.remove(r)
+        book.discard(r)
+        releaseHeld(t)
+        checkFinished(t)
+        return advance(to: now)
+    }
+
+    /// Gives run `r` the cluster's number `number`; the task's next local number follows the
+    /// highest seen.
+    mutating func renumber(_ r: RunIndex, _ number: Int) {
+        book[r].run = RunNumber(number)
+        let t = book[r].task
+        tasks[t].runsMade = Swift.max(tasks[t].runsMade, number)
+    }
+}

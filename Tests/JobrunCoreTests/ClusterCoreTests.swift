@@ -1,0 +1,115 @@
+import JobrunCore
+import Testing
+
+/// A replica's scheduler in a cluster, on the pure core: every new run is claimed before it
+/// starts, and what the cluster answers decides whether it starts here, is skipped, or is
+/// another replica's (README, "A cluster on PostgreSQL").
+@Suite struct ClusterCoreTests {
+    private static let start = Instant(seconds: 1_800_000_000)
+
+    private func core(_ tasks: String, workers: Int = 2) throws -> SchedulerCore {
+        let v = JobFileValidator().validate(Array("tasks:\n\(tasks)".utf8))
+        let file = try #require(v.file, "\(v.diagnostics.map { $0.formatted(file: "t") })")
+        var setup = SchedulerSetup(workers: workers, jitterSeed: 1)
+        setup.cluster = true
+        return SchedulerCore(file: file, setup: setup, start: Self.start, emit: { _ in })
+    }
+
+    private func ended(_ start: SchedulerCore.Start, _ status: AttemptStatus = .succeeded) -> AttemptRecord {
+        AttemptRecord(attempt: start.request.attempt, status: status, startedAt: Self.start, finishedAt: Self.start + .seconds(1))
+    }
+
+    @Test func aNewRunStartsOnlyOnceItsClaimIsThisReplicasAndTakesTheClustersNumber() throws {
+        var core = try core("  - {name: t, command: x}\n")
+        let asked = core.advance(to: Self.start)
+        let claim = try #require(asked.first?.claim)
+        #expect(asked.count == 1 && claim.name == "t" && claim.due == Self.start && claim.overlap == .skip)
+        #expect(core.records.map(\.status) == [.queued], "not started before the answer")
+        #expect(core.claimsPending == 1 && !core.isDone)
+        let started = core.claimed(asked[0].run, .mine(run: 7), at: Self.start)
+        #expect(started.count == 1 && started[0].claim == nil && started[0].request.run == 7)
+        _ = core.attemptFinished(started[0].run, record: ended(started[0]), at: Self.start + .seconds(1))
+        #expect(core.records.map(\.run) == [7] && core.records.map(\.status) == [.succeeded])
+        #expect(core.isDone)
+    }
+
+    @Test func aRunAnotherReplicaTookHoldsNoWorkerIsNotInTheReportAndItsDependentsWaitForIt() throws {
+        var core = try core("""
+              - {name: a, command: x}
+              - {name: b, command: x}
+              - {name: c, command: x, after: [a]}
+
+            """, workers: 1)
+        let first = core.advance(to: Self.start)
+        #expect(first.map(\.claim?.name) == ["a"], "one worker: one claim at a time")
+        let next = core.claimed(first[0].run, .taken, at: Self.start)
+        #expect(next.map(\.claim?.name) == ["b"], "the worker is free again")
+        let b = core.claimed(next[0].run, .mine(run: 1), at: Self.start)
+        #expect(core.attemptFinished(b[0].run, record: ended(b[0]), at: Self.start + .seconds(1)).isEmpty, "c waits for a")
+        #expect(!core.isDone && core.runsElsewhere.map(\.task) == ["a"])
+        let c = core.endedElsewhere(core.runsElsewhere[0].run, failed: false, at: Self.start + .seconds(2))
+        #expect(c.map(\.claim?.name) == ["c"])
+        let cStarted = core.claimed(c[0].run, .mine(run: 1), at: Self.start + .seconds(2))
+        _ = core.attemptFinished(cStarted[0].run, record: ended(cStarted[0]), at: Self.start + .seconds(3))
+        #expect(core.isDone)
+        #expect(core.records.map { core.file.tasks[$0.task].name } == ["b", "c"], "a ran elsewhere: not this replica's")
+        #expect(core.book.totals.runs == 2)
+    }
+
+    @Test func aFailureElsewhereSkipsTheDependentsHere() throws {
+        var core = try core("""
+              - {name: a, command: x}
+              - {name: c, command: x, after: [a]}
+
+            """)
+        let first = core.advance(to: Self.start)
+        #expect(core.claimed(first[0].run, .taken, at: Self.start).isEmpty)
+        #expect(core.endedElsewhere(core.runsElsewhere[0].run, failed: true, at: Self.start + .seconds(1)).isEmpty)
+        #expect(core.records.map(\.status) == [.skipped])
+        #expect(core.records.first?.reason == RecordMessage.dependencyFailed("a"))
+        #expect(core.isDone)
+    }
+
+    @Test func aClaimRecordedSkippedEndsSkippedUnderTheClustersNumber() throws {
+        var core = try core("  - {name: t, command: x}\n")
+        let asked = core.advance(to: Self.start)
+        #expect(core.claimed(asked[0].run, .skipped(run: 4), at: Self.start).isEmpty)
+        #expect(core.records.map(\.run) == [4] && core.records.map(\.status) == [.skipped])
+        #expect(core.records.first?.reason == RecordMessage.previousRunElsewhere)
+        #expect(core.isDone)
+    }
+
+    @Test func aRetryOfARunThisReplicaHoldsIsNotClaimedAgain() throws {
+        var core = try core("  - {name: t, command: x, retries: 1, retry_delay: 1s}\n")
+        let asked = core.advance(to: Self.start)
+        let first = core.claimed(asked[0].run, .mine(run: 1), at: Self.start)
+        #expect(core.attemptFinished(first[0].run, record: ended(first[0], .failed), at: Self.start + .seconds(1)).isEmpty)
+        let retry = core.advance(to: Self.start + .seconds(3))
+        #expect(retry.count == 1 && retry[0].claim == nil && retry[0].request.attempt == 2)
+    }
+
+    @Test func stoppingWhileAClaimIsAskedCancelsItsRunWhateverTheAnswer() throws {
+        var core = try core("""
+              - {name: a, command: x}
+              - {name: b, command: x}
+
+            """)
+        let asked = core.advance(to: Self.start)
+        #expect(asked.count == 2)
+        core.shutdown(at: Self.start)
+        #expect(!core.isDone, "the answers are waited for")
+        #expect(core.claimed(asked[0].run, .mine(run: 1), at: Self.start).isEmpty, "a claim that comes back mine does not start")
+        #expect(core.claimed(asked[1].run, .stopped, at: Self.start).isEmpty)
+        #expect(core.records.map(\.status) == [.cancelled, .cancelled])
+        #expect(core.isDone)
+    }
+
+    @Test func runsOfOtherReplicasAreLetGoWhenJobrunStops() throws {
+        var core = try core("  - {name: a, command: x}\n  - {name: c, command: x, after: [a]}\n")
+        let asked = core.advance(to: Self.start)
+        _ = core.claimed(asked[0].run, .taken, at: Self.start)
+        core.shutdown(at: Self.start)
+        #expect(core.runsElsewhere.isEmpty && core.isDone)
+        #expect(core.records.map { core.file.tasks[$0.task].name } == ["c"], "only c, cancelled while it waited for a")
+    }
+}
