@@ -1,4 +1,6 @@
 import JobrunCore
+import JobrunTestSupport
+import Synchronization
 import Testing
 
 /// A replica's scheduler in a cluster, on the pure core: every new run is claimed before it
@@ -111,5 +113,78 @@ import Testing
         core.shutdown(at: Self.start)
         #expect(core.runsElsewhere.isEmpty && core.isDone)
         #expect(core.records.map { core.file.tasks[$0.task].name } == ["c"], "only c, cancelled while it waited for a")
+    }
+}
+
+/// The cluster as a replica's scheduler sees it: answers set per task, and the ends of other
+/// replicas' runs told at the first look.
+private final class ScriptedClaims: RunClaims {
+    let answers: [String: ClaimAnswer]
+    let failedElsewhere: Bool
+    private let state = Mutex<(asked: [String], looks: Int)>(([], 0))
+
+    init(_ answers: [String: ClaimAnswer], failedElsewhere: Bool = false) {
+        self.answers = answers
+        self.failedElsewhere = failedElsewhere
+    }
+
+    var asked: [String] { state.withLock { $0.asked } }
+    var looks: Int { state.withLock { $0.looks } }
+    var lookInterval: Duration { .seconds(1) }
+
+    func claim(_ claim: ClaimRequest) async throws(JobrunError) -> ClaimAnswer {
+        state.withLock { $0.asked.append(claim.name) }
+        guard let answer = answers[claim.name] else { throw JobrunError(.state, "the cluster is unreachable") }
+        return answer
+    }
+
+    func ended(_ runs: [(task: String, due: Instant)]) async throws(JobrunError) -> [(index: Int, failed: Bool)] {
+        state.withLock { $0.looks += 1 }
+        return runs.indices.map { ($0, failedElsewhere) }
+    }
+}
+
+private struct Immediate: Executor {
+    func run(_ request: AttemptRequest, now: @Sendable () -> Instant) async -> AttemptRecord {
+        AttemptRecord(attempt: request.attempt, status: .succeeded, startedAt: now(), finishedAt: now())
+    }
+}
+
+/// The ``Scheduler`` actor with claims, on a manual clock.
+@Suite struct ClusterSchedulerTests {
+    private let wallStart = Instant(seconds: 1_800_000_000)
+
+    private func scheduler(_ claims: ScriptedClaims, clock: ManualClock) throws -> Scheduler<ManualClock> {
+        let v = JobFileValidator().validate(Array("tasks:\n  - {name: a, command: x}\n  - {name: c, command: x, after: [a]}\n".utf8))
+        var setup = SchedulerSetup(workers: 2, jitterSeed: 1)
+        setup.cluster = true
+        return Scheduler(file: try #require(v.file), setup: setup, clock: clock, wallOrigin: wallStart, executor: Immediate(),
+                         claims: claims, emit: { _ in })
+    }
+
+    @Test func aDependentWaitsForTheEndOfARunAnotherReplicaTookLookingOnTheClock() async throws {
+        let clock = ManualClock()
+        let claims = ScriptedClaims(["a": .taken, "c": .mine(run: 3)])
+        let scheduler = try scheduler(claims, clock: clock)
+        let run = Task { await scheduler.run() }
+        // Asleep until the look at other replicas' runs; c not claimed before a's end is known.
+        #expect(await clock.waitForSleepers(1))
+        #expect(claims.asked == ["a"] && claims.looks == 0)
+        clock.advance(by: .seconds(1))
+        let book = await run.value
+        #expect(claims.asked == ["a", "c"] && claims.looks == 1)
+        #expect(book.records.map(\.run) == [3] && book.records.map(\.status) == [.succeeded])
+    }
+
+    @Test func aFailedClaimStopsTheRunAsAFailedStoreDoes() async throws {
+        let clock = ManualClock()
+        let claims = ScriptedClaims([:])
+        let scheduler = try scheduler(claims, clock: clock)
+        let book = await scheduler.run()
+        #expect(claims.asked == ["a"])
+        #expect(await scheduler.storeFailure?.message == "the cluster is unreachable")
+        // a, whose claim failed, and c, which waited for it: neither ran.
+        #expect(book.records.map(\.status) == [.cancelled, .cancelled])
+        #expect(book.records.first?.reason == RecordMessage.Stopper.state.beforeItStarted)
     }
 }

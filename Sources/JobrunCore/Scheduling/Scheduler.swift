@@ -2,10 +2,20 @@
 /// an idle jobrun uses no CPU), runs attempts as child tasks of one task group (at most
 /// `workers` at a time), and on ``shutdown()`` cancels them so executors end their processes.
 public actor Scheduler<C: Clock> where C.Duration == Duration {
+    private struct EndedElsewhere: Sendable {
+        var run: RunIndex
+        var failed: Bool
+    }
+
     private enum Event: Sendable {
         case wake
         case deadline
         case attempt(run: RunIndex, record: AttemptRecord)
+        case claimed(run: RunIndex, answer: ClaimAnswer)
+        case claimFailed(run: RunIndex, JobrunError)
+        /// Runs of other replicas found ended (their index and whether each failed), or why
+        /// the store could not say.
+        case endedElsewhere(Result<[EndedElsewhere], JobrunError>)
         case control(Control)
         case ignored
     }
@@ -54,18 +64,26 @@ public actor Scheduler<C: Clock> where C.Duration == Duration {
     private let recorder: (any RunRecorder)?
     /// Why the store stopped taking writes, if it did: no run or retry started after that.
     public private(set) var storeFailure: JobrunError?
+    /// In a cluster: where runs are claimed.
+    private let claims: (any RunClaims)?
+    /// A look at other replicas' runs is under way.
+    private var looking = false
 
     /// Creates a scheduler that starts now on `clock`, whose now is the wall-clock `wallOrigin`.
     /// `originAge`: see ``Timebase/init(clock:wallOrigin:originAge:)``.
     public init(file: JobFile, setup: SchedulerSetup, clock: C, wallOrigin: Instant, originAge: Duration = .zero,
                 lead: Duration = .zero, executor: any Executor, recorder: (any RunRecorder)? = nil,
-                emit: @escaping @Sendable (SchedulerEvent) -> Void) {
+                claims: (any RunClaims)? = nil, emit: @escaping @Sendable (SchedulerEvent) -> Void) {
         self.setup = setup
         self.recorder = recorder
+        self.claims = claims
         self.lead = lead
         self.executor = executor
         self.timebase = Timebase(clock: clock, wallOrigin: wallOrigin, originAge: originAge)
         self.emit = emit
+        var setup = setup
+        // Runs are claimed only where there is a cluster to claim them from.
+        if claims == nil { setup.cluster = false }
         core = SchedulerCore(file: file, setup: setup, start: wallOrigin, emit: emit)
         (control, controlContinuation) = AsyncStream.makeStream(of: Control.self)
     }
@@ -121,6 +139,16 @@ public actor Scheduler<C: Clock> where C.Duration == Duration {
                 recordChanges(&starts)
                 for start in starts {
                     let executor = self.executor, timebase = self.timebase
+                    if let claim = start.claim, let claims {
+                        group.addTask {
+                            do throws(JobrunError) {
+                                return .claimed(run: start.run, answer: try await claims.claim(claim))
+                            } catch {
+                                return Task.isCancelled ? .claimed(run: start.run, answer: .stopped) : .claimFailed(run: start.run, error)
+                            }
+                        }
+                        continue
+                    }
                     group.addTask {
                         .attempt(run: start.run, record: await executor.run(start.request, now: { timebase.now() }))
                     }
@@ -129,6 +157,7 @@ public actor Scheduler<C: Clock> where C.Duration == Duration {
                 if core.isDone { break }
                 announceNextDue()
                 armTimer(&group)
+                lookElsewhere(&group)
                 guard let event = await group.next() else { break }
                 let now = timebase.now()
                 switch event {
@@ -147,6 +176,24 @@ public actor Scheduler<C: Clock> where C.Duration == Duration {
                     starts = core.stopScheduling(at: now)
                 case .attempt(let run, let record):
                     starts = core.attemptFinished(run, record: record, at: now)
+                case .claimed(let run, let answer):
+                    starts = core.claimed(run, answer, at: now)
+                case .claimFailed(let run, let error):
+                    if storeFailure == nil {
+                        storeFailure = error
+                        core.storeFailed(at: now)
+                    }
+                    starts = core.claimed(run, .stopped, at: now)
+                case .endedElsewhere(.success(let ended)):
+                    looking = false
+                    starts = []
+                    for end in ended { starts += core.endedElsewhere(end.run, failed: end.failed, at: now) }
+                case .endedElsewhere(.failure(let error)):
+                    looking = false
+                    if storeFailure == nil {
+                        storeFailure = error
+                        core.storeFailed(at: now)
+                    }
                 case .control(.shutdown):
                     core.shutdown(at: now)
                     // Attempts see the cancellation and end their processes.
@@ -205,6 +252,24 @@ public actor Scheduler<C: Clock> where C.Duration == Duration {
         guard next?.task != announced?.task || next?.at != announced?.at else { return }
         announced = next
         emit(.nextDue(task: next?.task, at: next?.at))
+    }
+
+    /// In a cluster, while other replicas run runs this one waits for (`after:`), looks
+    /// every ``RunClaims/lookInterval`` for their ends.
+    private func lookElsewhere(_ group: inout TaskGroup<Event>) {
+        guard let claims, !looking, storeFailure == nil else { return }
+        let runs = core.runsElsewhere
+        guard !runs.isEmpty else { return }
+        looking = true
+        group.addTask { [timebase] in
+            do { try await timebase.clock.sleep(for: claims.lookInterval, tolerance: nil) } catch { return .ignored }
+            do throws(JobrunError) {
+                let ended = try await claims.ended(runs.map { ($0.task, $0.due) })
+                return .endedElsewhere(.success(ended.map { EndedElsewhere(run: runs[$0.index].run, failed: $0.failed) }))
+            } catch {
+                return .endedElsewhere(.failure(error))
+            }
+        }
     }
 
     private func armTimer(_ group: inout TaskGroup<Event>) {

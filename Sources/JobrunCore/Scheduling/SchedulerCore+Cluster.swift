@@ -88,3 +88,17 @@ extension SchedulerCore {
         tasks[t].runsMade = Swift.max(tasks[t].runsMade, number)
     }
 }
+
+/// How a replica's ``Scheduler`` asks the cluster for its runs (README, "A cluster on
+/// PostgreSQL"); the PostgreSQL store gives it.
+public protocol RunClaims: Sendable {
+    /// Claims the run `claim`, waiting while it is too early by the database's clock or, with
+    /// `overlap: queue`, while another replica's run of the task is active.
+    func claim(_ claim: ClaimRequest) async throws(JobrunError) -> ClaimAnswer
+    /// Of these runs of other replicas (task name, nominal due instant), the ones that have
+    /// ended: their position in `runs`, and whether the run failed (failed, timed out or
+    /// abandoned). A run the cluster has no record of has ended, not failed.
+    func ended(_ runs: [(task: String, due: Instant)]) async throws(JobrunError) -> [(index: Int, failed: Bool)]
+    /// How long to wait between two looks at other replicas' runs.
+    var lookInterval: Duration { get }
+}
