@@ -176,6 +176,21 @@ extension ClusterStore {
         return !rows.isEmpty
     }
 
+    /// The statuses of these runs (any replica's), by key; a run the store has no row for is
+    /// missing.
+    public func statuses(of runs: [(task: String, due: Instant)]) async throws(JobrunError) -> [ClusterRunKey: String] {
+        guard !runs.isEmpty else { return [:] }
+        let rows = try await rows("""
+            SELECT r.task, r.due_ms, r.status FROM jobrun_runs r
+            JOIN unnest(\(runs.map(\.task))::text[], \(runs.map { $0.due.milliseconds })::bigint[]) AS k(task, due_ms)
+              ON r.task = k.task AND r.due_ms = k.due_ms
+            WHERE r.namespace = \(namespace)
+            """, doing: "read runs in", as: (String, Int64, String).self)
+        var statuses: [ClusterRunKey: String] = [:]
+        for (task, due, status) in rows { statuses[ClusterRunKey(task: task, due: Instant(milliseconds: due))] = status }
+        return statuses
+    }
+
     /// Gives back runs this replica claimed but did not start, for other replicas to claim.
     public func release(_ claims: [Claim]) async throws(JobrunError) {
         for claim in claims {

@@ -121,7 +121,7 @@ import Testing
 private final class ScriptedClaims: RunClaims {
     let answers: [String: ClaimAnswer]
     let failedElsewhere: Bool
-    private let state = Mutex<(asked: [String], looks: Int)>(([], 0))
+    private let state = Mutex<(asked: [String], looks: Int, written: [String])>(([], 0, []))
 
     init(_ answers: [String: ClaimAnswer], failedElsewhere: Bool = false) {
         self.answers = answers
@@ -130,6 +130,12 @@ private final class ScriptedClaims: RunClaims {
 
     var asked: [String] { state.withLock { $0.asked } }
     var looks: Int { state.withLock { $0.looks } }
+    /// Each write as "run status".
+    var written: [String] { state.withLock { $0.written } }
+
+    func record(_ writes: [RunWrite]) async throws(JobrunError) {
+        state.withLock { $0.written += writes.map { "\($0.record.run) \($0.record.status.rawValue)" } }
+    }
     var lookInterval: Duration { .seconds(1) }
 
     func claim(_ claim: ClaimRequest) async throws(JobrunError) -> ClaimAnswer {
@@ -158,6 +164,7 @@ private struct Immediate: Executor {
         let v = JobFileValidator().validate(Array("tasks:\n  - {name: a, command: x}\n  - {name: c, command: x, after: [a]}\n".utf8))
         var setup = SchedulerSetup(workers: 2, jitterSeed: 1)
         setup.cluster = true
+        setup.resume = Resume(histories: ByTask(repeating: TaskHistory(), count: 2))
         return Scheduler(file: try #require(v.file), setup: setup, clock: clock, wallOrigin: wallStart, executor: Immediate(),
                          claims: claims, emit: { _ in })
     }
@@ -174,6 +181,8 @@ private struct Immediate: Executor {
         let book = await run.value
         #expect(claims.asked == ["a", "c"] && claims.looks == 1)
         #expect(book.records.map(\.run) == [3] && book.records.map(\.status) == [.succeeded])
+        // Only this replica's run is written, under the cluster's number, running before it starts.
+        #expect(claims.written == ["3 running", "3 succeeded"])
     }
 
     @Test func aFailedClaimStopsTheRunAsAFailedStoreDoes() async throws {

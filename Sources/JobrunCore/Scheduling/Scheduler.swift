@@ -84,7 +84,7 @@ public actor Scheduler<C: Clock> where C.Duration == Duration {
         var setup = setup
         // Runs are claimed only where there is a cluster to claim them from.
         if claims == nil { setup.cluster = false }
-        core = SchedulerCore(file: file, setup: setup, start: wallOrigin, emit: emit)
+        core = SchedulerCore(file: file, setup: setup, start: setup.origin ?? wallOrigin, emit: emit)
         (control, controlContinuation) = AsyncStream.makeStream(of: Control.self)
     }
 
@@ -136,7 +136,7 @@ public actor Scheduler<C: Clock> where C.Duration == Duration {
             var starts = core.advance(to: timebase.now())
             while true {
                 // Nothing starts before the store holds it.
-                recordChanges(&starts)
+                if let claims { await recordChanges(&starts, in: claims) } else { recordChanges(&starts) }
                 for start in starts {
                     let executor = self.executor, timebase = self.timebase
                     if let claim = start.claim, let claims {
@@ -231,19 +231,41 @@ public actor Scheduler<C: Clock> where C.Duration == Duration {
         do {
             try recorder.record(writes)
         } catch {
-            storeFailure = error
-            let now = timebase.now()
-            core.storeFailed(at: now)
-            for start in starts {
-                var record = AttemptRecord(attempt: start.request.attempt, status: .failed, startedAt: now, finishedAt: now,
-                                           error: RecordMessage.notRecorded(error))
-                record.retryable = false
-                _ = core.attemptFinished(start.run, record: record, at: now)
-            }
-            starts = []
-            // The store takes nothing more.
-            _ = core.takeWrites()
+            failStore(error, &starts)
         }
+    }
+
+    /// In a cluster, ``recordChanges(_:)`` through the cluster, which the loop waits for.
+    private func recordChanges(_ starts: inout [SchedulerCore.Start], in claims: any RunClaims) async {
+        let writes = core.takeWrites()
+        guard !writes.isEmpty, storeFailure == nil else { return }
+        do throws(JobrunError) {
+            try await claims.record(writes)
+        } catch {
+            failStore(error, &starts)
+        }
+    }
+
+    /// The store failed: `starts` do not start (each attempt fails, saying why), and the run
+    /// drains.
+    private func failStore(_ error: JobrunError, _ starts: inout [SchedulerCore.Start]) {
+        storeFailure = error
+        let now = timebase.now()
+        core.storeFailed(at: now)
+        for start in starts {
+            if start.claim != nil {
+                // Not claimed yet: it ends as one stopped while its claim was asked.
+                _ = core.claimed(start.run, .stopped, at: now)
+                continue
+            }
+            var record = AttemptRecord(attempt: start.request.attempt, status: .failed, startedAt: now, finishedAt: now,
+                                       error: RecordMessage.notRecorded(error))
+            record.retryable = false
+            _ = core.attemptFinished(start.run, record: record, at: now)
+        }
+        starts = []
+        // The store takes nothing more.
+        _ = core.takeWrites()
     }
 
     /// Tells the console what comes next, when that changed.

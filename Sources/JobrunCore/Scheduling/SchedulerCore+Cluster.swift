@@ -18,8 +18,8 @@ public enum ClaimAnswer: Sendable, Equatable {
     /// Recorded `skipped`, as run number `run`, by this replica: another replica's run of
     /// the task was active (`overlap: skip`).
     case skipped(run: Int)
-    /// Another replica's. It stays active here, so that `after:` and overlap see it, until
-    /// ``SchedulerCore/endedElsewhere(_:failed:at:)``; it is not in this replica's report.
+    /// Another replica's; never in this replica's report. While a task here waits for its
+    /// task (`after:`), it stays active until ``SchedulerCore/endedElsewhere(_:failed:at:)``.
     case taken
     /// Jobrun was stopped while it waited for the answer.
     case stopped
@@ -56,8 +56,14 @@ extension SchedulerCore {
             renumber(r, number)
             tasks[t].active.remove(r)
             finish(r, .skipped, reason: RecordMessage.previousRunElsewhere)
-        case .taken:
+        case .taken where dependents[t].contains { tasks[$0].waiting }:
             elsewhere.insert(r)
+        case .taken:
+            // Nothing here waits for its end: let go at once.
+            tasks[t].active.remove(r)
+            book.discard(r)
+            releaseHeld(t)
+            checkFinished(t)
         case .stopped:
             tasks[t].active.remove(r)
             finish(r, .cancelled, reason: (stopper ?? .jobrun).beforeItStarted, recorded: false)
@@ -101,4 +107,8 @@ public protocol RunClaims: Sendable {
     func ended(_ runs: [(task: String, due: Instant)]) async throws(JobrunError) -> [(index: Int, failed: Bool)]
     /// How long to wait between two looks at other replicas' runs.
     var lookInterval: Duration { get }
+    /// Records status changes of this replica's runs, in order, each guarded by the run's
+    /// claim; returns once they are durable. A run cancelled before its first attempt started
+    /// is given back for other replicas to claim rather than recorded.
+    func record(_ writes: [RunWrite]) async throws(JobrunError)
 }

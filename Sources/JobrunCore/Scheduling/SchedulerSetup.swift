@@ -16,6 +16,9 @@ public struct SchedulerSetup: Sendable {
     /// In a cluster: every new run is claimed from the cluster before it starts
     /// (``SchedulerCore/Start/claim``, ``SchedulerCore/claimed(_:_:at:)``).
     public var cluster = false
+    /// In a cluster, the cluster's start: what `now` and `+offset` are measured from, so
+    /// that replicas started apart agree on every due instant. Nil: this run's own start.
+    public var origin: Instant?
 
     /// Creates a setup.
     public init(workers: Int, selected: Set<TaskIndex>? = nil, runFor: Duration? = nil, jitterSeed: UInt64? = nil) {

@@ -1,0 +1,88 @@
+import Foundation
+import JobrunCore
+
+/// A replica's runs in the cluster's store: what its ``Scheduler`` claims, records and looks
+/// for (``RunClaims``), on a ``ClusterStore``. It keeps the claims this replica holds, so that
+/// every write of a run is guarded by its owner and fencing counter.
+public final class ClusterRuns: RunClaims, @unchecked Sendable {
+    /// The store.
+    public let store: ClusterStore
+    /// How long to wait between two looks at other replicas' runs, and before asking again
+    /// for a run another replica's run of the task holds back (`overlap: queue`).
+    public let lookInterval: Duration
+    /// The runs this replica holds, by task and run number; behind `lock`.
+    private var held: [Key: Claim] = [:]
+    private let lock = NSLock()
+
+    private struct Key: Hashable {
+        var task: TaskIndex
+        var run: Int
+    }
+
+    /// A replica's runs in `store`.
+    public init(store: ClusterStore, lookInterval: Duration = .milliseconds(250)) {
+        self.store = store
+        self.lookInterval = lookInterval
+    }
+
+    /// The runs this replica holds now.
+    public var claims: [Claim] { lock.withLock { Array(held.values) } }
+
+    public func claim(_ request: ClaimRequest) async throws(JobrunError) -> ClaimAnswer {
+        while true {
+            if Task.isCancelled { return .stopped }
+            switch try await store.claim(task: request.name, due: request.due, overlap: request.overlap) {
+            case .claimed(let claim):
+                lock.withLock { held[Key(task: request.task, run: claim.run)] = claim }
+                return .mine(run: claim.run)
+            case .skipped(let run):
+                return .skipped(run: run)
+            case .taken:
+                return .taken
+            case .early(let databaseNow):
+                // This replica's clock is ahead of the database's: wait until the claim is due by it.
+                let wait = Duration.milliseconds(Swift.max(10, request.due.milliseconds - databaseNow.milliseconds - 1000))
+                do { try await Task.sleep(for: wait) } catch { return .stopped }
+            case .busy:
+                do { try await Task.sleep(for: lookInterval) } catch { return .stopped }
+            }
+        }
+    }
+
+    public func ended(_ runs: [(task: String, due: Instant)]) async throws(JobrunError) -> [(index: Int, failed: Bool)] {
+        let statuses = try await store.statuses(of: runs)
+        var ended: [(index: Int, failed: Bool)] = []
+        for (i, run) in runs.enumerated() {
+            guard let status = statuses[ClusterRunKey(task: run.task, due: run.due)] else {
+                ended.append((i, false))  // never claimed: the cluster went past it
+                continue
+            }
+            guard let status = RunStatus(rawValue: status), status.isFinal else { continue }
+            ended.append((i, status == .failed || status == .timedOut || status == .abandoned))
+        }
+        return ended
+    }
+
+    public func record(_ writes: [RunWrite]) async throws(JobrunError) {
+        for write in writes {
+            let record = write.record
+            let key = Key(task: record.task, run: record.run.value)
+            guard let claim = lock.withLock({ held[key] }) else { continue }  // not a run this replica holds
+            if record.status.isFinal { lock.withLock { held[key] = nil } }
+            if record.status == .cancelled && record.attempts.isEmpty && write.attemptStartedAt == nil {
+                // Never started here: another replica may run it.
+                try await store.release([claim])
+                continue
+            }
+            let running = write.attemptStartedAt.map { (attempt: record.attempts.count + 1, startedAt: $0) }
+            let text = Report.runObject(record, indent: 0, running: running)
+            _ = try await store.record(claim, status: record.status, attempts: record.attempts.count, record: text)
+        }
+    }
+}
+
+/// A run's key in the cluster: its task's name and its nominal due instant.
+public struct ClusterRunKey: Hashable, Sendable {
+    public var task: String
+    public var due: Instant
+}
