@@ -70,6 +70,7 @@ let package = Package(
                 "CJobrunExec",
                 "JobrunCore",
                 "JobrunState",
+                "JobrunCluster",
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),

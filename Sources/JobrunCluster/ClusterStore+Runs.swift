@@ -176,6 +176,19 @@ extension ClusterStore {
         return !rows.isEmpty
     }
 
+    /// What the cluster recorded of each of `names` (tasks the cluster has never claimed a
+    /// run of have an empty history): where their schedules and numbers continue.
+    public func histories(of names: [String]) async throws(JobrunError) -> [TaskHistory] {
+        let rows = try await rows("""
+            SELECT task, runs, instants, last_due_ms FROM jobrun_tasks WHERE namespace = \(namespace)
+            """, doing: "read", as: (String, Int64, Int64, Int64?).self)
+        var byName: [String: TaskHistory] = [:]
+        for (task, runs, instants, last) in rows {
+            byName[task] = TaskHistory(runs: Int(runs), instants: Int(instants), lastDue: last.map { Instant(milliseconds: $0) })
+        }
+        return names.map { byName[$0] ?? TaskHistory() }
+    }
+
     /// The statuses of these runs (any replica's), by key; a run the store has no row for is
     /// missing.
     public func statuses(of runs: [(task: String, due: Instant)]) async throws(JobrunError) -> [ClusterRunKey: String] {

@@ -21,6 +21,12 @@ extension Jobrun {
         invocation.reread = Self.reread(file, environment: ProcessInfo.processInfo.environment, strict: strict,
                                         workers: workers, only: only, tag: tag, now: now)
         invocation.namespace = Self.namespace(file: file, jobs: jobs)
+        if let replica {
+            guard let state = invocation.state, PostgresURL.isURL(state) else {
+                throw ValidationError("--replica names this replica in a cluster: give a postgres:// state (--state or `state:`)")
+            }
+            invocation.replica = replica
+        }
         return invocation
     }
 

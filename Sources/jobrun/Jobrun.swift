@@ -55,7 +55,7 @@ struct Jobrun: AsyncParsableCommand {
     @Option(help: ArgumentHelp("With --history: only runs due at or after TIME (RFC 3339, or local in the file's zone).", valueName: "TIME"))
     var since: String?
 
-    @Option(help: ArgumentHelp("The state store, an SQLite file kept across restarts (overrides `state:`).", valueName: "PATH"))
+    @Option(help: ArgumentHelp("The state store: an SQLite file kept across restarts, or a postgres:// URL that replicas of a cluster share (overrides `state:`).", valueName: "PATH|URL"))
     var state: String?
 
     @Option(name: .customShort("n"), help: ArgumentHelp("With --plan: how many start times per task (default 5). With --history: how many runs (default 20).", valueName: "N"))
@@ -106,6 +106,9 @@ struct Jobrun: AsyncParsableCommand {
     @Flag(help: "Reload the file when it changes on disk (as SIGHUP does), a Kubernetes ConfigMap's update included.")
     var watch = false
 
+    @Option(help: ArgumentHelp("This replica's id in a cluster (a postgres:// state); default host:pid:random.", valueName: "NAME"))
+    var replica: String?
+
     @Option(help: ArgumentHelp("Colour on the console: auto (on a terminal, unless NO_COLOR is set; the default), always or never.", valueName: "auto|always|never"))
     var color: ColorChoice?
 
@@ -124,6 +127,10 @@ struct Jobrun: AsyncParsableCommand {
             throw ValidationError("--status \(s) is not a status (one of \(RunStatus.allCases.map(\.rawValue).joined(separator: ", ")))")
         }
         if (validateOnly || plan) && state != nil { throw ValidationError("--state is for running a file, --history and --status") }
+        if (validateOnly || plan || history || statusTable) && replica != nil { throw ValidationError("--replica is for running a file in a cluster") }
+        if let replica, replica.isEmpty || replica.contains(where: { $0.isNewline }) {
+            throw ValidationError("--replica takes a name on one line")
+        }
         if files.isEmpty { throw ValidationError("give a jobs file, e.g. `jobrun --validate jobs.yaml`") }
         if !validateOnly && files.count > 1 { throw ValidationError("give one jobs file (only --validate takes several)") }
         if let count, count < 1 || count > (history ? 1_000_000 : 10_000) {

@@ -12,7 +12,7 @@ struct StateAction {
 
     /// Runs `body` on a reader of the store, closing it after.
     private func reading<T>(_ body: (StoreReader) throws(JobrunError) -> T) throws(JobrunError) -> T {
-        if PostgresURL.isURL(path) { throw PostgresURL.notRunnable(path) }
+        if PostgresURL.isURL(path) { throw PostgresURL.notReadable(path) }
         let reader = try StoreReader.open(path: path, namespace: namespace)
         defer { reader.close() }
         return try body(reader)

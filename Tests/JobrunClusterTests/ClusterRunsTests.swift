@@ -28,7 +28,7 @@ private struct Sleeping: Executor {
               - {name: a, command: x}
               - {name: b, command: x}
               - {name: c, command: x, after: [a]}
-              - {name: tick, command: x, repeat: 100ms, count: 10}
+              - {name: tick, command: x, repeat: 100ms, count: 10, overlap: allow}
 
             """
         let file = try #require(JobFileValidator().validate(Array(yaml.utf8)).file)

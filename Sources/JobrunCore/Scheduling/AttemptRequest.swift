@@ -12,6 +12,8 @@ public struct AttemptRequest: Sendable {
     public var startsAt: (at: Instant, in: @Sendable () -> Duration)?
     /// For a triggered run, the end that triggered it (`JOBRUN_EVENT_*`).
     public var event: RunEvent?
+    /// The run's nominal due instant: in a cluster, with the task, the run's key.
+    public var due: Instant?
 
     /// A request to start attempt `attempt` of run `run` now.
     public init(task: TaskSpec, run: RunNumber, attempt: Int) {

@@ -68,6 +68,8 @@ public actor Scheduler<C: Clock> where C.Duration == Duration {
     private let claims: (any RunClaims)?
     /// A look at other replicas' runs is under way.
     private var looking = false
+    /// Runs handed ahead whose claim is being asked: their instant, for the start the answer makes.
+    private var claimTimes: [RunIndex: (at: Instant, in: @Sendable () -> Duration)] = [:]
 
     /// Creates a scheduler that starts now on `clock`, whose now is the wall-clock `wallOrigin`.
     /// `originAge`: see ``Timebase/init(clock:wallOrigin:originAge:)``.
@@ -140,6 +142,7 @@ public actor Scheduler<C: Clock> where C.Duration == Duration {
                 for start in starts {
                     let executor = self.executor, timebase = self.timebase
                     if let claim = start.claim, let claims {
+                        if let startsAt = start.request.startsAt { claimTimes[start.run] = startsAt }
                         group.addTask {
                             do throws(JobrunError) {
                                 return .claimed(run: start.run, answer: try await claims.claim(claim))
@@ -178,11 +181,18 @@ public actor Scheduler<C: Clock> where C.Duration == Duration {
                     starts = core.attemptFinished(run, record: record, at: now)
                 case .claimed(let run, let answer):
                     starts = core.claimed(run, answer, at: now)
+                    if let startsAt = claimTimes.removeValue(forKey: run), let i = starts.firstIndex(where: { $0.run == run }) {
+                        // Claimed ahead of its instant: it starts on it.
+                        var request = starts[i].request
+                        request.startsAt = startsAt
+                        starts[i] = SchedulerCore.Start(run: run, request: request)
+                    }
                 case .claimFailed(let run, let error):
                     if storeFailure == nil {
                         storeFailure = error
                         core.storeFailed(at: now)
                     }
+                    claimTimes[run] = nil
                     starts = core.claimed(run, .stopped, at: now)
                 case .endedElsewhere(.success(let ended)):
                     looking = false

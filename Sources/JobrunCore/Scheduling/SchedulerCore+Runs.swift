@@ -112,6 +112,7 @@ extension SchedulerCore {
         emit(.started(task: t, run: book[r].run, attempt: attempt, at: now()))
         var request = AttemptRequest(task: file.tasks[t], run: book[r].run, attempt: attempt)
         request.event = events[r]
+        request.due = book[r].nominalDueAt
         starts.append(Start(run: r, request: request))
     }
 

@@ -219,7 +219,7 @@ public struct SchedulerCore: Sendable {
             for start in starts {
                 var request = start.request
                 request.startsAt = (entry.at, { startsIn(entry.at) })
-                ahead.append(Start(run: start.run, request: request))
+                ahead.append(Start(run: start.run, request: request, claim: start.claim))
             }
             starts = []
         }

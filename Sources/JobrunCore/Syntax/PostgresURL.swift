@@ -41,12 +41,12 @@ public struct PostgresURL: Sendable, Equatable {
         let reason: String
     }
 
-    /// What a run, `--history` and `--status` say of a PostgreSQL store in this version, which
-    /// validates the URL but does not run a cluster yet (README, "A cluster on PostgreSQL").
-    public static func notRunnable(_ text: String) -> JobrunError {
+    /// What `--history` and `--status` say of a PostgreSQL store in this version, which runs
+    /// a cluster on one but cannot list its runs yet (README, "A cluster on PostgreSQL").
+    public static func notReadable(_ text: String) -> JobrunError {
         let shown = (try? PostgresURL(text, defaultUser: "postgres"))?.redacted ?? "postgres://…"
-        return JobrunError(.state, "state \(shown): this version of jobrun checks a PostgreSQL store's URL but cannot run a cluster on it yet",
-                           hint: "give state: (or --state) a file path, an SQLite store, to keep the runs of one jobrun")
+        return JobrunError(.state, "state \(shown): this version of jobrun cannot list a cluster's runs yet",
+                           hint: "read the table jobrun_runs of that database with psql meanwhile")
     }
 
     /// Whether `text` names a PostgreSQL store rather than an SQLite file.

@@ -18,6 +18,8 @@ public struct CommandExecutor: Executor {
     public let mask: SecretMask
     /// The clock timeouts and kill grace periods are measured on.
     let clock: any Clock<Duration>
+    /// In a cluster: the namespace and this replica, for `JOBRUN_RUN_ID` and `JOBRUN_REPLICA`.
+    public var replica: ReplicaIdentity?
     private let executables = PerTask<Result<String, JobrunError>>()
     private let launches = PerTask<Launch>()
     /// `environment` as `NAME=value` entries, without the variables jobrun sets per attempt:
@@ -124,6 +126,9 @@ public struct CommandExecutor: Executor {
                        workingDirectory: task.workingDirectory)
             }
             launch.adding(["JOBRUN_RUN=\(request.run)", "JOBRUN_ATTEMPT=\(request.attempt)"])
+            if let replica, let due = request.due {
+                launch.adding(["JOBRUN_RUN_ID=\(replica.runID(task: task.name, due: due))", "JOBRUN_REPLICA=\(replica.replica)"])
+            }
             if let event = request.event {
                 // A triggered run: the end it is told of, secrets masked.
                 launch.adding(event.environment.map { "\($0.key)=\(mask($0.value))" })
@@ -196,6 +201,7 @@ public struct CommandExecutor: Executor {
     /// `JOBRUN_RUN`, `JOBRUN_ATTEMPT`, `JOBRUN_EVENT_…`), so a value from its own environment
     /// (a jobrun started by another) must not reach the job.
     static func perAttempt(_ name: String) -> Bool {
-        name == "JOBRUN_TASK" || name == "JOBRUN_RUN" || name == "JOBRUN_ATTEMPT" || name.hasPrefix(EventVariable.prefix)
+        name == "JOBRUN_TASK" || name == "JOBRUN_RUN" || name == "JOBRUN_ATTEMPT" || name == "JOBRUN_RUN_ID" || name == "JOBRUN_REPLICA"
+            || name.hasPrefix(EventVariable.prefix)
     }
 }

@@ -22,10 +22,14 @@ public final class HTTPExecutor: Executor {
     /// How much of a response body is kept.
     static let bodyLimit = 4096
 
+    /// In a cluster: the namespace and this replica, for `Idempotency-Key`.
+    let replica: ReplicaIdentity?
+
     /// Creates an executor; call ``shutdown()`` when the run is over.
-    public init(environment: [String: String], mask: SecretMask = .none) {
+    public init(environment: [String: String], mask: SecretMask = .none, replica: ReplicaIdentity? = nil) {
         self.environment = environment
         self.mask = mask
+        self.replica = replica
     }
 
     /// Closes every connection.
@@ -57,6 +61,11 @@ public final class HTTPExecutor: Executor {
         var headers = HTTPHeaders()
         for (name, value) in spec.headers { headers.add(name: name, value: expand(value, EventEncoding.oneLine)) }
         if !headers.contains(name: "User-Agent") { headers.add(name: "User-Agent", value: "jobrun") }
+        // In a cluster the run's id, the same whichever replica sends it (a rerun too), so the
+        // receiver can tell a request it has seen.
+        if let replica, let due = request.due, !headers.contains(name: "Idempotency-Key") {
+            headers.add(name: "Idempotency-Key", value: replica.runID(task: request.task.name, due: due))
+        }
         let json = headers["Content-Type"].contains { $0.lowercased().contains("json") }
         var body = spec.body.map { expand($0, json ? EventEncoding.jsonEscaped : { $0 }) }
 

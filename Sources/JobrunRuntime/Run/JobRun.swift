@@ -1,4 +1,5 @@
 import Foundation
+import JobrunCluster
 import JobrunCore
 import JobrunState
 import UnixSignals
@@ -16,6 +17,8 @@ public struct JobRun: Sendable {
     /// jobrun-exec, which starts it on the instant (so the time it takes jobrun to get there
     /// does not make it late).
     static let lead: Duration = .milliseconds(10)
+    /// In a cluster, the lead also covers the claim's round trip to the database.
+    static let clusterLead: Duration = .milliseconds(100)
 
     /// Prepares a run of `file`; `signals` is the sequence ``trapSignals()`` returned.
     public init(file: JobFile, invocation: RunInvocation, signals: UnixSignalsSequence) {
@@ -57,23 +60,36 @@ public struct JobRun: Sendable {
         defer { processes.stop() }
         // Started now rather than by the first job, which would wait for it.
         if file.tasks.contains(where: { $0.type != .http }) { processes.prepare() }
-        let command = CommandExecutor(environment: environment, output: console, logs: logs, processes: processes, mask: mask)
-        let http = HTTPExecutor(environment: environment, mask: mask)
-        let executor = TaskExecutor(command: command, http: http, email: EmailExecutor(command: command))
         let wallStart = Instant.now()
         var setup = invocation.setup
         var store: SQLiteStore?
-        if let path = invocation.state {
-            if PostgresURL.isURL(path) { throw PostgresURL.notRunnable(EnvironmentReference.expand(path, from: environment).text) }
+        var cluster: ClusterMembership?
+        if let path = invocation.state, PostgresURL.isURL(path) {
+            let url = try PostgresURL(EnvironmentReference.expand(path, from: environment).text)
+            let replica = invocation.replica ?? ClusterMembership.defaultReplica()
+            let joined = try await ClusterMembership.join(url, namespace: invocation.namespace, replica: replica, lease: file.lease,
+                                                          tasks: file.tasks.map(\.name), at: wallStart)
+            cluster = joined
+            setup.cluster = true
+            setup.origin = joined.start.startedAt
+            setup.resume = joined.resume
+            console.note("jobrun: replica \(replica) \(joined.start.began ? "began" : "joined") the cluster \(invocation.namespace) "
+                         + "on \(url.redacted) (its start: \(joined.start.startedAt.rfc3339))")
+        } else if let path = invocation.state {
             let (opened, resume) = try SQLiteStore.open(path: path, namespace: invocation.namespace, tasks: file.tasks.map(\.name),
                                                               keepHistory: file.keepHistory, holder: invocation.version, now: wallStart)
             store = opened
             setup.resume = resume
         }
+        let identity = cluster.map { ReplicaIdentity(namespace: invocation.namespace, replica: $0.store.replica) }
+        var command = CommandExecutor(environment: environment, output: console, logs: logs, processes: processes, mask: mask)
+        command.replica = identity
+        let http = HTTPExecutor(environment: environment, mask: mask, replica: identity)
+        let executor = TaskExecutor(command: command, http: http, email: EmailExecutor(command: command))
         let metrics = invocation.listen.map { _ in RunMetrics(names: file.tasks.map(\.name), workers: setup.workers) }
         let scheduler = Scheduler(file: file, setup: setup, clock: ContinuousClock(), wallOrigin: wallStart,
                                   originAge: .seconds(Date().timeIntervalSince1970 - Double(wallStart.milliseconds) / 1000),
-                                  lead: Self.lead, executor: executor, recorder: store, emit: { event in
+                                  lead: cluster == nil ? Self.lead : Self.clusterLead, executor: executor, recorder: store, claims: cluster?.runs, emit: { event in
                                       console.event(event)
                                       metrics?.observe(event)
                                   })
@@ -87,6 +103,7 @@ public struct JobRun: Sendable {
                 watch = try FileWatch(path: invocation.configPath)
             } catch {
                 _ = store?.close()
+                await cluster?.leave()
                 throw error
             }
         }
@@ -99,12 +116,27 @@ public struct JobRun: Sendable {
             } catch {
                 watch?.stop()
                 _ = store?.close()
+                await cluster?.leave()
                 throw error
             }
             console.note("jobrun: serving /metrics, /healthz and /status on http://\(endpoint!.address)")
         }
+        // A replica that cannot renew its leases ends its jobs before they run out: another
+        // replica may then take their runs.
+        let leases = cluster.map { cluster in
+            Task {
+                await cluster.keepLeases {
+                    console.note("jobrun: the cluster's store has not answered for most of a lease (\(file.lease)); "
+                                 + "this replica's jobs are killed, as another replica may take their runs")
+                    processes.signalAll(SIGKILL)
+                }
+            }
+        }
         let (book, signal) = await runHandlingSignals(scheduler, processes: processes, console: console,
                                                       reloader: reloader, watch: watch, endpoint: endpoint)
+        leases?.cancel()
+        await leases?.value
+        await cluster?.leave()
         let closeFailure = store?.close()
         await http.shutdown()
         console.clearStatus()

@@ -34,6 +34,8 @@ public struct RunInvocation: Sendable {
     public var watch = false
     /// The file's namespace in the store: `name:`, else the file's base name without extension.
     public var namespace = "jobs"
+    /// `--replica`: this replica's id in a cluster; nil for `host:pid:random`.
+    public var replica: String?
 
     /// Creates an invocation; `color` is `auto` until set.
     public init(configPath: String, configSHA256: String, setup: SchedulerSetup, report: String?, junit: String?,

@@ -1,0 +1,78 @@
+import Foundation
+import JobrunCore
+
+/// One replica's membership of a cluster for one run of jobrun: it joins (takes the
+/// cluster's start and each task's history), keeps its leases while the run lasts, and
+/// leaves, giving back what it claimed and did not start (README, "A cluster on PostgreSQL").
+public final class ClusterMembership: Sendable {
+    /// The store.
+    public let store: ClusterStore
+    /// What the replica's scheduler claims and records through.
+    public let runs: ClusterRuns
+    /// The cluster as the replica found it.
+    public let start: ClusterStart
+    /// Each task's history, for the scheduler's ``SchedulerSetup/resume``.
+    public let resume: Resume
+
+    private init(store: ClusterStore, start: ClusterStart, resume: Resume) {
+        self.store = store
+        self.runs = ClusterRuns(store: store)
+        self.start = start
+        self.resume = resume
+    }
+
+    /// A replica id when none is given: `host:pid:random`.
+    public static func defaultReplica() -> String {
+        "\(hostName()):\(getpid()):\(String(UInt32.random(in: 0...UInt32.max), radix: 36))"
+    }
+
+    static func hostName() -> String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        guard gethostname(&buffer, buffer.count) == 0 else { return "localhost" }
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// Connects to the store at `url` and joins the cluster of `namespace` as `replica`, at
+    /// `at` (this replica's start).
+    public static func join(_ url: PostgresURL, namespace: String, replica: String, lease: Duration, tasks names: [String],
+                            at: Instant) async throws(JobrunError) -> ClusterMembership {
+        let store = try await ClusterStore.connect(url, namespace: namespace, replica: replica, lease: lease)
+        do {
+            let start = try await store.join(host: hostName(), pid: getpid(), at: at)
+            let histories = try await store.histories(of: names)
+            return ClusterMembership(store: store, start: start, resume: Resume(histories: ByTask(histories)))
+        } catch {
+            await store.close()
+            throw error
+        }
+    }
+
+    /// Renews the replica's leases every quarter of a lease until cancelled. When they could
+    /// not be renewed for so long that they run out within an eighth of a lease, `lost` is
+    /// called once (the replica must then end its jobs: another replica may take their runs).
+    public func keepLeases(lost: @Sendable () -> Void) async {
+        let quarter = store.lease / 4
+        var renewed = ContinuousClock.now
+        var told = false
+        while !Task.isCancelled {
+            do { try await Task.sleep(for: quarter) } catch { return }
+            do {
+                _ = try await store.renew()
+                renewed = ContinuousClock.now
+                told = false
+            } catch {
+                if !told && ContinuousClock.now - renewed >= store.lease - store.lease / 8 {
+                    told = true
+                    lost()
+                }
+            }
+        }
+    }
+
+    /// Leaves the cluster: what the replica claimed and did not start is given back, and the
+    /// connection closes.
+    public func leave() async {
+        try? await store.leave()
+        await store.close()
+    }
+}
