@@ -74,7 +74,11 @@ import Testing
         #expect(versions == Array(repeating: "v1", count: versions.filter { $0 == "v1" }.count)
                     + Array(repeating: "v2", count: versions.filter { $0 == "v2" }.count))
         let report = try w.report("report.json")
-        #expect(runs(report, "tick").filter { $0["status"] as? String == "succeeded" }.count == ticks.count)
+        // Every line is a run that succeeded, but for one SIGINT may have stopped after its line
+        // was written (a busy machine widens that moment).
+        let succeeded = runs(report, "tick").filter { $0["status"] as? String == "succeeded" }.count
+        let stopped = runs(report, "tick").filter { $0["status"] as? String == "cancelled" && !(($0["attempts"] as? [Any]) ?? []).isEmpty }.count
+        #expect(succeeded <= ticks.count && ticks.count <= succeeded + stopped, "\(succeeded) succeeded, \(stopped) stopped, \(ticks.count) lines")
         #expect(runs(report, "old-only").count == oldOnly.count + runs(report, "old-only").filter { $0["status"] as? String == "cancelled" }.count)
         let reloads = report["reloads"] as? [[String: Any]] ?? []
         #expect(reloads.count == 1)
