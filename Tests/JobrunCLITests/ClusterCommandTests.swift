@@ -16,7 +16,7 @@ import Testing
             workers: 2
             lease: 5s
             tasks:
-              - {name: tick, command: "\(append)", repeat: 200ms, count: 10, overlap: allow}
+              - {name: tick, command: "\(append)", repeat: 200ms, count: 15, overlap: allow}
               - {name: a, command: "sleep 0.3; \(append)"}
               - {name: c, command: "\(append)", after: [a]}
 
@@ -26,13 +26,13 @@ import Testing
         #expect(replicas.map(\.terminationStatus) == [0, 0])
         let lines = (w.file("ids") ?? "").split(separator: "\n").map { $0.split(separator: " ").map(String.init) }
         let ids = lines.map { $0.first ?? "" }
-        #expect(ids.count == 12 && Set(ids).count == 12, "each run once in the cluster: \(lines)")
-        #expect(ids.filter { $0.hasPrefix("nightly/tick@") }.count == 10)
+        #expect(ids.count == 17 && Set(ids).count == 17, "each run once in the cluster: \(lines)")
+        #expect(ids.filter { $0.hasPrefix("nightly/tick@") }.count == 15)
         let a = try #require(ids.firstIndex { $0.hasPrefix("nightly/a@") }), c = try #require(ids.firstIndex { $0.hasPrefix("nightly/c@") })
         #expect(a < c, "c after a, whichever replica ran each")
         #expect(Set(lines.map { $0.last ?? "" }) == ["r1", "r2"], "both replicas ran runs: \(lines)")
         let rows = try server.psql("SELECT status, count(*) FROM jobrun_runs WHERE namespace = 'nightly' GROUP BY status", database: "jobs")
-        #expect(rows.trimmingCharacters(in: .whitespacesAndNewlines) == "succeeded|12")
+        #expect(rows.trimmingCharacters(in: .whitespacesAndNewlines) == "succeeded|17")
         let stopped = try server.psql("SELECT count(*) FROM jobrun_replicas WHERE stopped_at IS NOT NULL", database: "jobs")
         #expect(stopped.trimmingCharacters(in: .whitespacesAndNewlines) == "2", "both left the cluster")
     }
