@@ -26,12 +26,6 @@ public final class ClusterMembership: Sendable {
         "\(hostName()):\(getpid()):\(String(UInt32.random(in: 0...UInt32.max), radix: 36))"
     }
 
-    static func hostName() -> String {
-        var buffer = [CChar](repeating: 0, count: 256)
-        guard gethostname(&buffer, buffer.count) == 0 else { return "localhost" }
-        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    }
-
     /// Connects to the store at `url` and joins the cluster of `namespace` as `replica`, at
     /// `at` (this replica's start).
     public static func join(_ url: PostgresURL, namespace: String, replica: String, lease: Duration, tasks names: [String],

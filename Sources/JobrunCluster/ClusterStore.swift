@@ -148,5 +148,5 @@ public final class ClusterStore: Sendable {
         do { try await connection.query(query, logger: Self.logger) } catch { throw failure(error, doing: doing) }
     }
 
-    var leaseMilliseconds: Int64 { Int64(lease.components.seconds) * 1000 + Int64(lease.components.attoseconds / 1_000_000_000_000_000) }
+    var leaseMilliseconds: Int64 { lease.milliseconds }
 }

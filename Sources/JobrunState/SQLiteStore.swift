@@ -204,7 +204,7 @@ public final class SQLiteStore: RunRecorder, @unchecked Sendable {
                     sql: "INSERT INTO jobrun_holder (id, pid, host, since, version) VALUES (1, ?, ?, ?, ?) "
                         + "ON CONFLICT (id) DO UPDATE SET pid = excluded.pid, host = excluded.host, since = excluded.since, "
                         + "version = excluded.version",
-                    arguments: [Int(getpid()), Self.hostName(), now.rfc3339, holder])
+                    arguments: [Int(getpid()), hostName(), now.rfc3339, holder])
                 let abandoned = unclean ? try abandonUnfinished(db, now: now) : []
                 var histories = ByTask(repeating: TaskHistory(), count: names.values.count)
                 var index: [String: TaskIndex] = [:]
@@ -378,12 +378,6 @@ public final class SQLiteStore: RunRecorder, @unchecked Sendable {
         try? queue.close()
         fileLock.release()
         return failure
-    }
-
-    static func hostName() -> String {
-        var buffer = [CChar](repeating: 0, count: 256)
-        guard gethostname(&buffer, buffer.count) == 0 else { return "unknown host" }
-        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     /// The message for a store another jobrun holds, naming it from the holder row.
