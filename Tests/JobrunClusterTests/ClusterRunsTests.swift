@@ -46,7 +46,9 @@ private struct Sleeping: Executor {
                 setup.cluster = true
                 setup.origin = start.startedAt
                 setup.resume = Resume(histories: ByTask(repeating: TaskHistory(), count: file.tasks.count))
-                schedulers.append(Scheduler(file: file, setup: setup, clock: ContinuousClock(), wallOrigin: wallStart,
+                // Each replica's own reading of the wall clock, as each jobrun takes it: the
+                // records of both are then on one time line.
+                schedulers.append(Scheduler(file: file, setup: setup, clock: ContinuousClock(), wallOrigin: Instant.now(),
                                             executor: Sleeping(duration: .milliseconds(30)),
                                             claims: ClusterRuns(store: store, lookInterval: .milliseconds(20)), emit: { _ in }))
             }
@@ -62,7 +64,10 @@ private struct Sleeping: Executor {
             #expect(runs("tick").map(\.run.value) == Array(1...10), "each instant once, numbered by the cluster")
             #expect(records.allSatisfy { $0.status == .succeeded }, "\(records.filter { $0.status != .succeeded }.map { "\(file.tasks[$0.task].name) \($0.run) \($0.status) \($0.reason ?? "")" })")
             let a = try #require(runs("a").first), c = try #require(runs("c").first)
-            #expect(c.startedAt! >= a.finishedAt!, "c after a, wherever each ran")
+            let story = books.enumerated().flatMap { i, book in
+                book.records.map { "r\(i + 1) \(file.tasks[$0.task].name) #\($0.run) due \($0.nominalDueAt.rfc3339) \($0.startedAt?.rfc3339 ?? "-")–\($0.finishedAt?.rfc3339 ?? "-")" }
+            }
+            #expect(c.startedAt! >= a.finishedAt!, "c after a, wherever each ran: \(story)")
             let rows = try server.psql("SELECT task || ' ' || run || ' ' || status FROM jobrun_runs ORDER BY task, run", database: "jobs")
                 .split(separator: "\n").map(String.init)
             #expect(rows == ["a 1 succeeded", "b 1 succeeded", "c 1 succeeded"] + (1...10).map { "tick \($0) succeeded" })

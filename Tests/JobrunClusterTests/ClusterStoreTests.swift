@@ -203,4 +203,23 @@ private func withReplicas(_ url: PostgresURL, _ names: [String], leases: [String
             #expect(try await !a.record(claim, status: .running, attempts: 0, record: "{}"))
         }
     }
+
+    /// The test server must hold none of the test process's descriptors: Foundation's Process
+    /// sees its child end by the end of a socket the child inherits, and a server holding
+    /// one (or another test's pipe) would make that test wait for ever.
+    @Test func theTestServerHoldsNoneOfTheTestsDescriptors() throws {
+        var fds: [Int32] = [0, 0]
+        #expect(pipe(&fds) == 0)
+        defer { close(fds[0]); close(fds[1]) }
+        let server = try PostgresServer(port: 54332)
+        defer { server.stop() }
+        let pidFile = try String(contentsOfFile: server.directory.appendingPathComponent("data/postmaster.pid").path, encoding: .utf8)
+        let postmaster = try #require(pidFile.split(separator: "\n").first.map(String.init))
+        let held = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(postmaster)/fd").compactMap {
+            try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(postmaster)/fd/\($0)")
+        }
+        let ours = try [0, 1].map { try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\(fds[$0])") }
+        #expect(!held.isEmpty, "the server's descriptors are readable")
+        #expect(held.allSatisfy { !ours.contains($0) }, "\(held)")
+    }
 }

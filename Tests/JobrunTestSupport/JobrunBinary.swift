@@ -31,32 +31,17 @@ public struct JobrunBinary {
         packageRoot.appendingPathComponent("Tests/JobrunCLITests/Fixtures/\(name)").path
     }
 
-    /// Runs the binary with `arguments` in `directory` (the package root by default) and waits for it.
+    /// Runs the binary with `arguments` in `directory` (the package root by default) and waits
+    /// for it, for at most `limit`: a binary still running then is killed, and its `stderr`
+    /// says so, so that a jobrun that never ends fails its test instead of stalling the suite.
     public static func run(_ arguments: [String], environment: [String: String] = [:], in directory: URL? = nil,
-                    binary: URL = url) throws -> Result {
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments
+                           binary: URL = url, limit: Duration = .seconds(300)) throws -> Result {
         var env = ProcessInfo.processInfo.environment
         env["GITHUB_ACTIONS"] = nil
         env["TZ"] = nil
         for (k, v) in environment { env[k] = v }
-        process.environment = env
-        process.currentDirectoryURL = directory ?? packageRoot
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        // Read both pipes to the end before waiting, so a full pipe cannot stall the child.
-        let group = DispatchGroup()
-        nonisolated(unsafe) var errData = Data()
-        DispatchQueue.global().async(group: group) { errData = err.fileHandleForReading.readDataToEndOfFile() }
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        group.wait()
-        process.waitUntilExit()
-        return Result(status: process.terminationStatus,
-                      stdout: String(decoding: outData, as: UTF8.self),
-                      stderr: String(decoding: errData, as: UTF8.self))
+        let ran = try Spawn.run(binary.path, arguments, environment: env, directory: (directory ?? packageRoot).path, limit: limit)
+        return Result(status: ran.status, stdout: String(decoding: ran.stdout, as: UTF8.self),
+                      stderr: String(decoding: ran.stderr, as: UTF8.self))
     }
 }

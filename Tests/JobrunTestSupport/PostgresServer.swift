@@ -44,20 +44,7 @@ public final class PostgresServer: @unchecked Sendable {
         let stop = geteuid() == 0 ? "/usr/sbin/runuser -u postgres -- \(bin.path)/pg_ctl" : "\(bin.path)/pg_ctl"
         let script = "while kill -0 \(getpid()) 2>/dev/null; do sleep 0.5; done; cd /tmp; "
             + "\(stop) -D '\(directory.path)/data' -m immediate -w stop >/dev/null 2>&1; rm -rf '\(directory.path)'"
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        for fd in 0...2 { posix_spawn_file_actions_addopen(&actions, Int32(fd), "/dev/null", fd == 0 ? O_RDONLY : O_WRONLY, 0) }
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        // A session of its own: a terminal's Ctrl-C that ends the tests does not end it.
-        posix_spawnattr_setflags(&attributes, 0x80)  // POSIX_SPAWN_SETSID, which Swift's Glibc leaves out
-        let argv: [UnsafeMutablePointer<CChar>?] = (["sh", "-c", script] as [String]).map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
-        var pid: pid_t = 0
-        let error = posix_spawn(&pid, "/bin/sh", &actions, &attributes, argv, environ)
-        guard error == 0 else { throw SupportError("cannot start the server's watcher: \(String(cString: strerror(error)))") }
+        _ = try Spawn.start("/bin/sh", ["-c", script], newSession: true)
     }
 
     /// Starts the server (again, after ``pause()``).
@@ -116,28 +103,18 @@ public final class PostgresServer: @unchecked Sendable {
         }
     }
 
-    /// Runs `program` to its end (posix_spawn and waitpid: Foundation's Process leaves a
-    /// child that forks a daemon, as pg_ctl does, unreaped here) and returns what it printed.
+    /// Runs `program` to its end and returns what it printed. Not with Foundation's `Process`,
+    /// which sees its child end by the end of a socket the child inherits: the server pg_ctl
+    /// starts would keep it (see ``Spawn``).
     @discardableResult
     static func run(_ program: String, _ arguments: [String]) throws -> String {
         // A file, not a pipe: the server pg_ctl starts would keep a pipe open, and its reader
         // would wait for its end as long as the server runs.
         let path = "/tmp/jobrun-pg-output-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         defer { unlink(path) }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
         // In /tmp (env -C): the server's user may not enter the test's directory.
-        let argv: [UnsafeMutablePointer<CChar>?] = (["env", "-C", "/tmp", program] + arguments).map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
-        var pid: pid_t = 0
-        let error = posix_spawn(&pid, "/usr/bin/env", &actions, nil, argv, environ)
-        guard error == 0 else { throw SupportError("cannot start \(program): \(String(cString: strerror(error)))") }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        let pid = try Spawn.start("/usr/bin/env", ["-C", "/tmp", program] + arguments, outputPath: path)
+        let status = Spawn.wait(pid)
         let text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
         guard status == 0 else {
             throw SupportError("\((program as NSString).lastPathComponent) \(arguments.joined(separator: " ")) ended with wait status \(status): \(text)")
