@@ -41,23 +41,34 @@ public final class ClusterMembership: Sendable {
         }
     }
 
-    /// Renews the replica's leases every quarter of a lease until cancelled. When they could
-    /// not be renewed for so long that they run out within an eighth of a lease, `lost` is
-    /// called once (the replica must then end its jobs: another replica may take their runs).
-    public func keepLeases(lost: @Sendable () -> Void) async {
+    /// Renews the replica's leases every quarter of a lease until cancelled, and ends the
+    /// leases of any replica that ran out (``ClusterStore/sweep(rerun:)``; `rerun`: the tasks
+    /// under `on_lost: rerun`).
+    /// - `lost` is called with the runs of this replica whose leases ran out all the same (the
+    ///   store answered late, or the replica was stopped): the replica must end their jobs and
+    ///   write nothing more of them.
+    /// - `unreachable` is called once when the leases could not be renewed for so long that they
+    ///   run out within an eighth of a lease: the replica must end all its jobs, as another
+    ///   replica may take their runs.
+    public func keepLeases(rerun: [String], lost: @Sendable ([(task: TaskIndex, claim: Claim)]) -> Void,
+                           unreachable: @Sendable () -> Void) async {
         let quarter = store.lease / 4
         var renewed = ContinuousClock.now
         var told = false
         while !Task.isCancelled {
             do { try await Task.sleep(for: quarter) } catch { return }
             do {
-                _ = try await store.renew()
+                let before = runs.claims
+                let renewal = try await store.renew()
                 renewed = ContinuousClock.now
                 told = false
+                let gone = runs.lose(before: before, renewed: renewal.held)
+                if !gone.isEmpty { lost(gone) }
+                try await store.sweep(rerun: rerun)
             } catch {
                 if !told && ContinuousClock.now - renewed >= store.lease - store.lease / 8 {
                     told = true
-                    lost()
+                    unreachable()
                 }
             }
         }

@@ -10,7 +10,10 @@ public final class ClusterRuns: RunClaims, @unchecked Sendable {
     /// How long to wait between two looks at other replicas' runs, and before asking again
     /// for a run another replica's run of the task holds back (`overlap: queue`).
     public let lookInterval: Duration
-    /// The runs this replica holds, by task and run number; behind `lock`.
+    /// How long to wait between two looks for runs to take over.
+    public let adoptInterval: Duration
+    /// The runs this replica holds, by task and run number; behind `lock`. A run lost (its
+    /// lease ran out) leaves it, so nothing of it is written any more.
     private var held: [Key: Claim] = [:]
     private let lock = NSLock()
 
@@ -20,13 +23,41 @@ public final class ClusterRuns: RunClaims, @unchecked Sendable {
     }
 
     /// A replica's runs in `store`.
-    public init(store: ClusterStore, lookInterval: Duration = .milliseconds(250)) {
+    public init(store: ClusterStore, lookInterval: Duration = .milliseconds(250), adoptInterval: Duration = .seconds(1)) {
         self.store = store
         self.lookInterval = lookInterval
+        self.adoptInterval = adoptInterval
     }
 
     /// The runs this replica holds now.
     public var claims: [Claim] { lock.withLock { Array(held.values) } }
+
+    /// Of the runs this replica held when a renewal began (`before`), those the renewal did
+    /// not renew (`renewed`) and this replica still holds: lost, their leases ran out. They are
+    /// let go (nothing of them is written any more) and returned, with their tasks.
+    public func lose(before: [Claim], renewed: Set<Claim>) -> [(task: TaskIndex, claim: Claim)] {
+        lock.withLock {
+            var gone: [(task: TaskIndex, claim: Claim)] = []
+            for claim in before where !renewed.contains(claim) {
+                guard let key = held.first(where: { $0.value == claim })?.key else { continue }  // ended meanwhile
+                held[key] = nil
+                gone.append((key.task, claim))
+            }
+            return gone
+        }
+    }
+
+    public func adopt(_ tasks: [(task: TaskIndex, name: String)]) async throws(JobrunError) -> Adoption? {
+        guard let (claim, _) = try await store.adopt(tasks: tasks.map(\.name)),
+              let task = tasks.first(where: { $0.name == claim.task })?.task else { return nil }
+        lock.withLock { held[Key(task: task, run: claim.run)] = claim }
+        return Adoption(task: task, run: claim.run, due: claim.due)
+    }
+
+    public func giveBack(_ adoption: Adoption) async throws(JobrunError) {
+        guard let claim = lock.withLock({ held.removeValue(forKey: Key(task: adoption.task, run: adoption.run)) }) else { return }
+        try await store.release([claim])
+    }
 
     public func claim(_ request: ClaimRequest) async throws(JobrunError) -> ClaimAnswer {
         while true {
@@ -67,7 +98,8 @@ public final class ClusterRuns: RunClaims, @unchecked Sendable {
         for write in writes {
             let record = write.record
             let key = Key(task: record.task, run: record.run.value)
-            guard let claim = lock.withLock({ held[key] }) else { continue }  // not a run this replica holds
+            // Not a run this replica holds, or one it lost.
+            guard let claim = lock.withLock({ held[key] }) else { continue }
             if record.status.isFinal { lock.withLock { held[key] = nil } }
             if record.status == .cancelled && record.attempts.isEmpty && write.attemptStartedAt == nil {
                 // Never started here: another replica may run it.

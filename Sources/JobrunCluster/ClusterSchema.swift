@@ -10,7 +10,10 @@
 ///   replica that is behind never claims one another replica claimed.
 /// - `jobrun_runs`: one row per run, keyed by (namespace, task, due instant in Unix ms), with
 ///   its owner, its fencing counter (a new value at each claim, so a replica that lost the run
-///   can change nothing of it), its lease and the report's run object.
+///   can change nothing of it), its lease, how many times it was lost (its replica's lease ran
+///   out while it ran) and the report's run object. Besides the report's statuses, a run is
+///   `claimed` (not started yet), `released` (given back unstarted) or `lost` (lost under
+///   `on_lost: rerun`, waiting for another replica); the last two are taken by ``ClusterStore/adopt(tasks:)``.
 enum ClusterSchema {
     /// The version this jobrun writes.
     static let version = 1
@@ -60,6 +63,7 @@ enum ClusterSchema {
                 fence bigint NOT NULL,
                 lease_until timestamptz,
                 attempts integer NOT NULL DEFAULT 0,
+                lost integer NOT NULL DEFAULT 0,
                 record text,
                 updated_at timestamptz NOT NULL DEFAULT now(),
                 PRIMARY KEY (namespace, task, due_ms)
@@ -67,6 +71,7 @@ enum ClusterSchema {
             """,
             "CREATE UNIQUE INDEX jobrun_runs_number ON jobrun_runs (namespace, task, run)",
             "CREATE INDEX jobrun_runs_leased ON jobrun_runs (namespace, lease_until) WHERE status IN ('claimed', 'running')",
+            "CREATE INDEX jobrun_runs_adoptable ON jobrun_runs (namespace, due_ms) WHERE status IN ('released', 'lost')",
         ],
     ]
 }

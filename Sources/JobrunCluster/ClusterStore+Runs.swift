@@ -215,23 +215,43 @@ extension ClusterStore {
         }
     }
 
-    /// Claims a run that its replica released, or whose claim ran out before it started
-    /// (nothing ran), at most a second before it is due.
-    public func reclaim(task: String) async throws(JobrunError) -> Claim? {
+    /// Claims the earliest run of `tasks` that its replica gave back unstarted (`released`)
+    /// or lost under `on_lost: rerun` (`lost`), at most a second before it is due by the
+    /// database's clock. Returns it with the attempts it had.
+    public func adopt(tasks: [String]) async throws(JobrunError) -> (claim: Claim, attempts: Int)? {
+        guard !tasks.isEmpty else { return nil }
         let rows = try await rows("""
             WITH next AS (
-                SELECT due_ms FROM jobrun_runs
-                WHERE namespace = \(namespace) AND task = \(task)
-                  AND (status = 'released' OR (status = 'claimed' AND lease_until <= now()))
+                SELECT task, due_ms FROM jobrun_runs
+                WHERE namespace = \(namespace) AND status IN ('released', 'lost') AND task = ANY(\(tasks)::text[])
                   AND due_ms <= (extract(epoch FROM now()) * 1000)::bigint + 1000
                 ORDER BY due_ms LIMIT 1 FOR UPDATE SKIP LOCKED
             )
             UPDATE jobrun_runs r SET status = 'claimed', owner = \(replica), fence = nextval('jobrun_fence'),
                 lease_until = now() + \(leaseMilliseconds) * interval '1 millisecond', updated_at = now()
-            FROM next WHERE r.namespace = \(namespace) AND r.task = \(task) AND r.due_ms = next.due_ms
-            RETURNING r.due_ms, r.run, r.fence
-            """, doing: "claim a released run in", as: (Int64, Int64, Int64).self)
-        return rows.first.map { Claim(task: task, due: Instant(milliseconds: $0.0), run: Int($0.1), fence: $0.2) }
+            FROM next WHERE r.namespace = \(namespace) AND r.task = next.task AND r.due_ms = next.due_ms
+            RETURNING r.task, r.due_ms, r.run, r.fence, r.attempts
+            """, doing: "take over a run in", as: (String, Int64, Int64, Int64, Int32).self)
+        return rows.first.map { (Claim(task: $0.0, due: Instant(milliseconds: $0.1), run: Int($0.2), fence: $0.3), Int($0.4)) }
+    }
+
+    /// Ends the leases that ran out, whoever held them: a run claimed and not started is
+    /// `released` for another replica; a run that was running is lost, `abandoned`, or under
+    /// `on_lost: rerun` (tasks `rerun`) `lost`, for another replica to run again. Returns
+    /// what it ended: each run's key and what it became.
+    @discardableResult
+    public func sweep(rerun: [String]) async throws(JobrunError) -> [(task: String, due: Instant, status: String)] {
+        let rows = try await rows("""
+            UPDATE jobrun_runs SET
+                status = CASE WHEN status = 'claimed' THEN 'released'
+                              WHEN task = ANY(\(rerun)::text[]) THEN 'lost' ELSE 'abandoned' END,
+                lost = lost + CASE WHEN status = 'running' THEN 1 ELSE 0 END,
+                owner = CASE WHEN status = 'running' THEN owner END,
+                fence = nextval('jobrun_fence'), lease_until = NULL, updated_at = now()
+            WHERE namespace = \(namespace) AND status IN ('claimed', 'running') AND lease_until <= now()
+            RETURNING task, due_ms, status
+            """, doing: "end the leases that ran out in", as: (String, Int64, String).self)
+        return rows.map { ($0.0, Instant(milliseconds: $0.1), $0.2) }
     }
 
     /// Marks this replica stopped; its claims that had not started are released.

@@ -174,16 +174,30 @@ private func withReplicas(_ url: PostgresURL, _ names: [String], leases: [String
                 return
             }
             #expect(try await a.renew().held == [mine])
-            #expect(try await b.reclaim(task: "t") == nil)  // the lease is alive
+            #expect(try await a.record(mine, status: .running, attempts: 0, record: "{}"))
+            #expect(try await b.sweep(rerun: ["t"]).isEmpty)  // the lease is alive
+            #expect(try await b.adopt(tasks: ["t"]) == nil)
             try await Task.sleep(for: .milliseconds(400))
             #expect(try await a.renew().held.isEmpty)  // ran out: not renewed
-            let taken = try #require(try await b.reclaim(task: "t"))
-            #expect(taken.run == mine.run && taken.due == mine.due && taken.fence > mine.fence)
+            #expect(try await b.adopt(tasks: ["t"]) == nil)  // not before a sweep says it is lost
+            let swept = try await b.sweep(rerun: ["t"])
+            #expect(swept.map(\.status) == ["lost"] && swept.first?.due == mine.due)
+            let (taken, attempts) = try #require(try await b.adopt(tasks: ["t"]))
+            #expect(taken.run == mine.run && taken.due == mine.due && taken.fence > mine.fence && attempts == 0)
             #expect(try await !a.record(mine, status: .succeeded, attempts: 1, record: "{}"))
             #expect(try await b.record(taken, status: .running, attempts: 0, record: "{}"))
             #expect(try await b.record(taken, status: .succeeded, attempts: 1, record: "{\"status\":\"succeeded\"}"))
-            #expect(try await Server.shared.psql("SELECT status || ' ' || owner FROM jobrun_runs", database: url.database)
-                .trimmingCharacters(in: .whitespacesAndNewlines) == "succeeded b")
+            #expect(try await Server.shared.psql("SELECT status || ' ' || owner || ' ' || lost FROM jobrun_runs", database: url.database)
+                .trimmingCharacters(in: .whitespacesAndNewlines) == "succeeded b 1")
+            // Under on_lost: abandon, a lost run stays abandoned: nobody takes it.
+            guard case .claimed(let other) = try await a.claim(task: "u", due: due, overlap: .allow) else {
+                Issue.record("not claimed")
+                return
+            }
+            #expect(try await a.record(other, status: .running, attempts: 0, record: "{}"))
+            try await Task.sleep(for: .milliseconds(400))
+            #expect(try await b.sweep(rerun: ["t"]).map(\.status) == ["abandoned"])
+            #expect(try await b.adopt(tasks: ["t", "u"]) == nil)
         }
     }
 
@@ -196,9 +210,10 @@ private func withReplicas(_ url: PostgresURL, _ names: [String], leases: [String
                 Issue.record("not claimed")
                 return
             }
-            #expect(try await b.reclaim(task: "t") == nil)
+            #expect(try await b.adopt(tasks: ["t"]) == nil)
             try await a.leave()
-            let taken = try #require(try await b.reclaim(task: "t"))
+            #expect(try await b.adopt(tasks: ["other"]) == nil)
+            let (taken, _) = try #require(try await b.adopt(tasks: ["t"]))
             #expect(taken.run == claim.run && taken.due == claim.due)
             #expect(try await !a.record(claim, status: .running, attempts: 0, record: "{}"))
         }

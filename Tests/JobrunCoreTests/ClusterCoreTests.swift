@@ -81,6 +81,45 @@ import Testing
         #expect(core.isDone)
     }
 
+    @Test func aRunAnotherReplicaGaveBackRunsHereUnderItsNumberAndDueInstant() throws {
+        var core = try core("  - {name: t, command: x, repeat: 1h}\n", workers: 1)
+        let asked = core.advance(to: Self.start)
+        #expect(!core.canAdopt, "the one worker waits for a claim")
+        #expect(core.claimed(asked[0].run, .taken, at: Self.start).isEmpty)
+        #expect(core.canAdopt)
+        let due = Self.start + (.zero - .seconds(30))
+        let started = core.adopted(Adoption(task: TaskIndex(0), run: 5, due: due), at: Self.start + .seconds(1))
+        #expect(started.count == 1 && started[0].claim == nil, "claimed already: it starts at once")
+        #expect(started.first?.request.run == 5 && started.first?.request.due == due)
+        #expect(!core.canAdopt, "its worker is busy")
+        _ = core.attemptFinished(started[0].run, record: ended(started[0]), at: Self.start + .seconds(2))
+        #expect(core.records.map(\.run) == [5] && core.records.map(\.status) == [.succeeded])
+        #expect(core.records.first?.nominalDueAt == due)
+    }
+
+    @Test func aRunThisReplicaLostEndsAbandonedAndIsNotRetried() throws {
+        var core = try core("""
+              - {name: t, command: x, retries: 2, retry_delay: 1s}
+              - {name: u, command: x, retries: 2, retry_delay: 1s}
+              - {name: d, command: x, after: [t]}
+
+            """)
+        let asked = core.advance(to: Self.start)
+        let t = core.claimed(asked[0].run, .mine(run: 1), at: Self.start)
+        let u = core.claimed(asked[1].run, .mine(run: 4), at: Self.start)
+        // u's attempt fails and waits to retry; t's runs. Then both leases run out.
+        #expect(core.attemptFinished(u[0].run, record: ended(u[0], .failed), at: Self.start + .seconds(1)).isEmpty)
+        #expect(core.lost([(TaskIndex(0), 1), (TaskIndex(1), 4), (TaskIndex(1), 99)], at: Self.start + .seconds(1)).isEmpty)
+        // t's job, killed, ends: no retry, and d, after t, is skipped.
+        #expect(core.attemptFinished(t[0].run, record: ended(t[0], .failed), at: Self.start + .seconds(1)).isEmpty)
+        #expect(core.advance(to: Self.start + .seconds(5)).isEmpty, "u's retry does not start")
+        let byName = Dictionary(uniqueKeysWithValues: core.records.map { (core.file.tasks[$0.task].name, $0) })
+        #expect(byName["t"]?.status == .abandoned && byName["t"]?.reason == RecordMessage.leaseLost && byName["t"]?.attempts.count == 1)
+        #expect(byName["u"]?.status == .abandoned && byName["u"]?.run == 4)
+        #expect(byName["d"]?.status == .skipped)
+        #expect(core.isDone)
+    }
+
     @Test func aRetryOfARunThisReplicaHoldsIsNotClaimedAgain() throws {
         var core = try core("  - {name: t, command: x, retries: 1, retry_delay: 1s}\n")
         let asked = core.advance(to: Self.start)
@@ -121,12 +160,27 @@ import Testing
 private final class ScriptedClaims: RunClaims {
     let answers: [String: ClaimAnswer]
     let failedElsewhere: Bool
-    private let state = Mutex<(asked: [String], looks: Int, written: [String])>(([], 0, []))
+    private let state = Mutex<(asked: [String], looks: Int, written: [String], adoptions: [Adoption], adopted: Int)>(([], 0, [], [], 0))
 
-    init(_ answers: [String: ClaimAnswer], failedElsewhere: Bool = false) {
+    init(_ answers: [String: ClaimAnswer], failedElsewhere: Bool = false, adoptions: [Adoption] = []) {
         self.answers = answers
         self.failedElsewhere = failedElsewhere
+        state.withLock { $0.adoptions = adoptions }
     }
+
+    /// How many runs were taken over.
+    var adopted: Int { state.withLock { $0.adopted } }
+    var adoptInterval: Duration { .seconds(1) }
+
+    func adopt(_ tasks: [(task: TaskIndex, name: String)]) async throws(JobrunError) -> Adoption? {
+        state.withLock { state in
+            guard !state.adoptions.isEmpty else { return nil }
+            state.adopted += 1
+            return state.adoptions.removeFirst()
+        }
+    }
+
+    func giveBack(_ adoption: Adoption) async throws(JobrunError) {}
 
     var asked: [String] { state.withLock { $0.asked } }
     var looks: Int { state.withLock { $0.looks } }
@@ -174,8 +228,9 @@ private struct Immediate: Executor {
         let claims = ScriptedClaims(["a": .taken, "c": .mine(run: 3)])
         let scheduler = try scheduler(claims, clock: clock)
         let run = Task { await scheduler.run() }
-        // Asleep until the look at other replicas' runs; c not claimed before a's end is known.
-        #expect(await clock.waitForSleepers(1))
+        // Asleep until the look at other replicas' runs (and for runs to take over); c not
+        // claimed before a's end is known.
+        #expect(await clock.waitForSleepers(2))
         #expect(claims.asked == ["a"] && claims.looks == 0)
         clock.advance(by: .seconds(1))
         let book = await run.value
@@ -195,5 +250,21 @@ private struct Immediate: Executor {
         // a, whose claim failed, and c, which waited for it: neither ran.
         #expect(book.records.map(\.status) == [.cancelled, .cancelled])
         #expect(book.records.first?.reason == RecordMessage.Stopper.state.beforeItStarted)
+    }
+
+    @Test func aFreeWorkerTakesOverARunAnotherReplicaGaveBack() async throws {
+        let clock = ManualClock()
+        let given = Adoption(task: TaskIndex(0), run: 9, due: wallStart + (.zero - .seconds(60)))
+        let claims = ScriptedClaims(["a": .taken, "c": .mine(run: 3)], adoptions: [given])
+        let scheduler = try scheduler(claims, clock: clock)
+        let run = Task { await scheduler.run() }
+        #expect(await clock.waitForSleepers(2))
+        #expect(claims.adopted == 0, "looked for after a wait, not at once")
+        clock.advance(by: .seconds(1))
+        let book = await run.value
+        #expect(claims.adopted == 1)
+        let a = try #require(book.records.first { $0.run == 9 })
+        #expect(a.task == TaskIndex(0) && a.status == .succeeded && a.nominalDueAt == given.due)
+        #expect(claims.written.contains("9 running") && claims.written.contains("9 succeeded"))
     }
 }

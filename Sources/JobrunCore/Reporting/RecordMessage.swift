@@ -39,6 +39,11 @@ public enum RecordMessage {
         "the jobrun running it ended without recording its end (killed?); found at \(found.rfc3339)"
     }
 
+    /// In a cluster: this replica's lease on the run ran out (the store did not answer, or
+    /// the replica was stopped for longer than a lease); its job was killed, and the cluster
+    /// leaves the run `abandoned` or, under `on_lost: rerun`, has another replica run it.
+    public static let leaseLost = "this replica's lease on the run ran out; its job was killed (on_lost decides whether another replica runs it again)"
+
     /// A run whose attempt was running when jobrun was stopped.
     public static let stopped = "jobrun was stopped"
 

@@ -4,7 +4,7 @@ public enum RunStatus: String, Sendable, CaseIterable {
     case timedOut = "timed_out"
     case skipped, cancelled
     /// The store showed the run unfinished when a jobrun opened it: the jobrun that ran it
-    /// was killed. Counted as failed.
+    /// was killed; or, in a cluster, the replica running it lost its lease. Counted as failed.
     case abandoned
 
     /// Whether the run has ended.
@@ -17,13 +17,15 @@ public enum RunStatus: String, Sendable, CaseIterable {
 
     /// The lifecycle as one table:
     /// scheduled → queued → running → succeeded | failed | timed_out | retrying;
-    /// retrying → queued; scheduled | queued → skipped; any unfinished → cancelled.
+    /// retrying → queued; scheduled | queued → skipped; any unfinished → cancelled; in a
+    /// cluster, a run whose lease ran out: queued | running | retrying → abandoned.
     public func canMove(to next: RunStatus) -> Bool {
         switch (self, next) {
         case (.scheduled, .queued), (.scheduled, .skipped), (.scheduled, .cancelled),
              (.queued, .running), (.queued, .skipped), (.queued, .cancelled),
              (.running, .succeeded), (.running, .failed), (.running, .timedOut), (.running, .cancelled),
-             (.running, .retrying), (.retrying, .queued), (.retrying, .cancelled):
+             (.running, .retrying), (.retrying, .queued), (.retrying, .cancelled),
+             (.running, .abandoned), (.retrying, .abandoned), (.queued, .abandoned):
             true
         default:
             false

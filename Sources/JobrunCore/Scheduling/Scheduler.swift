@@ -16,6 +16,8 @@ public actor Scheduler<C: Clock> where C.Duration == Duration {
         /// Runs of other replicas found ended (their index and whether each failed), or why
         /// the store could not say.
         case endedElsewhere(Result<[EndedElsewhere], JobrunError>)
+        /// A run of another replica taken over (or none found), or why the store could not say.
+        case adopted(Result<Adoption?, JobrunError>)
         case control(Control)
         case ignored
     }
@@ -24,6 +26,19 @@ public actor Scheduler<C: Clock> where C.Duration == Duration {
     private enum Control: Sendable {
         case shutdown
         case reload(Reload, reply: CheckedContinuation<ReloadChanges?, Never>)
+        case lost([LostRun])
+    }
+
+    /// A run whose lease this replica lost: its task and the cluster's run number.
+    public struct LostRun: Sendable, Equatable {
+        public var task: TaskIndex
+        public var run: Int
+
+        /// Run `run` of `task`.
+        public init(task: TaskIndex, run: Int) {
+            self.task = task
+            self.run = run
+        }
     }
 
     /// A reload's new file and what goes with it (see ``SchedulerCore/reload(_:workers:selecting:histories:at:)``).
@@ -68,6 +83,9 @@ public actor Scheduler<C: Clock> where C.Duration == Duration {
     private let claims: (any RunClaims)?
     /// A look at other replicas' runs is under way.
     private var looking = false
+    /// In a cluster: a look for runs to take over is under way; the next one is at once.
+    private var adopting = false
+    private var adoptAtOnce = false
     /// Runs handed ahead whose claim is being asked: their instant, for the start the answer makes.
     private var claimTimes: [RunIndex: (at: Instant, in: @Sendable () -> Duration)] = [:]
 
@@ -107,6 +125,9 @@ public actor Scheduler<C: Clock> where C.Duration == Duration {
 
     /// Stops dispatching and cancels running attempts; ``run()`` then returns once they end.
     public nonisolated func shutdown() { controlContinuation.yield(.shutdown) }
+
+    /// In a cluster: this replica's leases on `runs` ran out (see ``SchedulerCore/lost(_:at:)``).
+    public nonisolated func runsLost(_ runs: [LostRun]) { controlContinuation.yield(.lost(runs)) }
 
     /// Takes a new file as the schedule from now on (see
     /// ``SchedulerCore/reload(_:workers:selecting:histories:at:)``); returns what changed, or
@@ -161,6 +182,7 @@ public actor Scheduler<C: Clock> where C.Duration == Duration {
                 announceNextDue()
                 armTimer(&group)
                 lookElsewhere(&group)
+                adopt(&group)
                 guard let event = await group.next() else { break }
                 let now = timebase.now()
                 switch event {
@@ -204,6 +226,26 @@ public actor Scheduler<C: Clock> where C.Duration == Duration {
                         storeFailure = error
                         core.storeFailed(at: now)
                     }
+                case .adopted(.success(let adoption)):
+                    adopting = false
+                    guard let adoption, let claims else { break }
+                    if core.canAdopt {
+                        starts = core.adopted(adoption, at: now)
+                        adoptAtOnce = true  // there may be more
+                    } else {
+                        group.addTask {
+                            try? await claims.giveBack(adoption)
+                            return .ignored
+                        }
+                    }
+                case .adopted(.failure(let error)):
+                    adopting = false
+                    if storeFailure == nil {
+                        storeFailure = error
+                        core.storeFailed(at: now)
+                    }
+                case .control(.lost(let runs)):
+                    starts = core.lost(runs.map { ($0.task, $0.run) }, at: now)
                 case .control(.shutdown):
                     core.shutdown(at: now)
                     // Attempts see the cancellation and end their processes.
@@ -300,6 +342,26 @@ public actor Scheduler<C: Clock> where C.Duration == Duration {
                 return .endedElsewhere(.success(ended.map { EndedElsewhere(run: runs[$0.index].run, failed: $0.failed) }))
             } catch {
                 return .endedElsewhere(.failure(error))
+            }
+        }
+    }
+
+    /// In a cluster, while a worker is free, looks every ``RunClaims/adoptInterval`` for a run
+    /// to take over: one another replica gave back unstarted, or lost under `on_lost: rerun`.
+    private func adopt(_ group: inout TaskGroup<Event>) {
+        guard let claims, !adopting, storeFailure == nil, core.canAdopt else { return }
+        adopting = true
+        let wait = adoptAtOnce ? Duration.zero : claims.adoptInterval
+        adoptAtOnce = false
+        let tasks = core.file.tasks.taskIndices.map { (task: $0, name: core.file.tasks[$0].name) }
+        group.addTask { [timebase] in
+            if wait > .zero {
+                do { try await timebase.clock.sleep(for: wait, tolerance: nil) } catch { return .ignored }
+            }
+            do throws(JobrunError) {
+                return .adopted(.success(try await claims.adopt(tasks)))
+            } catch {
+                return Task.isCancelled ? .ignored : .adopted(.failure(error))
             }
         }
     }

@@ -25,7 +25,58 @@ public enum ClaimAnswer: Sendable, Equatable {
     case stopped
 }
 
+/// A run another replica gave back before it started, or lost under `on_lost: rerun`, that
+/// this replica has claimed (README, "A cluster on PostgreSQL"): it runs here under the
+/// cluster's number and due instant.
+public struct Adoption: Sendable, Equatable {
+    /// The run's task.
+    public var task: TaskIndex
+    /// The cluster's number of the run.
+    public var run: Int
+    /// The run's nominal due instant: with the task, its key in the cluster.
+    public var due: Instant
+
+    /// An adoption of run `run` of `task`, due at `due`.
+    public init(task: TaskIndex, run: Int, due: Instant) {
+        self.task = task
+        self.run = run
+        self.due = due
+    }
+}
+
 extension SchedulerCore {
+    /// Whether a worker is free and runs may start: when this replica could take over a run
+    /// another gave back or lost.
+    public var canAdopt: Bool { state == .running && running < setup.workers }
+
+    /// Takes a run this replica claimed from the ones other replicas gave back or lost
+    /// (see ``Adoption``): it is queued, and starts when a worker is free. Returns the
+    /// attempts that can start now.
+    public mutating func adopted(_ adoption: Adoption, at now: Instant) -> [Start] {
+        clockNow = Swift.max(clockNow, now)
+        let t = adoption.task
+        var record = RunRecord(task: t, run: RunNumber(adoption.run), dueAt: adoption.due)
+        record.nominalDueAt = adoption.due
+        let r = book.open(record)
+        tasks[t].runsMade = Swift.max(tasks[t].runsMade, adoption.run)
+        claimedRuns.insert(r)
+        move(r, to: .queued)
+        enqueue(r, dueAt: now)
+        return advance(to: now)
+    }
+
+    /// This replica's leases on these runs (task, the cluster's run number) ran out: another
+    /// replica may have them. A running attempt (whose job the runtime kills) ends the run
+    /// `abandoned`, and so does a retry it waited for, without starting. Runs not found are
+    /// over already.
+    public mutating func lost(_ runs: [(task: TaskIndex, run: Int)], at now: Instant) -> [Start] {
+        clockNow = Swift.max(clockNow, now)
+        for (t, number) in runs {
+            if let r = claimedRuns.first(where: { book[$0].task == t && book[$0].run.value == number }) { lostRuns.insert(r) }
+        }
+        return advance(to: now)
+    }
+
     /// The runs waiting for their claim's answer.
     public var claimsPending: Int { claiming.count }
 
@@ -107,6 +158,14 @@ public protocol RunClaims: Sendable {
     func ended(_ runs: [(task: String, due: Instant)]) async throws(JobrunError) -> [(index: Int, failed: Bool)]
     /// How long to wait between two looks at other replicas' runs.
     var lookInterval: Duration { get }
+    /// How long to wait between two looks for runs to take over (``adopt(_:)``).
+    var adoptInterval: Duration { get }
+    /// Claims one run of these tasks (position and name) that another replica gave back
+    /// before it started, or lost under `on_lost: rerun`; nil when there is none.
+    func adopt(_ tasks: [(task: TaskIndex, name: String)]) async throws(JobrunError) -> Adoption?
+    /// Gives back a run ``adopt(_:)`` claimed that this replica will not run after all (it
+    /// began stopping meanwhile).
+    func giveBack(_ adoption: Adoption) async throws(JobrunError)
     /// Records status changes of this replica's runs, in order, each guarded by the run's
     /// claim; returns once they are durable. A run cancelled before its first attempt started
     /// is given back for other replicas to claim rather than recorded.

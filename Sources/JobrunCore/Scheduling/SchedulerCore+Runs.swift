@@ -39,6 +39,8 @@ extension SchedulerCore {
                 }
                 newRun(of: t, dueAt: top.at, nominal: top.nominal ?? top.at)
                 scheduleNextRun(of: t, notBefore: top.at)
+            case .retry(let r) where lostRuns.contains(r):
+                finish(r, .abandoned, reason: RecordMessage.leaseLost)
             case .retry(let r):
                 move(r, to: .queued)
                 let t = book[r].task
@@ -86,6 +88,10 @@ extension SchedulerCore {
                 continue
             }
             tasks[t].queued -= 1
+            if lostRuns.contains(r) {
+                finish(r, .abandoned, reason: RecordMessage.leaseLost)
+                continue
+            }
             tasks[t].active.insert(r)
             if setup.cluster && !claimedRuns.contains(r) {
                 // Claimed first: it holds the worker, and starts when the claim is this replica's.
@@ -124,6 +130,11 @@ extension SchedulerCore {
         let t = book[r].task
         let task = file.tasks[t]
         emit(.attemptFinished(task: t, run: book[r].run, attempt: record))
+        if lostRuns.contains(r) {
+            // Its lease ran out: another replica may have it; this one is done with it.
+            finish(r, .abandoned, reason: RecordMessage.leaseLost)
+            return
+        }
         switch record.status {
         case .succeeded:
             finish(r, .succeeded)
@@ -161,8 +172,10 @@ extension SchedulerCore {
         book[r].reason = reason
         book[r].finishedAt = book[r].attempts.last?.finishedAt ?? (status == .skipped || status == .cancelled ? nil : now())
         if recording && recorded { writes.append(RunWrite(record: book[r])) }
-        if status == .failed || status == .timedOut { tasks[t].failed = true }
+        if status == .failed || status == .timedOut || status == .abandoned { tasks[t].failed = true }
         tasks[t].active.remove(r)
+        claimedRuns.remove(r)
+        lostRuns.remove(r)
         emit(.finished(task: t, run: book[r].run, status: status, reason: reason, at: Swift.max(book[r].finishedAt ?? now(), now())))
         let ended = book[r]
         // Counted, and kept among the last `report_runs` of its task, or let go.

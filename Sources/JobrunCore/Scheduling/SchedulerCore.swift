@@ -114,6 +114,8 @@ public struct SchedulerCore: Sendable {
     var claiming = Set<RunIndex>()
     var claimedRuns = Set<RunIndex>()
     var elsewhere = Set<RunIndex>()
+    /// Runs whose lease this replica lost: they end `abandoned`, and start no attempt more.
+    var lostRuns = Set<RunIndex>()
 
     /// Creates the state machine for a run starting at `start`; `emit` receives every status change.
     public init(file: JobFile, setup: SchedulerSetup, start: Instant, emit: @escaping @Sendable (SchedulerEvent) -> Void) {

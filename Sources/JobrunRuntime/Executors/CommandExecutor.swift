@@ -126,14 +126,16 @@ public struct CommandExecutor: Executor {
                        workingDirectory: task.workingDirectory)
             }
             launch.adding(["JOBRUN_RUN=\(request.run)", "JOBRUN_ATTEMPT=\(request.attempt)"])
+            var label: String?
             if let replica, let due = request.due {
-                launch.adding(["JOBRUN_RUN_ID=\(replica.runID(task: task.name, due: due))", "JOBRUN_REPLICA=\(replica.replica)"])
+                label = replica.runID(task: task.name, due: due)
+                launch.adding(["JOBRUN_RUN_ID=\(label!)", "JOBRUN_REPLICA=\(replica.replica)"])
             }
             if let event = request.event {
                 // A triggered run: the end it is told of, secrets masked.
                 launch.adding(event.environment.map { "\($0.key)=\(mask($0.value))" })
             }
-            job = try processes.start(launch, after: wait, stdin: input) { streams.take($1, $0) }
+            job = try processes.start(launch, after: wait, stdin: input, label: label) { streams.take($1, $0) }
         } catch {
             streams.finish(success: false)
             var record = failed(RecordMessage.couldNotRun(executable, error))

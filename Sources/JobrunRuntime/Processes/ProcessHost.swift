@@ -36,6 +36,8 @@ public final class ProcessHost: Sendable {
 
     struct Job {
         let output: @Sendable (StreamKind, UnsafeRawBufferPointer) -> Void
+        /// What the job is known by to ``signal(label:_:)``: in a cluster, its run's id.
+        var label: String?
         var openPipes = 2
         var end: ProcessEnd?
         var waiter: CheckedContinuation<ProcessEnd, Never>?
@@ -104,7 +106,7 @@ public final class ProcessHost: Sendable {
     /// Starts `launch` with `stdin` (the caller keeps its descriptor) or /dev/null, `after`
     /// from now (it waits, set up, and starts on the instant; ``signal(_:_:)`` before then
     /// cancels it). Its stdout and stderr go to `output`, chunk by chunk, on the host's thread.
-    func start(_ launch: Launch, after delay: Duration = .zero, stdin: Int32?,
+    func start(_ launch: Launch, after delay: Duration = .zero, stdin: Int32?, label: String? = nil,
                output: @escaping @Sendable (StreamKind, UnsafeRawBufferPointer) -> Void) throws(JobrunError) -> JobProcess {
         // The counts below go out as 32-bit fields, and jobrun-exec refuses a request longer
         // than MAX_PAYLOAD (jobrun_exec.c); every count is at most the payload's length.
@@ -132,7 +134,7 @@ public final class ProcessHost: Sendable {
         }
         let id = state.withLock { state -> UInt64 in
             defer { state.nextID += 1 }
-            state.jobs[state.nextID] = Job(output: output)
+            state.jobs[state.nextID] = Job(output: output, label: label)
             state.pipes[stdout[0]] = (state.nextID, .stdout)
             state.pipes[stderr[0]] = (state.nextID, .stderr)
             return state.nextID
@@ -185,6 +187,14 @@ public final class ProcessHost: Sendable {
         guard let server else { return false }
         let request = jobrun_exec_request(kind: UInt32(JOBRUN_EXEC_SIGNAL), a: UInt32(signal), b: 0, length: 0, id: job.id, start: 0)
         return send(request, [], fds: [], on: server.socket) == nil
+    }
+
+    /// Sends `signal` to the process group of every running job started with `label`.
+    public func signal(label: String, _ signal: Int32) {
+        let running = state.withLock { state in
+            state.jobs.compactMap { $0.value.end == nil && $0.value.label == label ? JobProcess(id: $0.key) : nil }
+        }
+        for job in running { self.signal(job, signal) }
     }
 
     /// Sends `signal` to every running job's process group.

@@ -122,14 +122,21 @@ public struct JobRun: Sendable {
             console.note("jobrun: serving /metrics, /healthz and /status on http://\(endpoint!.address)")
         }
         // A replica that cannot renew its leases ends its jobs before they run out: another
-        // replica may then take their runs.
+        // replica may then take their runs. One whose leases ran out all the same (stopped
+        // for longer than a lease) ends those runs' jobs as soon as it finds out.
         let leases = cluster.map { cluster in
             Task {
-                await cluster.keepLeases {
+                await cluster.keepLeases(rerun: file.tasks.filter { $0.onLost == .rerun }.map(\.name), lost: { gone in
+                    let ids = gone.map { $0.claim.id(in: invocation.namespace) }
+                    console.note("jobrun: this replica's lease ran out on \(ids.joined(separator: ", ")); "
+                                 + "\(gone.count == 1 ? "its job is" : "their jobs are") killed (on_lost decides whether another replica runs \(gone.count == 1 ? "it" : "them") again)")
+                    for id in ids { processes.signal(label: id, SIGKILL) }
+                    scheduler.runsLost(gone.map { .init(task: $0.task, run: $0.claim.run) })
+                }, unreachable: {
                     console.note("jobrun: the cluster's store has not answered for most of a lease (\(file.lease)); "
                                  + "this replica's jobs are killed, as another replica may take their runs")
                     processes.signalAll(SIGKILL)
-                }
+                })
             }
         }
         let (book, signal) = await runHandlingSignals(scheduler, processes: processes, console: console,
