@@ -25,7 +25,7 @@ import Testing
 
             """)
         let replicas = try ["r1", "r2"].map { try w.start(["--replica", $0, "--no-report"]) }
-        for replica in replicas { replica.waitUntilExit() }
+        for replica in replicas { #expect(w.finish(replica), "ended by itself") }
         #expect(replicas.map(\.terminationStatus) == [0, 0])
         let lines = (w.file("ids") ?? "").split(separator: "\n").map { $0.split(separator: " ").map(String.init) }
         let ids = lines.map { $0.first ?? "" }
@@ -52,5 +52,47 @@ import Testing
         #expect(w.file("ran") == nil)
         let validate = try w.run(["--validate", "--replica", "r1"])
         #expect(validate.status == 2 && validate.stderr.contains("--replica is for running a file in a cluster"), "\(validate.stderr)")
+    }
+
+    /// A replica stopped (SIGSTOP) for longer than its lease: another replica finds its leases
+    /// run out, runs again the run under `on_lost: rerun` and leaves the other `abandoned`; the
+    /// stopped replica, once it runs again, finds out and kills both jobs.
+    @Test func aReplicaStoppedLongerThanItsLeaseLosesItsRunsAndKillsTheirJobs() throws {
+        let server = try PostgresServer(port: 54331)
+        defer { server.stop() }
+        try server.createDatabase("jobs")
+        let job = "echo $JOBRUN_RUN_ID $JOBRUN_REPLICA >> ids; sleep 3; echo $JOBRUN_RUN_ID $JOBRUN_REPLICA >> done"
+        let w = try Workspace("""
+            name: lost
+            state: "\(server.url(database: "jobs"))"
+            workers: 3
+            lease: 1s
+            tasks:
+              - {name: rerun, command: "\(job)", on_lost: rerun}
+              - {name: once, command: "\(job)"}
+              - {name: keep, command: "true", repeat: 500ms, count: 24, overlap: allow}
+
+            """)
+        let r1 = try w.start(["--replica", "r1", "--no-report"])
+        defer { kill(r1.processIdentifier, SIGKILL) }
+        // r1 alone claims both runs; then r2 joins, and r1 stops while their jobs run.
+        for _ in 0..<500 where (w.file("ids") ?? "").split(separator: "\n").count < 2 { usleep(20_000) }
+        let r2 = try w.start(["--replica", "r2", "--no-report"])
+        defer { kill(r2.processIdentifier, SIGKILL) }
+        usleep(300_000)
+        kill(r1.processIdentifier, SIGSTOP)
+        usleep(2_500_000)
+        kill(r1.processIdentifier, SIGCONT)
+        #expect(w.finish(r1) && w.finish(r2), "both ended by themselves")
+        let ids = (w.file("ids") ?? "").split(separator: "\n").map(String.init).sorted()
+        let done = (w.file("done") ?? "").split(separator: "\n").map(String.init)
+        let rerunID = try #require(ids.first { $0.hasPrefix("lost/rerun@") }?.split(separator: " ").first.map(String.init))
+        let onceID = try #require(ids.first { $0.hasPrefix("lost/once@") }?.split(separator: " ").first.map(String.init))
+        #expect(ids == ["\(onceID) r1", "\(rerunID) r1", "\(rerunID) r2"], "the rerun run again by r2, the other not: \(ids)")
+        #expect(done == ["\(rerunID) r2"], "r1's jobs were killed before their end: \(done)")
+        let rows = try server.psql("SELECT task || ' ' || status || ' ' || coalesce(owner, '-') || ' ' || lost FROM jobrun_runs "
+                                   + "WHERE task <> 'keep' ORDER BY task", database: "jobs")
+        #expect(rows.split(separator: "\n") == ["once abandoned r1 1", "rerun succeeded r2 1"], "\(rows)")
+        #expect(r1.terminationStatus == 1 && r2.terminationStatus == 0)
     }
 }

@@ -57,4 +57,16 @@ public final class Workspace {
         try process.run()
         return process
     }
+
+    /// Waits for `process` to end, for at most `limit`; one still running then is killed
+    /// (SIGKILL). Returns whether it ended by itself.
+    @discardableResult
+    public func finish(_ process: Process, within limit: Duration = .seconds(120)) -> Bool {
+        let deadline = ContinuousClock.now + limit
+        while process.isRunning && ContinuousClock.now < deadline { usleep(20_000) }
+        guard process.isRunning else { return true }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        return false
+    }
 }
