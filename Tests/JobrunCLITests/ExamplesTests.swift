@@ -8,7 +8,9 @@ import Testing
 /// failing as missing executables, HTTP going to a proxy that refuses at once, and mail to a
 /// sendmail that keeps nothing. A run may fail (exit 1); jobrun itself must not (2 or 3).
 @Suite struct ExamplesTests {
-    @Test(arguments: ValidateCommandTests.examples)
+    /// All but the cluster's, which needs a PostgreSQL: `ClusterWalkthroughTests` runs it
+    /// against one, as the README's walk-through does.
+    @Test(arguments: ValidateCommandTests.examples.filter { $0 != "cluster.yaml" })
     func anExampleRunsFromAFreshCloneAndWritesOnlyUnderScratch(_ name: String) throws {
         let w = try Workspace("")
         try FileManager.default.removeItem(at: w.appendingPathComponent("jobs.yaml"))

@@ -8,7 +8,7 @@ import Foundation
 /// while another test launches a `Process` could inherit that socket (or the write end of the
 /// other test's pipes) and keep it as long as it lives; a server that lives to the end of the
 /// test process (PostgreSQL, its watcher) would make the other test wait for ever.
-enum Spawn {
+public enum Spawn {
     private typealias CloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
     private typealias ChangeDirectory = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, UnsafePointer<CChar>) -> Int32
 
@@ -21,7 +21,7 @@ enum Spawn {
     /// stderr are `output` and `errors` (descriptors of this process, left open here), or the
     /// file at `outputPath` for both, or /dev/null. `newSession` and `newGroup` give it a session
     /// or a process group of its own.
-    static func start(_ program: String, _ arguments: [String], environment: [String: String]? = nil,
+    public static func start(_ program: String, _ arguments: [String], environment: [String: String]? = nil,
                       directory: String? = nil, output: Int32? = nil, errors: Int32? = nil, outputPath: String? = nil,
                       newSession: Bool = false, newGroup: Bool = false) throws -> pid_t {
         guard let closeFrom, let changeDirectory else {
@@ -67,7 +67,7 @@ enum Spawn {
     }
 
     /// Waits for `pid` to end and returns its wait status.
-    static func wait(_ pid: pid_t) -> Int32 {
+    public static func wait(_ pid: pid_t) -> Int32 {
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
         return status
@@ -77,7 +77,7 @@ enum Spawn {
     /// still running then is killed (SIGKILL), and its stderr says so. Returns its exit status
     /// (the signal's number when a signal ended it, as `Process` has it) and what it printed.
     /// Like `Process`, it starts the program in a process group of its own.
-    static func run(_ program: String, _ arguments: [String], environment: [String: String], directory: String,
+    public static func run(_ program: String, _ arguments: [String], environment: [String: String], directory: String,
                     limit: Duration) throws -> (status: Int32, stdout: Data, stderr: Data) {
         var outPipe: [Int32] = [0, 0], errPipe: [Int32] = [0, 0]
         guard pipe(&outPipe) == 0 else { throw SupportError("pipe: \(String(cString: strerror(errno)))") }
