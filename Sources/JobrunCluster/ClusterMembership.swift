@@ -50,11 +50,13 @@ public final class ClusterMembership: Sendable {
     /// - `unreachable` is called once when the leases could not be renewed for so long that they
     ///   run out within an eighth of a lease: the replica must end all its jobs, as another
     ///   replica may take their runs.
+    /// - `say` is told when the store stops answering, and when it answers again.
     public func keepLeases(rerun: [String], lost: @Sendable ([(task: TaskIndex, claim: Claim)]) -> Void,
-                           unreachable: @Sendable () -> Void) async {
+                           unreachable: @Sendable () -> Void, say: @Sendable (String) -> Void) async {
         let quarter = store.lease / 4
         var renewed = ContinuousClock.now
         var told = false
+        var down = false
         while !Task.isCancelled {
             do { try await Task.sleep(for: quarter) } catch { return }
             do {
@@ -62,10 +64,18 @@ public final class ClusterMembership: Sendable {
                 let renewal = try await store.renew()
                 renewed = ContinuousClock.now
                 told = false
+                if down {
+                    down = false
+                    say("jobrun: the cluster's store answers again")
+                }
                 let gone = runs.lose(before: before, renewed: renewal.held)
                 if !gone.isEmpty { lost(gone) }
                 try await store.sweep(rerun: rerun)
             } catch {
+                if !down && error.unreachable {
+                    down = true
+                    say("jobrun: \(error.message); this replica claims nothing until the store answers again")
+                }
                 if !told && ContinuousClock.now - renewed >= store.lease - store.lease / 8 {
                     told = true
                     unreachable()

@@ -48,7 +48,9 @@ public final class ClusterRuns: RunClaims, @unchecked Sendable {
     }
 
     public func adopt(_ tasks: [(task: TaskIndex, name: String)]) async throws(JobrunError) -> Adoption? {
-        guard let (claim, _) = try await store.adopt(tasks: tasks.map(\.name)),
+        let found: (claim: Claim, attempts: Int)?
+        do { found = try await store.adopt(tasks: tasks.map(\.name)) } catch where error.unreachable { return nil }
+        guard let (claim, _) = found,
               let task = tasks.first(where: { $0.name == claim.task })?.task else { return nil }
         lock.withLock { held[Key(task: task, run: claim.run)] = claim }
         return Adoption(task: task, run: claim.run, due: claim.due)
@@ -62,7 +64,15 @@ public final class ClusterRuns: RunClaims, @unchecked Sendable {
     public func claim(_ request: ClaimRequest) async throws(JobrunError) -> ClaimAnswer {
         while true {
             if Task.isCancelled { return .stopped }
-            switch try await store.claim(task: request.name, due: request.due, overlap: request.overlap) {
+            let outcome: ClaimOutcome
+            do {
+                outcome = try await store.claim(task: request.name, due: request.due, overlap: request.overlap)
+            } catch where error.unreachable {
+                // Nothing is claimed until the store is back; the run waits with its worker.
+                do { try await Task.sleep(for: Self.retryInterval) } catch { return .stopped }
+                continue
+            }
+            switch outcome {
             case .claimed(let claim):
                 lock.withLock { held[Key(task: request.task, run: claim.run)] = claim }
                 return .mine(run: claim.run)
@@ -81,7 +91,8 @@ public final class ClusterRuns: RunClaims, @unchecked Sendable {
     }
 
     public func ended(_ runs: [(task: String, due: Instant)]) async throws(JobrunError) -> [(index: Int, failed: Bool)] {
-        let statuses = try await store.statuses(of: runs)
+        let statuses: [ClusterRunKey: String]
+        do { statuses = try await store.statuses(of: runs) } catch where error.unreachable { return [] }  // asked again later
         var ended: [(index: Int, failed: Bool)] = []
         for (i, run) in runs.enumerated() {
             guard let status = statuses[ClusterRunKey(task: run.task, due: run.due)] else {
@@ -94,22 +105,42 @@ public final class ClusterRuns: RunClaims, @unchecked Sendable {
         return ended
     }
 
+    /// While the store does not answer, each write is tried again for up to a lease; then it
+    /// is given up, as the lease of its run has run out (the run is lost, and nothing this
+    /// replica writes of it counts any more).
     public func record(_ writes: [RunWrite]) async throws(JobrunError) {
+        let giveUp = ContinuousClock.now + store.lease
         for write in writes {
-            let record = write.record
-            let key = Key(task: record.task, run: record.run.value)
-            // Not a run this replica holds, or one it lost.
-            guard let claim = lock.withLock({ held[key] }) else { continue }
-            if record.status.isFinal { lock.withLock { held[key] = nil } }
-            if record.status == .cancelled && record.attempts.isEmpty && write.attemptStartedAt == nil {
-                // Never started here: another replica may run it.
-                try await store.release([claim])
-                continue
+            while true {
+                do {
+                    try await record(write)
+                    break
+                } catch where error.unreachable && ContinuousClock.now < giveUp {
+                    try? await Task.sleep(for: Self.retryInterval)
+                } catch where error.unreachable {
+                    break
+                }
             }
+        }
+    }
+
+    /// How long to wait before asking a store that did not answer again.
+    static let retryInterval: Duration = .milliseconds(250)
+
+    private func record(_ write: RunWrite) async throws(JobrunError) {
+        let record = write.record
+        let key = Key(task: record.task, run: record.run.value)
+        // Not a run this replica holds, or one it lost.
+        guard let claim = lock.withLock({ held[key] }) else { return }
+        if record.status == .cancelled && record.attempts.isEmpty && write.attemptStartedAt == nil {
+            // Never started here: another replica may run it.
+            try await store.release([claim])
+        } else {
             let running = write.attemptStartedAt.map { (attempt: record.attempts.count + 1, startedAt: $0) }
             let text = Report.runObject(record, indent: 0, running: running)
             _ = try await store.record(claim, status: record.status, attempts: record.attempts.count, record: text)
         }
+        if record.status.isFinal { lock.withLock { _ = held.removeValue(forKey: key) } }
     }
 }
 

@@ -55,8 +55,8 @@ extension ClusterStore {
     public func join(host: String, pid: Int32, at: Instant) async throws(JobrunError) -> ClusterStart {
         let logger = Self.logger
         let (namespace, replica, lease) = (self.namespace, self.replica, leaseMilliseconds)
-        do {
-            return try await connection.withTransaction(logger: logger) { db in
+        return try await call("join") { connection in
+            try await connection.withTransaction(logger: logger) { db in
                 try await db.query("SELECT pg_advisory_xact_lock(7340552, hashtext(\(namespace)))", logger: logger)
                 var live = false
                 for try await (_) in try await db.query("""
@@ -86,8 +86,6 @@ extension ClusterStore {
                 }
                 return start
             }
-        } catch {
-            throw failure((error as? PostgresTransactionError)?.closureError ?? error, doing: "join")
         }
     }
 
@@ -134,8 +132,11 @@ extension ClusterStore {
                 INSERT INTO jobrun_tasks AS t (namespace, task, runs, instants, last_due_ms)
                 SELECT \(namespace), \(task), 1, 1, \(due.milliseconds) FROM clock, active
                 WHERE \(due.milliseconds) <= clock.now_ms + 1000 AND NOT (active.busy AND \(mode) = 'queue')
-                ON CONFLICT (namespace, task) DO UPDATE SET runs = t.runs + 1, instants = t.instants + 1, last_due_ms = EXCLUDED.last_due_ms
+                ON CONFLICT (namespace, task) DO UPDATE SET runs = t.runs + 1, instants = t.instants + 1,
+                    last_due_ms = GREATEST(t.last_due_ms, EXCLUDED.last_due_ms)
                     WHERE t.last_due_ms IS NULL OR t.last_due_ms < EXCLUDED.last_due_ms
+                       OR (EXCLUDED.last_due_ms < t.last_due_ms AND NOT EXISTS (
+                           SELECT 1 FROM jobrun_runs r WHERE r.namespace = t.namespace AND r.task = t.task AND r.due_ms = EXCLUDED.last_due_ms))
                 RETURNING runs
             ),
             claimed AS (

@@ -21,15 +21,48 @@ public final class ClusterStore: Sendable {
     public let lease: Duration
     /// Where the store is, for messages (without the password).
     public let location: String
-    let connection: PostgresConnection
+    /// How long a call may take before the store counts as unreachable (and its connection
+    /// is closed, to be made again by the next call): a quarter of a lease, from 1 to 10 s.
+    public let callLimit: Duration
+    private let link: Link
     static let logger = Logger(label: "jobrun.cluster", factory: { _ in SwiftLogNoOpLogHandler() })
 
-    private init(namespace: String, replica: String, lease: Duration, location: String, connection: PostgresConnection) {
+    private init(namespace: String, replica: String, lease: Duration, location: String, link: Link) {
         self.namespace = namespace
         self.replica = replica
         self.lease = lease
         self.location = location
-        self.connection = connection
+        self.link = link
+        callLimit = Swift.min(.seconds(10), Swift.max(.seconds(1), lease / 4))
+    }
+
+    /// The connection, made again after the store went away.
+    private actor Link {
+        let configuration: PostgresConnection.Configuration
+        private var current: PostgresConnection?
+        private var made = 0
+
+        init(_ configuration: PostgresConnection.Configuration) { self.configuration = configuration }
+
+        /// The open connection, or a new one.
+        func connection() async throws -> PostgresConnection {
+            if let current, !current.isClosed { return current }
+            made += 1
+            let connection = try await PostgresConnection.connect(configuration: configuration, id: made, logger: ClusterStore.logger)
+            current = connection
+            return connection
+        }
+
+        /// Closes `connection`: the next call makes a new one.
+        func drop(_ connection: PostgresConnection) async {
+            if current === connection { current = nil }
+            try? await connection.close()
+        }
+
+        func close() async {
+            if let current { try? await current.close() }
+            current = nil
+        }
     }
 
     /// Connects to the store at `url`, creates or migrates its tables, and returns it.
@@ -42,17 +75,17 @@ public final class ClusterStore: Sendable {
                                   database: url.database, tls: try tls(url))
         }
         configuration.options.connectTimeout = .seconds(10)
-        let connection: PostgresConnection
+        let link = Link(configuration)
         do {
-            connection = try await PostgresConnection.connect(configuration: configuration, id: 1, logger: logger)
+            _ = try await link.connection()
         } catch {
             throw failure(error, doing: "connect to", location: url.redacted)
         }
-        let store = ClusterStore(namespace: namespace, replica: replica, lease: lease, location: url.redacted, connection: connection)
+        let store = ClusterStore(namespace: namespace, replica: replica, lease: lease, location: url.redacted, link: link)
         do {
             try await store.migrate()
         } catch {
-            try? await connection.close()
+            await link.close()
             throw error
         }
         return store
@@ -76,13 +109,50 @@ public final class ClusterStore: Sendable {
 
     /// Closes the connection.
     public func close() async {
-        try? await connection.close()
+        await link.close()
+    }
+
+    /// Runs `body` on the connection (made again if the store went away), for at most
+    /// ``callLimit``: a call that takes longer closes the connection and fails as unreachable.
+    func call<T: Sendable>(_ doing: String, _ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws(JobrunError) -> T {
+        let connection: PostgresConnection
+        do { connection = try await link.connection() } catch { throw failure(error, doing: "connect to") }
+        let limit = callLimit, link = self.link
+        do {
+            return try await withThrowingTaskGroup(of: T?.self) { group in
+                group.addTask { try await body(connection) }
+                group.addTask {
+                    try await Task.sleep(for: limit)
+                    await link.drop(connection)  // the call fails now, if it has not ended
+                    return nil
+                }
+                defer { group.cancelAll() }
+                while let result = try await group.next() {
+                    if let result { return result }
+                    throw CallTimedOut(limit: limit)
+                }
+                throw CallTimedOut(limit: limit)
+            }
+        } catch {
+            let failed = failure(error, doing: doing)
+            if failed.unreachable { await link.drop(connection) }
+            throw failed
+        }
+    }
+
+    /// A call that did not end within ``callLimit``.
+    struct CallTimedOut: Error, CustomStringConvertible {
+        let limit: Duration
+        var description: String { "no answer within \(ValueSyntax.format(limit))" }
     }
 
     /// Words for a failed call, with what to do.
     static func failure(_ error: any Error, doing: String, location: String) -> JobrunError {
         if let error = error as? JobrunError { return error }
+        let error = (error as? PostgresTransactionError)?.closureError ?? error
         var words = String(reflecting: error)
+        var unreachable = error is CallTimedOut || error is NIOConnectionError || error is IOError || error is ChannelError
+        if let error = error as? CallTimedOut { words = error.description }
         if let psql = error as? PSQLError {
             if let message = psql.serverInfo?[.message] {
                 words = message
@@ -91,9 +161,14 @@ public final class ClusterStore: Sendable {
             } else {
                 words = "\(psql.code)"
             }
+            // The connection went, or the server is shutting down or starting (SQLSTATE
+            // classes 08 and 57P): it may answer again. Anything else is a refusal.
+            let state = psql.serverInfo?[.sqlState] ?? ""
+            unreachable = [.serverClosedConnection, .clientClosedConnection, .connectionError, .uncleanShutdown].contains(psql.code)
+                || state.hasPrefix("08") || state.hasPrefix("57P")
         }
         return JobrunError(.state, "cannot \(doing) the PostgreSQL store \(location): \(words)",
-                           hint: "check that the server runs and the URL, user and password are right")
+                           hint: "check that the server runs and the URL, user and password are right", unreachable: unreachable)
     }
 
     func failure(_ error: any Error, doing: String) -> JobrunError {
@@ -105,7 +180,7 @@ public final class ClusterStore: Sendable {
         let logger = Self.logger
         var found = 0
         do {
-            found = try await connection.withTransaction(logger: logger) { db in
+            found = try await link.connection().withTransaction(logger: logger) { db in
                 try await db.query("SELECT pg_advisory_xact_lock(7340552861)", logger: logger)
                 try await db.query("CREATE TABLE IF NOT EXISTS jobrun_schema (id integer PRIMARY KEY CHECK (id = 1), version integer NOT NULL)", logger: logger)
                 var version = 0
@@ -124,7 +199,7 @@ public final class ClusterStore: Sendable {
                 return version
             }
         } catch {
-            throw failure((error as? PostgresTransactionError)?.closureError ?? error, doing: "prepare")
+            throw failure(error, doing: "prepare")
         }
         if found > ClusterSchema.version {
             throw JobrunError(.state, "the PostgreSQL store \(location) was written by a newer jobrun (its version \(found), this jobrun's \(ClusterSchema.version))",
@@ -134,10 +209,13 @@ public final class ClusterStore: Sendable {
 
     /// Runs one statement and decodes its rows.
     func rows<each T: PostgresDecodable & Sendable>(_ query: PostgresQuery, doing: String, as types: (repeat each T).Type) async throws(JobrunError) -> [(repeat each T)] {
+        let rows = try await call(doing) { connection in
+            var rows: [PostgresRow] = []
+            for try await row in try await connection.query(query, logger: Self.logger) { rows.append(row) }
+            return rows
+        }
         do {
-            var result: [(repeat each T)] = []
-            for try await row in try await connection.query(query, logger: Self.logger).decode(types) { result.append(row) }
-            return result
+            return try rows.map { try $0.decode(types) }
         } catch {
             throw failure(error, doing: doing)
         }
@@ -145,7 +223,10 @@ public final class ClusterStore: Sendable {
 
     /// Runs one statement that returns nothing.
     func execute(_ query: PostgresQuery, doing: String) async throws(JobrunError) {
-        do { try await connection.query(query, logger: Self.logger) } catch { throw failure(error, doing: doing) }
+        _ = try await call(doing) { connection in
+            for try await _ in try await connection.query(query, logger: Self.logger) {}
+            return true
+        }
     }
 
     var leaseMilliseconds: Int64 { lease.milliseconds }

@@ -37,18 +37,22 @@ public struct JobrunError: Error, Sendable, Equatable, CustomStringConvertible {
     public let errno: Int32?
     /// What to do about it, when there is something to say.
     public let hint: String?
+    /// A store that did not answer (it is down, restarting, or out of reach), which may
+    /// answer again, rather than one that refused what was asked.
+    public let unreachable: Bool
 
     /// Creates an error.
-    public init(_ code: Code, _ message: String, errno: Int32? = nil, hint: String? = nil) {
+    public init(_ code: Code, _ message: String, errno: Int32? = nil, hint: String? = nil, unreachable: Bool = false) {
         self.code = code
         self.message = message
         self.errno = errno
         self.hint = hint
+        self.unreachable = unreachable
     }
 
     /// The same error with a hint.
     public func hinting(_ hint: String) -> JobrunError {
-        JobrunError(code, message, errno: errno, hint: hint)
+        JobrunError(code, message, errno: errno, hint: hint, unreachable: unreachable)
     }
 
     /// The message, the system's words for the errno, and the hint.

@@ -95,4 +95,36 @@ import Testing
         #expect(rows.split(separator: "\n") == ["once abandoned r1 1", "rerun succeeded r2 1"], "\(rows)")
         #expect(r1.terminationStatus == 1 && r2.terminationStatus == 0)
     }
+
+    /// The store stops for longer than a lease and starts again: the replicas claim nothing
+    /// meanwhile, say so, and go on once it is back; every run still runs once, late.
+    @Test func replicasWaitOutAStoreThatStopsAndComesBack() throws {
+        let server = try PostgresServer(port: 54331)
+        defer { server.stop() }
+        try server.createDatabase("jobs")
+        let w = try Workspace("""
+            name: outage
+            state: "\(server.url(database: "jobs"))"
+            lease: 2s
+            tasks:
+              - {name: tick, command: "echo $JOBRUN_RUN_ID $JOBRUN_REPLICA >> ids", repeat: 300ms, count: 20, overlap: allow}
+
+            """)
+        let replicas = try ["r1", "r2"].map { name in
+            try w.start(["--replica", name, "--no-report"], output: "\(name).err")
+        }
+        defer { replicas.forEach { kill($0.processIdentifier, SIGKILL) } }
+        for _ in 0..<500 where (w.file("ids") ?? "").split(separator: "\n").count < 3 { usleep(10_000) }
+        try server.pause()
+        usleep(3_000_000)
+        try server.start()
+        for replica in replicas { #expect(w.finish(replica), "ended by itself") }
+        #expect(replicas.map(\.terminationStatus) == [0, 0], "\(w.file("r1.err") ?? "")\(w.file("r2.err") ?? "")")
+        let said = (w.file("r1.err") ?? "") + (w.file("r2.err") ?? "")
+        #expect(said.contains("this replica claims nothing until the store answers again") && said.contains("the cluster's store answers again"), "\(said)")
+        let ids = (w.file("ids") ?? "").split(separator: "\n").compactMap { $0.split(separator: " ").first.map(String.init) }
+        #expect(ids.count == 20 && Set(ids).count == 20, "each of the 20 runs once: \(ids)")
+        let rows = try server.psql("SELECT status, count(*) FROM jobrun_runs GROUP BY status", database: "jobs")
+        #expect(rows.trimmingCharacters(in: .whitespacesAndNewlines) == "succeeded|20")
+    }
 }

@@ -115,6 +115,16 @@ private func withReplicas(_ url: PostgresURL, _ names: [String], leases: [String
             #expect(Set(claims.map(\.fence)).count == 20)
             // An instant before the last one claimed is never claimed again, by anyone.
             #expect(try await replicas[0].claim(task: "tick", due: claims[3].due, overlap: .allow) == .taken)
+            // One nobody claimed (its replica's claim waited out an outage while another
+            // claimed later instants) still is, once, under the next number.
+            let passed = Instant(milliseconds: claims[3].due.milliseconds + 500)
+            guard case .claimed(let late) = try await replicas[1].claim(task: "tick", due: passed, overlap: .allow) else {
+                Issue.record("a passed instant nobody claimed was not claimed")
+                return
+            }
+            #expect(late.run == 21)
+            #expect(try await replicas[2].claim(task: "tick", due: passed, overlap: .allow) == .taken)
+            #expect(try await replicas[0].histories(of: ["tick"]).first?.lastDue == claims[19].due, "the cursor stays")
         }
     }
 

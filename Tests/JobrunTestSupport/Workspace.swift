@@ -45,14 +45,22 @@ public final class Workspace {
         throw SupportError("\(name) never appeared")
     }
 
-    /// Starts jobrun (or `binary`) in the background.
-    public func start(_ arguments: [String] = [], binary: URL = JobrunBinary.url) throws -> Process {
+    /// Starts jobrun (or `binary`) in the background; what it prints goes to the file
+    /// `output` of the workspace, if one is named.
+    public func start(_ arguments: [String] = [], binary: URL = JobrunBinary.url, output: String? = nil) throws -> Process {
         let process = Process()
         process.executableURL = binary
         process.arguments = ["jobs.yaml"] + arguments
         process.currentDirectoryURL = url
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
+        if let output {
+            FileManager.default.createFile(atPath: url.appendingPathComponent(output).path, contents: nil)
+            let file = try FileHandle(forWritingTo: url.appendingPathComponent(output))
+            process.standardOutput = file
+            process.standardError = file
+        } else {
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+        }
         process.standardInput = FileHandle.nullDevice
         try process.run()
         return process

@@ -136,7 +136,7 @@ public struct JobRun: Sendable {
                     console.note("jobrun: the cluster's store has not answered for most of a lease (\(file.lease)); "
                                  + "this replica's jobs are killed, as another replica may take their runs")
                     processes.signalAll(SIGKILL)
-                })
+                }, say: { console.note($0) })
             }
         }
         let (book, signal) = await runHandlingSignals(scheduler, processes: processes, console: console,
