@@ -67,6 +67,11 @@ public final class ClusterStore: Sendable {
 
     /// Connects to the store at `url`, creates or migrates its tables, and returns it.
     public static func connect(_ url: PostgresURL, namespace: String, replica: String, lease: Duration) async throws(JobrunError) -> ClusterStore {
+        try await connect(url, namespace: namespace, replica: replica, lease: lease, migrating: true)
+    }
+
+    static func connect(_ url: PostgresURL, namespace: String, replica: String, lease: Duration,
+                        migrating: Bool) async throws(JobrunError) -> ClusterStore {
         var configuration: PostgresConnection.Configuration
         if let socket = url.socketPath {
             configuration = .init(unixSocketPath: socket, username: url.user, password: url.password, database: url.database)
@@ -83,7 +88,7 @@ public final class ClusterStore: Sendable {
         }
         let store = ClusterStore(namespace: namespace, replica: replica, lease: lease, location: url.redacted, link: link)
         do {
-            try await store.migrate()
+            if migrating { try await store.migrate() }
         } catch {
             await link.close()
             throw error

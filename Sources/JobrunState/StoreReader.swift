@@ -72,6 +72,13 @@ public struct StoreReader: Sendable {
         public var record: RunRecord
         /// The report's run object, as stored.
         public var json: String
+
+        /// A run of `task`: `record`, whose run object is `json`.
+        public init(task: String, record: RunRecord, json: String) {
+            self.task = task
+            self.record = record
+            self.json = json
+        }
     }
 
     /// Recorded runs, newest first (by due instant, then run number): at most `limit`, of
@@ -148,4 +155,14 @@ public struct TaskRecordSummary: Sendable {
     public var history: TaskHistory
     /// How its last ten such runs ended.
     public var recentSucceeded: Int, recentFailed: Int
+
+    /// A task's row.
+    public init(task: String, lastRun: StoreReader.StoredRun?, running: Int, history: TaskHistory, recentSucceeded: Int, recentFailed: Int) {
+        self.task = task
+        self.lastRun = lastRun
+        self.running = running
+        self.history = history
+        self.recentSucceeded = recentSucceeded
+        self.recentFailed = recentFailed
+    }
 }

@@ -192,13 +192,13 @@ struct Jobrun: AsyncParsableCommand {
             throw JobrunExit.success
         }
         if history || statusTable {
-            let action = StateAction(file: file, jobs: jobs, path: try statePath(jobs), format: format)
+            let action = StateAction(file: file, jobs: jobs, path: try statePath(jobs), format: format, environment: environment)
             do {
                 if history {
-                    try action.history(task: task, status: statusFilter, since: try since.map { try time($0, jobs, "--since") },
+                    try await action.history(task: task, status: statusFilter, since: try since.map { try time($0, jobs, "--since") },
                                              limit: count ?? 20, console: &console)
                 } else {
-                    try action.status(console: &console)
+                    try await action.status(console: &console)
                 }
             } catch let failure as JobrunError {
                 console.err("jobrun: \(failure)")

@@ -43,6 +43,22 @@ import Testing
         #expect(rows.trimmingCharacters(in: .whitespacesAndNewlines) == "succeeded|18")
         let stopped = try server.psql("SELECT count(*) FROM jobrun_replicas WHERE stopped_at IS NOT NULL", database: "jobs")
         #expect(stopped.trimmingCharacters(in: .whitespacesAndNewlines) == "2", "both left the cluster")
+        // --history and --status read the cluster: every run, who ran each, and the replicas.
+        let history = try w.run(["--history", "-n", "100", "--format", "json"])
+        let listed = try #require(try JSONSerialization.jsonObject(with: Data(history.stdout.utf8)) as? [[String: Any]], "\(history.stderr)")
+        #expect(listed.count == 18)
+        let ranBy = listed.compactMap { ($0["attempts"] as? [[String: Any]])?.first?["replica"] as? String }
+        #expect(ranBy.count == 18 && Set(ranBy) == ["r1", "r2"], "\(ranBy)")
+        let status = try w.run(["--status", "--format", "json"])
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any], "\(status.stderr)")
+        let replicaRows = try #require(object["replicas"] as? [[String: Any]])
+        #expect(replicaRows.map { $0["replica"] as? String } == ["r1", "r2"] || replicaRows.map { $0["replica"] as? String } == ["r2", "r1"])
+        #expect(replicaRows.allSatisfy { $0["live"] as? Bool == false && $0["stopped_at"] is String })
+        let tasks = try #require(object["tasks"] as? [[String: Any]])
+        #expect(tasks.first { $0["task"] as? String == "tick" }.flatMap { ($0["recent"] as? [String: Any])?["succeeded"] as? Int } == 10)
+        let text = try w.run(["--status"])
+        #expect(text.status == 0 && text.stdout.contains("REPLICA") && text.stdout.contains("left at"), "\(text.stdout)\(text.stderr)")
+        #expect(text.stdout.contains(" on r1") || text.stdout.contains(" on r2"), "which replica ran the last run: \(text.stdout)")
     }
 
     @Test func replicaIsAUsageErrorWithoutAClusterOrOutsideARun() throws {

@@ -67,6 +67,7 @@ import Testing
         #expect(export < publish)
         // What the first terminal showed: the log, then the cluster's rows, every run succeeded.
         #expect(terminal1.contains(runs.last ?? "—"))
+        #expect(terminal1.contains("REPLICA") && terminal1.contains("left at"), "--status shows the replicas: \(terminal1)")
         let rows = terminal1.split(separator: "\n").filter { $0.contains(" | ") && !$0.contains("status") }
         #expect(rows.count == runs.count && rows.allSatisfy { $0.contains("succeeded") }, "\(terminal1)")
         #expect(!FileManager.default.fileExists(atPath: "/tmp/jobrun-pg"), "the cleanup removed the server")

@@ -207,6 +207,7 @@ public struct Report: Sendable {
         if let log = a.stdoutLog { out.key("stdout_log"); out.string(log) }
         if let log = a.stderrLog { out.key("stderr_log"); out.string(log) }
         if let error = a.logError { out.key("log_error"); out.string(error) }
+        if let replica = a.replica { out.key("replica"); out.string(replica) }
         out.key("stdout_tail"); out.string(a.stdoutTail)
         out.key("stderr_tail"); out.string(a.stderrTail)
         out.close("}")

@@ -41,6 +41,7 @@ public struct StatusTable: Sendable {
             let last = row.lastRun.map { r in
                 "#\(r.run) \(r.status.rawValue.replacingOccurrences(of: "_", with: " "))"
                     + (r.finishedAt.map { " at \($0.rfc3339)" } ?? "")
+                    + (r.attempts.last?.replica.map { " on \($0)" } ?? "")
             } ?? "–"
             let name = names[row.task.position]
             table.append([

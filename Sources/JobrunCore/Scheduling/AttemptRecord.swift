@@ -33,6 +33,8 @@ public struct AttemptRecord: Sendable, Equatable {
     public var stderrLog: String?
     /// `--log-dir`: why the logs could not be made, or where one stops short.
     public var logError: String?
+    /// In a cluster: the replica that ran it.
+    public var replica: String?
 
     /// Creates a record.
     public init(attempt: Int, status: AttemptStatus, startedAt: Instant, finishedAt: Instant,

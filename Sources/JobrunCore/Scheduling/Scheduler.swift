@@ -199,7 +199,8 @@ public actor Scheduler<C: Clock> where C.Duration == Duration {
                     }
                 case .deadline:
                     starts = core.stopScheduling(at: now)
-                case .attempt(let run, let record):
+                case .attempt(let run, var record):
+                    record.replica = setup.replica
                     starts = core.attemptFinished(run, record: record, at: now)
                 case .claimed(let run, let answer):
                     starts = core.claimed(run, answer, at: now)

@@ -19,6 +19,8 @@ public struct SchedulerSetup: Sendable {
     /// In a cluster, the cluster's start: what `now` and `+offset` are measured from, so
     /// that replicas started apart agree on every due instant. Nil: this run's own start.
     public var origin: Instant?
+    /// In a cluster, this replica's id: every attempt it runs is recorded with it.
+    public var replica: String?
 
     /// Creates a setup.
     public init(workers: Int, selected: Set<TaskIndex>? = nil, runFor: Duration? = nil, jitterSeed: UInt64? = nil) {

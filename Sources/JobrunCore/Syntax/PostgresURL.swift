@@ -41,14 +41,6 @@ public struct PostgresURL: Sendable, Equatable {
         let reason: String
     }
 
-    /// What `--history` and `--status` say of a PostgreSQL store in this version, which runs
-    /// a cluster on one but cannot list its runs yet (README, "A cluster on PostgreSQL").
-    public static func notReadable(_ text: String) -> JobrunError {
-        let shown = (try? PostgresURL(text, defaultUser: "postgres"))?.redacted ?? "postgres://…"
-        return JobrunError(.state, "state \(shown): this version of jobrun cannot list a cluster's runs yet",
-                           hint: "read the table jobrun_runs of that database with psql meanwhile")
-    }
-
     /// Whether `text` names a PostgreSQL store rather than an SQLite file.
     public static func isURL(_ text: String) -> Bool {
         text.hasPrefix("postgres://") || text.hasPrefix("postgresql://")

@@ -71,6 +71,7 @@ public struct JobRun: Sendable {
                                                           tasks: file.tasks.map(\.name), at: wallStart)
             cluster = joined
             setup.cluster = true
+            setup.replica = replica
             setup.origin = joined.start.startedAt
             setup.resume = joined.resume
             console.note("jobrun: replica \(replica) \(joined.start.began ? "began" : "joined") the cluster \(invocation.namespace) "
