@@ -51,7 +51,9 @@ public struct Renewal: Sendable, Equatable {
 extension ClusterStore {
     /// Registers this replica and takes the cluster's start: the one recorded when another
     /// replica of the namespace is live, or `at` (this replica's start), which begins a new
-    /// generation, when none is.
+    /// generation, when none is. A replica counts as live unless it left, or its lease ran
+    /// out more than two leases ago (it was killed); one whose lease ran out while the server
+    /// was down counts as live for two leases after the server started again.
     public func join(host: String, pid: Int32, at: Instant) async throws(JobrunError) -> ClusterStart {
         let logger = Self.logger
         let (namespace, replica, lease) = (self.namespace, self.replica, leaseMilliseconds)
@@ -59,9 +61,15 @@ extension ClusterStore {
             try await connection.withTransaction(logger: logger) { db in
                 try await db.query("SELECT pg_advisory_xact_lock(7340552, hashtext(\(namespace)))", logger: logger)
                 var live = false
+                // Live: not left, and its lease held at most two leases ago, or it held when
+                // the server itself last started (an outage of the store ends every lease;
+                // the replicas renew as soon as it is back).
                 for try await (_) in try await db.query("""
-                    SELECT 1 FROM jobrun_replicas WHERE namespace = \(namespace) AND replica <> \(replica)
-                    AND stopped_at IS NULL AND lease_until > now() LIMIT 1
+                    SELECT 1 FROM jobrun_replicas WHERE namespace = \(namespace) AND replica <> \(replica) AND stopped_at IS NULL
+                    AND (lease_until > now() - 2 * \(lease) * interval '1 millisecond'
+                         OR (now() < pg_postmaster_start_time() + 2 * \(lease) * interval '1 millisecond'
+                             AND lease_until > pg_postmaster_start_time() - interval '1 hour'))
+                    LIMIT 1
                     """, logger: logger).decode(Int.self) { live = true }
                 let started = at.milliseconds
                 if !live {
