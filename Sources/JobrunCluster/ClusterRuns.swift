@@ -105,43 +105,48 @@ public final class ClusterRuns: RunClaims, @unchecked Sendable {
         return ended
     }
 
-    /// While the store does not answer, each write is tried again for up to a lease; then it
-    /// is given up, as the lease of its run has run out (the run is lost, and nothing this
-    /// replica writes of it counts any more).
+    /// The changes go in one statement, each run's last one (and runs cancelled before they
+    /// started are given back). While the store does not answer, they are tried again for up
+    /// to a lease; then they are given up, as the leases of their runs have run out (the runs
+    /// are lost, and nothing this replica writes of them counts any more).
     public func record(_ writes: [RunWrite]) async throws(JobrunError) {
-        let giveUp = ContinuousClock.now + store.lease
+        var changes: [Key: (claim: Claim, status: RunStatus, attempts: Int, record: String)] = [:]
+        var order: [Key] = []
+        var released: [Claim] = []
+        var ended: [Key] = []
         for write in writes {
-            while true {
-                do {
-                    try await record(write)
-                    break
-                } catch where error.unreachable && ContinuousClock.now < giveUp {
-                    try? await Task.sleep(for: Self.retryInterval)
-                } catch where error.unreachable {
-                    break
-                }
+            let record = write.record
+            let key = Key(task: record.task, run: record.run.value)
+            // Not a run this replica holds, or one it lost.
+            guard let claim = lock.withLock({ held[key] }) else { continue }
+            if record.status.isFinal { ended.append(key) }
+            if record.status == .cancelled && record.attempts.isEmpty && write.attemptStartedAt == nil {
+                // Never started here: another replica may run it.
+                released.append(claim)
+                continue
+            }
+            let running = write.attemptStartedAt.map { (attempt: record.attempts.count + 1, startedAt: $0) }
+            if changes[key] == nil { order.append(key) }
+            changes[key] = (claim, record.status, record.attempts.count, Report.runObject(record, indent: 0, running: running))
+        }
+        let batch = order.compactMap { changes[$0] }
+        let giveUp = ContinuousClock.now + store.lease
+        while true {
+            do {
+                try await store.record(batch)
+                if !released.isEmpty { try await store.release(released) }
+                break
+            } catch where error.unreachable && ContinuousClock.now < giveUp {
+                try? await Task.sleep(for: Self.retryInterval)
+            } catch where error.unreachable {
+                break
             }
         }
+        lock.withLock { for key in ended { held[key] = nil } }
     }
 
     /// How long to wait before asking a store that did not answer again.
     static let retryInterval: Duration = .milliseconds(250)
-
-    private func record(_ write: RunWrite) async throws(JobrunError) {
-        let record = write.record
-        let key = Key(task: record.task, run: record.run.value)
-        // Not a run this replica holds, or one it lost.
-        guard let claim = lock.withLock({ held[key] }) else { return }
-        if record.status == .cancelled && record.attempts.isEmpty && write.attemptStartedAt == nil {
-            // Never started here: another replica may run it.
-            try await store.release([claim])
-        } else {
-            let running = write.attemptStartedAt.map { (attempt: record.attempts.count + 1, startedAt: $0) }
-            let text = Report.runObject(record, indent: 0, running: running)
-            _ = try await store.record(claim, status: record.status, attempts: record.attempts.count, record: text)
-        }
-        if record.status.isFinal { lock.withLock { _ = held.removeValue(forKey: key) } }
-    }
 }
 
 /// A run's key in the cluster: its task's name and its nominal due instant.

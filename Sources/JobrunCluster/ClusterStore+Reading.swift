@@ -55,7 +55,13 @@ extension ClusterStore {
         return store
     }
 
-    private static let runColumns = "task, run, status, due_ms, owner, lost, record"
+    /// The columns ``clusterRuns(_:)`` reads. A run whose lease ran out and that no replica
+    /// has swept yet (every replica ended soon after) reads as the sweep will make it.
+    private static let runColumns = """
+        task, run, CASE WHEN status IN ('claimed', 'running') AND lease_until <= now()
+                        THEN CASE WHEN status = 'claimed' THEN 'released' ELSE 'abandoned' END ELSE status END,
+        due_ms, owner, lost, record
+        """
 
     private func clusterRuns(_ query: PostgresQuery) async throws(JobrunError) -> [ClusterRun] {
         try await rows(query, doing: "read", as: (String, Int64, String, Int64, String?, Int32, String?).self).map { row in
@@ -78,7 +84,7 @@ extension ClusterStore {
     public func history(task: String?, status: String?, since: Instant?, limit: Int) async throws(JobrunError) -> [ClusterRun] {
         let sinceMs = since?.milliseconds ?? Int64.min
         return try await clusterRuns("""
-            SELECT task, run, status, due_ms, owner, lost, record FROM jobrun_runs
+            SELECT \(unescaped: Self.runColumns) FROM jobrun_runs
             WHERE namespace = \(namespace) AND (\(task)::text IS NULL OR task = \(task))
               AND (\(status)::text IS NULL OR status = \(status) OR (\(status) = 'abandoned' AND status = 'lost'))
               AND due_ms >= \(sinceMs)

@@ -185,6 +185,23 @@ extension ClusterStore {
         return !rows.isEmpty
     }
 
+    /// ``record(_:status:attempts:record:)`` for several runs, in one statement: each run
+    /// once (its last change), each guarded by its owner and fencing counter.
+    public func record(_ changes: [(claim: Claim, status: RunStatus, attempts: Int, record: String)]) async throws(JobrunError) {
+        guard !changes.isEmpty else { return }
+        try await execute("""
+            UPDATE jobrun_runs r SET status = v.status, attempts = v.attempts, record = v.record, updated_at = now(),
+                lease_until = CASE WHEN v.final THEN NULL ELSE r.lease_until END
+            FROM unnest(\(changes.map(\.claim.task))::text[], \(changes.map(\.claim.due.milliseconds))::bigint[],
+                        \(changes.map(\.claim.fence))::bigint[], \(changes.map(\.status.rawValue))::text[],
+                        \(changes.map { Int64($0.attempts) })::bigint[], \(changes.map(\.record))::text[],
+                        \(changes.map(\.status.isFinal))::bool[])
+                 AS v(task, due_ms, fence, status, attempts, record, final)
+            WHERE r.namespace = \(namespace) AND r.task = v.task AND r.due_ms = v.due_ms
+              AND r.owner = \(replica) AND r.fence = v.fence AND r.status IN ('claimed', 'running')
+            """, doing: "record runs in")
+    }
+
     /// What the cluster recorded of each of `names` (tasks the cluster has never claimed a
     /// run of have an empty history): where their schedules and numbers continue.
     public func histories(of names: [String]) async throws(JobrunError) -> [TaskHistory] {

@@ -72,7 +72,7 @@ extension SchedulerCore {
         let t = book[r].task
         tasks[t].queued += 1
         emit(.queued(task: t, run: book[r].run, attempt: book[r].attempts.count + 1))
-        ready.insert(ReadyEntry(priority: file.tasks[t].priority, dueAt: dueAt, task: t, seq: nextSeq(), run: r))
+        ready.insert(ReadyEntry(priority: file.tasks[t].priority, dueAt: dueAt, task: t, order: claimOrder(t), seq: nextSeq(), run: r))
     }
 
     /// Starts queued runs while workers are free, best first.
@@ -193,7 +193,7 @@ extension SchedulerCore {
         tasks[t].held = []
         heldCount -= held.count
         for h in held {
-            ready.insert(ReadyEntry(priority: file.tasks[t].priority, dueAt: book[h].dueAt, task: t, seq: nextSeq(), run: h))
+            ready.insert(ReadyEntry(priority: file.tasks[t].priority, dueAt: book[h].dueAt, task: t, order: claimOrder(t), seq: nextSeq(), run: h))
         }
     }
 

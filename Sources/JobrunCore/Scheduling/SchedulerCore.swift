@@ -37,10 +37,13 @@ public struct SchedulerCore: Sendable {
         var priority: Int
         var dueAt: Instant
         var task: TaskIndex
+        /// Where the task comes among equals: its position in the file; in a cluster, counted
+        /// from a position of the replica's own (see ``SchedulerCore/claimOrder(_:)``).
+        var order: Int
         var seq: Int
         var run: RunIndex
         static func < (a: ReadyEntry, b: ReadyEntry) -> Bool {
-            (a.priority, a.dueAt, a.task, a.seq) < (b.priority, b.dueAt, b.task, b.seq)
+            (a.priority, a.dueAt, a.order, a.seq) < (b.priority, b.dueAt, b.order, b.seq)
         }
         static func == (a: ReadyEntry, b: ReadyEntry) -> Bool { a.seq == b.seq }
     }
@@ -116,6 +119,8 @@ public struct SchedulerCore: Sendable {
     var elsewhere = Set<RunIndex>()
     /// Runs whose lease this replica lost: they end `abandoned`, and start no attempt more.
     var lostRuns = Set<RunIndex>()
+    /// In a cluster, the replica id's hash: where its ``claimOrder(_:)`` begins.
+    let replicaHash: UInt64?
 
     /// Creates the state machine for a run starting at `start`; `emit` receives every status change.
     public init(file: JobFile, setup: SchedulerSetup, start: Instant, emit: @escaping @Sendable (SchedulerEvent) -> Void) {
@@ -125,6 +130,13 @@ public struct SchedulerCore: Sendable {
         self.clockNow = start
         self.start = start
         self.recording = setup.resume != nil
+        if setup.cluster, let replica = setup.replica {
+            var hash: UInt64 = 0xcbf2_9ce4_8422_2325  // FNV-1a: the same on every machine
+            for byte in replica.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+            replicaHash = hash
+        } else {
+            replicaHash = nil
+        }
         book = RunBook(tasks: file.tasks.count, keep: file.reportRuns)
         rng = SplitMix64(seed: setup.jitterSeed ?? UInt64.random(in: .min ... .max))
         var index: [String: TaskIndex] = [:]
@@ -274,6 +286,16 @@ public struct SchedulerCore: Sendable {
     public mutating func takeWrites() -> [RunWrite] {
         defer { writes = [] }
         return writes
+    }
+
+    /// Where task `t` comes among runs of equal priority due at the same instant: its
+    /// position in the file; in a cluster, counted cyclically from a position taken from the
+    /// replica's id, so that replicas claiming a burst of runs due together start at
+    /// different places of it instead of all asking for the same run first.
+    func claimOrder(_ t: TaskIndex) -> Int {
+        guard let replicaHash, !file.tasks.isEmpty else { return t.position }
+        let offset = Int(replicaHash % UInt64(file.tasks.count))
+        return (t.position - offset + file.tasks.count) % file.tasks.count
     }
 
     mutating func nextSeq() -> Int {
