@@ -120,6 +120,23 @@ import Testing
         #expect(core.isDone)
     }
 
+    @Test func asManyRunsAsWorkersAreFreeAreClaimedAheadAndStartOnTheirInstants() throws {
+        var core = try core("""
+              - {name: a, command: x, schedule: +50ms}
+              - {name: b, command: x, schedule: +60ms}
+              - {name: c, command: x, schedule: +70ms}
+
+            """)
+        #expect(core.advance(to: Self.start).isEmpty)
+        let ahead = core.advanceAhead(to: Self.start + .milliseconds(100), stopAt: nil) { _ in .milliseconds(50) }
+        #expect(ahead.map(\.claim?.name) == ["a", "b"], "two workers: two claims ahead, c at the next wake")
+        #expect(ahead.allSatisfy { $0.request.startsAt != nil })
+        // The claim comes back before a's instant: its record starts on the instant.
+        let started = core.claimed(ahead[0].run, .mine(run: 1), at: Self.start + .milliseconds(5))
+        #expect(started.count == 1)
+        #expect(core.records.first { core.file.tasks[$0.task].name == "a" }?.startedAt == Self.start + .milliseconds(50))
+    }
+
     @Test func aRetryOfARunThisReplicaHoldsIsNotClaimedAgain() throws {
         var core = try core("  - {name: t, command: x, retries: 1, retry_delay: 1s}\n")
         let asked = core.advance(to: Self.start)

@@ -98,7 +98,11 @@ extension SchedulerCore {
             claimedRuns.insert(r)
             if state == .running || (stopper == .runFor && book[r].trigger != nil) {
                 running += 1
+                // A run claimed ahead of its instant starts on it: so its record says.
+                let now = clockNow
+                clockNow = Swift.max(clockNow, book[r].dueAt)
                 startAttempt(r)
+                clockNow = now
             } else {
                 tasks[t].active.remove(r)
                 finish(r, .cancelled, reason: (stopper ?? .jobrun).beforeItStarted)

@@ -209,7 +209,10 @@ public struct SchedulerCore: Sendable {
                                       startsIn: @escaping @Sendable (Instant) -> Duration) -> [Start] {
         guard state == .running, accepting, ready.isEmpty, heldCount == 0 else { return [] }
         var window = dueHeap, entries: [DueEntry] = []
-        while let top = window.min, top.at <= horizon { entries.append(window.removeMin()) }
+        // In a cluster the lead is long enough for several runs: as many as workers are free
+        // go ahead (their claims are asked now), the others at the next wake.
+        let room = setup.cluster ? setup.workers - running : Int.max
+        while entries.count < room, let top = window.min, top.at <= horizon { entries.append(window.removeMin()) }
         guard !entries.isEmpty, running + entries.count <= setup.workers else { return [] }
         var seen = Set<TaskIndex>()
         for entry in entries {
