@@ -5,6 +5,7 @@ import NIOCore
 import NIOPosix
 import NIOSSL
 import PostgresNIO
+import Synchronization
 
 /// One replica's view of the cluster's store in PostgreSQL (README, "A cluster on
 /// PostgreSQL"). Every call is one statement, its own short transaction, so nothing is held
@@ -53,15 +54,32 @@ public final class ClusterStore: Sendable {
             return connection
         }
 
-        /// Closes `connection`: the next call makes a new one.
-        func drop(_ connection: PostgresConnection) async {
+        /// Closes `connection`: the next call makes a new one. Not waited for: a connection
+        /// that does not answer may not close promptly either.
+        func drop(_ connection: PostgresConnection) {
             if current === connection { current = nil }
-            try? await connection.close()
+            Task { try? await connection.close() }
         }
 
+        /// Closes the connection, waiting at most two seconds for it.
         func close() async {
-            if let current { try? await current.close() }
+            guard let connection = current else { return }
             current = nil
+            await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+                let answered = Mutex(false)
+                let first: @Sendable () -> Void = {
+                    if answered.withLock({ was in defer { was = true }; return !was }) { done.resume() }
+                }
+                let timer = Task {
+                    try? await Task.sleep(for: .seconds(2))
+                    first()
+                }
+                Task {
+                    try? await connection.close()
+                    first()
+                    timer.cancel()
+                }
+            }
         }
     }
 
@@ -118,27 +136,33 @@ public final class ClusterStore: Sendable {
     }
 
     /// Runs `body` on the connection (made again if the store went away), for at most
-    /// ``callLimit``: a call that takes longer closes the connection and fails as unreachable.
+    /// ``callLimit``: a call that takes longer fails as unreachable, and its connection is
+    /// closed. The caller never waits past the limit, not even for the call to notice the
+    /// closed connection.
     func call<T: Sendable>(_ doing: String, _ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws(JobrunError) -> T {
         let connection: PostgresConnection
         do { connection = try await link.connection() } catch { throw failure(error, doing: "connect to") }
         let limit = callLimit, link = self.link
-        do {
-            return try await withThrowingTaskGroup(of: T?.self) { group in
-                group.addTask { try await body(connection) }
-                group.addTask {
-                    try await Task.sleep(for: limit)
-                    await link.drop(connection)  // the call fails now, if it has not ended
-                    return nil
-                }
-                defer { group.cancelAll() }
-                while let result = try await group.next() {
-                    if let result { return result }
-                    throw CallTimedOut(limit: limit)
-                }
-                throw CallTimedOut(limit: limit)
+        let outcome = await withCheckedContinuation { (answer: CheckedContinuation<Result<T, any Error>, Never>) in
+            let answered = Mutex(false)
+            let first: @Sendable (Result<T, any Error>) -> Bool = { result in
+                guard answered.withLock({ done in defer { done = true }; return !done }) else { return false }
+                answer.resume(returning: result)
+                return true
             }
-        } catch {
+            let timer = Task {
+                try? await Task.sleep(for: limit)
+                if !Task.isCancelled, first(.failure(CallTimedOut(limit: limit))) { await link.drop(connection) }
+            }
+            Task {
+                do { _ = first(.success(try await body(connection))) } catch { _ = first(.failure(error)) }
+                timer.cancel()
+            }
+        }
+        switch outcome {
+        case .success(let value):
+            return value
+        case .failure(let error):
             let failed = failure(error, doing: doing)
             if failed.unreachable { await link.drop(connection) }
             throw failed
