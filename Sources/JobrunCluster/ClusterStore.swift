@@ -28,13 +28,13 @@ public final class ClusterStore: Sendable {
     private let link: Link
     static let logger = Logger(label: "jobrun.cluster", factory: { _ in SwiftLogNoOpLogHandler() })
 
-    private init(namespace: String, replica: String, lease: Duration, location: String, link: Link) {
+    private init(namespace: String, replica: String, lease: Duration, location: String, link: Link, callLimit: Duration?) {
         self.namespace = namespace
         self.replica = replica
         self.lease = lease
         self.location = location
         self.link = link
-        callLimit = Swift.min(.seconds(10), Swift.max(.seconds(1), lease / 4))
+        self.callLimit = callLimit ?? Swift.min(.seconds(10), Swift.max(.seconds(1), lease / 4))
     }
 
     /// The connection, made again after the store went away.
@@ -84,11 +84,13 @@ public final class ClusterStore: Sendable {
     }
 
     /// Connects to the store at `url`, creates or migrates its tables, and returns it.
-    public static func connect(_ url: PostgresURL, namespace: String, replica: String, lease: Duration) async throws(JobrunError) -> ClusterStore {
-        try await connect(url, namespace: namespace, replica: replica, lease: lease, migrating: true)
+    /// `callLimit`: see ``callLimit``; nil for a quarter of the lease.
+    public static func connect(_ url: PostgresURL, namespace: String, replica: String, lease: Duration,
+                               callLimit: Duration? = nil) async throws(JobrunError) -> ClusterStore {
+        try await connect(url, namespace: namespace, replica: replica, lease: lease, callLimit: callLimit, migrating: true)
     }
 
-    static func connect(_ url: PostgresURL, namespace: String, replica: String, lease: Duration,
+    static func connect(_ url: PostgresURL, namespace: String, replica: String, lease: Duration, callLimit: Duration? = nil,
                         migrating: Bool) async throws(JobrunError) -> ClusterStore {
         var configuration: PostgresConnection.Configuration
         if let socket = url.socketPath {
@@ -104,7 +106,8 @@ public final class ClusterStore: Sendable {
         } catch {
             throw failure(error, doing: "connect to", location: url.redacted)
         }
-        let store = ClusterStore(namespace: namespace, replica: replica, lease: lease, location: url.redacted, link: link)
+        let store = ClusterStore(namespace: namespace, replica: replica, lease: lease, location: url.redacted, link: link,
+                                 callLimit: callLimit)
         do {
             if migrating { try await store.migrate() }
         } catch {

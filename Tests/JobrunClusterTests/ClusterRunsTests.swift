@@ -18,6 +18,10 @@ private struct Sleeping: Executor {
 /// Replicas' schedulers sharing one file through a real PostgreSQL: every run once in the
 /// cluster, under the cluster's numbers, `after:` across replicas.
 @Suite(.serialized) struct ClusterRunsTests {
+    /// A long call limit: a test process busy with others (ThreadSanitizer's most of all) may
+    /// leave a call's answer waiting for seconds, which is the test's slowness, not the store's.
+    static let callLimit: Duration = .seconds(120)
+
     @Test func twoReplicasRunEveryRunOnceBetweenThemAndADependentAfterItsDependencyElsewhere() async throws {
         let server = try PostgresServer(port: 54330)
         defer { server.stop() }
@@ -34,7 +38,7 @@ private struct Sleeping: Executor {
         let file = try #require(JobFileValidator().validate(Array(yaml.utf8)).file)
         var stores: [ClusterStore] = []
         do {
-            for name in ["r1", "r2"] { stores.append(try await ClusterStore.connect(url, namespace: "jobs", replica: name, lease: .seconds(30))) }
+            for name in ["r1", "r2"] { stores.append(try await ClusterStore.connect(url, namespace: "jobs", replica: name, lease: .seconds(30), callLimit: Self.callLimit)) }
             let wallStart = Instant.now()
             var origin: Instant?
             var schedulers: [Scheduler<ContinuousClock>] = []

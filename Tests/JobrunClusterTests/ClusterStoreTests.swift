@@ -24,7 +24,9 @@ private actor Server {
 }
 
 private func replica(_ url: PostgresURL, _ name: String, lease: Duration = .seconds(30)) async throws -> ClusterStore {
-    try await ClusterStore.connect(url, namespace: "jobs", replica: name, lease: lease)
+    // A long call limit: a test process busy with others may leave a call's answer waiting
+    // for seconds, which is the test's slowness, not the store's.
+    try await ClusterStore.connect(url, namespace: "jobs", replica: name, lease: lease, callLimit: .seconds(120))
 }
 
 /// Runs `body` with replicas `names` of one cluster (leases of 30 s but where `leases` says
