@@ -41,6 +41,9 @@ public final class ClusterStore: Sendable {
     private actor Link {
         let configuration: PostgresConnection.Configuration
         private var current: PostgresConnection?
+        /// A connection being made: calls that come meanwhile wait for it rather than make
+        /// one each (after an outage, every waiting call asks at once).
+        private var connecting: Task<PostgresConnection, any Error>?
         private var made = 0
 
         init(_ configuration: PostgresConnection.Configuration) { self.configuration = configuration }
@@ -48,8 +51,14 @@ public final class ClusterStore: Sendable {
         /// The open connection, or a new one.
         func connection() async throws -> PostgresConnection {
             if let current, !current.isClosed { return current }
+            if let connecting { return try await connecting.value }
             made += 1
-            let connection = try await PostgresConnection.connect(configuration: configuration, id: made, logger: ClusterStore.logger)
+            let (configuration, id) = (self.configuration, made)
+            let making = Task { try await PostgresConnection.connect(configuration: configuration, id: id, logger: ClusterStore.logger) }
+            connecting = making
+            defer { connecting = nil }
+            let connection = try await making.value
+            if let old = current, old !== connection { Task { try? await old.close() } }
             current = connection
             return connection
         }
