@@ -17,6 +17,7 @@
 //   such reparented descendant, and then tells jobrun how the job ended. It stays outside
 //   the job's group, so it does this even when the group was killed with SIGKILL;
 // - forwards the signals jobrun asks for to the job's group;
+// - kills the job at its deadline, when jobrun gave it one and did not move it in time;
 // - dies with jobrun: when jobrun dies, even by SIGKILL, the kernel closes jobrun's end of
 //   the socket, this process sees the end of it and exits, and every keeper gets its
 //   parent-death signal, kills its job's group and its leftovers, and exits.
@@ -31,13 +32,21 @@
 //     the job at: jobrun hands runs over a little ahead of their due instant, and the keeper,
 //     set up and waiting, starts the job on the instant (a SIGNAL before then cancels it:
 //     NOT_STARTED, ECANCELED).
+//     `deadline`, when not 0, is the CLOCK_BOOTTIME instant (ns) at which the job is killed
+//     with SIGKILL unless a LEASE moves it first: in a cluster, the instant before which the
+//     lease on the job's run must have been renewed. This process does it, not jobrun, so it
+//     happens also while jobrun is stopped (SIGSTOP) or cannot reach its store.
 //   - SIGNAL: a = the signal to send to the job's group; no payload. Ignored when the job
 //     has ended.
+//   - LEASE: `deadline` is the new deadline of every running job that has one, where it is
+//     later (a lease renewal proves every lease the replica holds).
 // - Replies are {u64 id, i32 kind, i32 value}: ENDED with the job's wait status, from the
 //   keeper once the job and everything it left are gone; NOT_STARTED with an errno (the
 //   request was malformed, no keeper or job process could be forked, or ECANCELED: a SIGNAL
 //   came before its start); LOST with the keeper's own wait status, from the server, when a
-//   keeper was killed before it could reply. Every reply is written whole by one write, so
+//   keeper was killed before it could reply; EXPIRED with the job's wait status (or SIGKILL,
+//   for a job killed before its start) instead of ENDED, when it was killed at its deadline.
+//   Every reply is written whole by one write, so
 //   the keepers and the server can share the socket.
 // A job that cannot be started (no such program, no working directory) ends with status
 // 127 or 126 and a message on its stderr, as in a shell.
@@ -72,6 +81,8 @@ static pid_t server;
 static struct keeper {
     pid_t pid;
     uint64_t id;
+    uint64_t deadline;  // 0: none
+    bool expired;       // told its deadline came
 } *keepers;
 static size_t keeper_count, keeper_capacity;
 
@@ -135,6 +146,7 @@ static uint64_t boottime(void) {
 
 // The keeper of one job (see the top of the file). Never returns.
 static void keep(uint64_t id, uint64_t start, const char *program, const char *workdir, char **argv, char **envp, const int fds[3]) {
+    bool expired = false;
     // Blocked: what it waits for, and what a stray `kill` or `pkill` sends (only SIGKILL
     // ends a keeper, and the server then ends its job). The job starts with none blocked.
     sigset_t wanted, blocked;
@@ -249,13 +261,19 @@ static void keep(uint64_t id, uint64_t start, const char *program, const char *w
         }
         if (signal == SIGRTMIN) {
             if (info.si_pid != server) continue;
+            int sent = info.si_value.sival_int;
+            if (sent == 0) {  // the job's deadline came (jobrun never asks for signal 0)
+                expired = true;
+                sent = SIGKILL;
+            }
             if (start != 0 && boottime() < start) {
                 kill(-job, SIGKILL);
                 end_leftovers();
-                send_reply(id, JOBRUN_EXEC_NOT_STARTED, ECANCELED);
+                if (expired) send_reply(id, JOBRUN_EXEC_EXPIRED, SIGKILL);
+                else send_reply(id, JOBRUN_EXEC_NOT_STARTED, ECANCELED);
                 _exit(0);
             }
-            kill(-job, info.si_value.sival_int);
+            kill(-job, sent);
             continue;
         }
         // SIGCHLD. Signals of one kind merge, so one that names another child (a descendant
@@ -273,7 +291,7 @@ static void keep(uint64_t id, uint64_t start, const char *program, const char *w
     end_leftovers();
     // The keeper tells jobrun itself, one step sooner than through the server.
     for (int i = 0; i < 3; i++) close(fds[i]);
-    send_reply(id, JOBRUN_EXEC_ENDED, status);
+    send_reply(id, expired ? JOBRUN_EXEC_EXPIRED : JOBRUN_EXEC_ENDED, status);
     _exit(0);
 }
 
@@ -319,7 +337,11 @@ static int serve(void) {
     }
     payload[header.length] = '\0';
 
-    if (header.kind == JOBRUN_EXEC_SIGNAL) {
+    if (header.kind == JOBRUN_EXEC_LEASE) {
+        for (size_t i = 0; i < keeper_count; i++) {
+            if (keepers[i].deadline != 0 && keepers[i].deadline < header.deadline) keepers[i].deadline = header.deadline;
+        }
+    } else if (header.kind == JOBRUN_EXEC_SIGNAL && header.a != 0) {
         for (size_t i = 0; i < keeper_count; i++) {
             if (keepers[i].id != header.id) continue;
             union sigval value = {.sival_int = (int)header.a};
@@ -359,6 +381,8 @@ static int serve(void) {
             } else {
                 keepers[keeper_count].pid = pid;
                 keepers[keeper_count].id = header.id;
+                keepers[keeper_count].deadline = header.deadline;
+                keepers[keeper_count].expired = false;
                 keeper_count++;
             }
             free(vector);
@@ -414,6 +438,24 @@ static void reap(void) {
     }
 }
 
+// Tells every keeper whose job's deadline has come to kill it. Returns the nearest deadline
+// still ahead, or 0.
+static uint64_t expire_due(void) {
+    uint64_t now = boottime(), next = 0;
+    for (size_t i = 0; i < keeper_count; i++) {
+        struct keeper *k = &keepers[i];
+        if (k->deadline == 0 || k->expired) continue;
+        if (k->deadline <= now) {
+            union sigval value = {.sival_int = 0};
+            sigqueue(k->pid, SIGRTMIN, value);
+            k->expired = true;
+        } else if (next == 0 || k->deadline < next) {
+            next = k->deadline;
+        }
+    }
+    return next;
+}
+
 int jobrun_exec_main(int argc, char **argv) {
     struct stat socket_stat;
     if (argc != 2 || strcmp(argv[1], "--serve") != 0 || fstat(SOCKET_FD, &socket_stat) != 0 ||
@@ -444,8 +486,15 @@ int jobrun_exec_main(int argc, char **argv) {
     }
     send_reply(0, JOBRUN_EXEC_HELLO, JOBRUN_EXEC_PROTOCOL);
     for (;;) {
+        uint64_t next = expire_due();
+        int timeout = -1;
+        if (next != 0) {
+            uint64_t now = boottime();
+            uint64_t left = next > now ? (next - now + 999999) / 1000000 : 0;  // ms, rounded up: never early
+            timeout = left > 60000 ? 60000 : (int)left;
+        }
         struct pollfd watched[2] = {{SOCKET_FD, POLLIN, 0}, {signals_fd, POLLIN, 0}};
-        if (poll(watched, 2, -1) < 0) {
+        if (poll(watched, 2, timeout) < 0) {
             if (errno == EINTR) continue;
             return 1;
         }

@@ -14,9 +14,9 @@ public final class ClusterMembership: Sendable {
     /// Each task's history, for the scheduler's ``SchedulerSetup/resume``.
     public let resume: Resume
 
-    private init(store: ClusterStore, start: ClusterStart, resume: Resume) {
+    private init(store: ClusterStore, rerun: Set<String>, start: ClusterStart, resume: Resume) {
         self.store = store
-        self.runs = ClusterRuns(store: store)
+        self.runs = ClusterRuns(store: store, rerun: rerun)
         self.start = start
         self.resume = resume
     }
@@ -27,14 +27,14 @@ public final class ClusterMembership: Sendable {
     }
 
     /// Connects to the store at `url` and joins the cluster of `namespace` as `replica`, at
-    /// `at` (this replica's start).
+    /// `at` (this replica's start). `rerun`: the tasks under `on_lost: rerun`.
     public static func join(_ url: PostgresURL, namespace: String, replica: String, lease: Duration, tasks names: [String],
-                            at: Instant) async throws(JobrunError) -> ClusterMembership {
+                            rerun: Set<String>, at: Instant) async throws(JobrunError) -> ClusterMembership {
         let store = try await ClusterStore.connect(url, namespace: namespace, replica: replica, lease: lease)
         do {
             let start = try await store.join(host: hostName(), pid: getpid(), at: at)
             let histories = try await store.histories(of: names)
-            return ClusterMembership(store: store, start: start, resume: Resume(histories: ByTask(histories)))
+            return ClusterMembership(store: store, rerun: rerun, start: start, resume: Resume(histories: ByTask(histories)))
         } catch {
             await store.close()
             throw error
@@ -42,41 +42,46 @@ public final class ClusterMembership: Sendable {
     }
 
     /// Renews the replica's leases every quarter of a lease until cancelled, and ends the
-    /// leases of any replica that ran out (``ClusterStore/sweep(rerun:)``; `rerun`: the tasks
-    /// under `on_lost: rerun`).
+    /// leases of any replica that ran out (``ClusterStore/sweep(rerun:)``, for the tasks under
+    /// `on_lost: rerun`).
+    /// - `renewed` is called after each renewal with the instant until which the runs it
+    ///   renewed may run (``ClusterRuns/safeFor(_:)``): the replica's jobs get that deadline.
     /// - `lost` is called with the runs of this replica whose leases ran out all the same (the
     ///   store answered late, or the replica was stopped): the replica must end their jobs and
     ///   write nothing more of them.
-    /// - `unreachable` is called once when the leases could not be renewed for so long that they
-    ///   run out within an eighth of a lease: the replica must end all its jobs, as another
-    ///   replica may take their runs.
+    /// - `unreachable` is called once when the leases could not be renewed for so long that
+    ///   their deadline has come: the jobs are being killed, as another replica may take their
+    ///   runs.
     /// - `say` is told when the store stops answering, and when it answers again.
-    public func keepLeases(rerun: [String], lost: @Sendable ([(task: TaskIndex, claim: Claim)]) -> Void,
+    public func keepLeases(renewed: @Sendable (ContinuousClock.Instant) -> Void, lost: @Sendable ([(task: TaskIndex, claim: Claim)]) -> Void,
                            unreachable: @Sendable () -> Void, say: @Sendable (String) -> Void) async {
         let quarter = store.lease / 4
-        var renewed = ContinuousClock.now
+        let rerun = runs.rerun.sorted()
+        var proven = ContinuousClock.now
         var told = false
         var down = false
         while !Task.isCancelled {
             do { try await Task.sleep(for: quarter) } catch { return }
             do {
                 let before = runs.claims
+                let asked = ContinuousClock.now
                 let renewal = try await store.renew()
-                renewed = ContinuousClock.now
+                proven = asked
                 told = false
                 if down {
                     down = false
                     say("jobrun: the cluster's store answers again")
                 }
-                let gone = runs.lose(before: before, renewed: renewal.held)
+                let gone = runs.lose(before: before, renewed: renewal.held, at: asked)
                 if !gone.isEmpty { lost(gone) }
+                renewed(asked + ClusterRuns.safeFor(store.lease))
                 try await store.sweep(rerun: rerun)
             } catch {
                 if !down && error.unreachable {
                     down = true
                     say("jobrun: \(error.message); this replica claims nothing until the store answers again")
                 }
-                if !told && ContinuousClock.now - renewed >= store.lease - store.lease / 8 {
+                if !told && ContinuousClock.now >= proven + ClusterRuns.safeFor(store.lease) {
                     told = true
                     unreachable()
                 }

@@ -15,7 +15,12 @@ public final class ClusterRuns: RunClaims, @unchecked Sendable {
     /// The runs this replica holds, by task and run number; behind `lock`. A run lost (its
     /// lease ran out) leaves it, so nothing of it is written any more.
     private var held: [Key: Claim] = [:]
+    /// When each held run's lease was last proved (the local instant before the statement
+    /// that claimed, took over or renewed it); behind `lock`.
+    private var proven: [Key: ContinuousClock.Instant] = [:]
     private let lock = NSLock()
+    /// The tasks under `on_lost: rerun`.
+    public let rerun: Set<String>
 
     private struct Key: Hashable {
         var task: TaskIndex
@@ -23,8 +28,10 @@ public final class ClusterRuns: RunClaims, @unchecked Sendable {
     }
 
     /// A replica's runs in `store`.
-    public init(store: ClusterStore, lookInterval: Duration = .milliseconds(250), adoptInterval: Duration = .seconds(1)) {
+    public init(store: ClusterStore, rerun: Set<String> = [], lookInterval: Duration = .milliseconds(250),
+                adoptInterval: Duration = .seconds(1)) {
         self.store = store
+        self.rerun = rerun
         self.lookInterval = lookInterval
         self.adoptInterval = adoptInterval
     }
@@ -32,32 +39,61 @@ public final class ClusterRuns: RunClaims, @unchecked Sendable {
     /// The runs this replica holds now.
     public var claims: [Claim] { lock.withLock { Array(held.values) } }
 
-    /// Of the runs this replica held when a renewal began (`before`), those the renewal did
-    /// not renew (`renewed`) and this replica still holds: lost, their leases ran out. They are
-    /// let go (nothing of them is written any more) and returned, with their tasks.
-    public func lose(before: [Claim], renewed: Set<Claim>) -> [(task: TaskIndex, claim: Claim)] {
+    /// Of the runs this replica held when a renewal began (`before`, at `at`), those the
+    /// renewal did not renew (`renewed`) and this replica still holds: lost, their leases ran
+    /// out. They are let go (nothing of them is written any more) and returned, with their
+    /// tasks. The others' leases are proved as of `at`.
+    public func lose(before: [Claim], renewed: Set<Claim>, at: ContinuousClock.Instant) -> [(task: TaskIndex, claim: Claim)] {
         lock.withLock {
             var gone: [(task: TaskIndex, claim: Claim)] = []
-            for claim in before where !renewed.contains(claim) {
+            for claim in before {
                 guard let key = held.first(where: { $0.value == claim })?.key else { continue }  // ended meanwhile
+                if renewed.contains(claim) {
+                    proven[key] = Swift.max(proven[key] ?? at, at)
+                    continue
+                }
                 held[key] = nil
+                proven[key] = nil
                 gone.append((key.task, claim))
             }
             return gone
         }
     }
 
+    /// The instant by which this replica must have renewed its lease on the run `id` (as in
+    /// `JOBRUN_RUN_ID`), if it holds the run: an eighth of a lease before the lease could run
+    /// out, by what the replica last proved of it. Its job must not run past it.
+    public func deadline(of id: String) -> ContinuousClock.Instant? {
+        lock.withLock {
+            guard let key = held.first(where: { $0.value.id(in: store.namespace) == id })?.key, let proven = proven[key] else { return nil }
+            return proven + Self.safeFor(store.lease)
+        }
+    }
+
+    /// How long after the statement that proved a lease (it began then) the lease surely
+    /// holds, with an eighth of it kept for killing the job: the lease runs from the
+    /// statement's time in the database, which is later.
+    public static func safeFor(_ lease: Duration) -> Duration { lease - lease / 8 }
+
     public func adopt(_ tasks: [(task: TaskIndex, name: String)]) async throws(JobrunError) -> Adoption? {
         let found: (claim: Claim, attempts: Int)?
+        let asked = ContinuousClock.now
         do { found = try await store.adopt(tasks: tasks.map(\.name)) } catch where error.unreachable { return nil }
         guard let (claim, _) = found,
               let task = tasks.first(where: { $0.name == claim.task })?.task else { return nil }
-        lock.withLock { held[Key(task: task, run: claim.run)] = claim }
+        lock.withLock {
+            held[Key(task: task, run: claim.run)] = claim
+            proven[Key(task: task, run: claim.run)] = asked
+        }
         return Adoption(task: task, run: claim.run, due: claim.due)
     }
 
     public func giveBack(_ adoption: Adoption) async throws(JobrunError) {
-        guard let claim = lock.withLock({ held.removeValue(forKey: Key(task: adoption.task, run: adoption.run)) }) else { return }
+        let key = Key(task: adoption.task, run: adoption.run)
+        guard let claim = lock.withLock({ () -> Claim? in
+            proven[key] = nil
+            return held.removeValue(forKey: key)
+        }) else { return }
         try await store.release([claim])
     }
 
@@ -65,6 +101,7 @@ public final class ClusterRuns: RunClaims, @unchecked Sendable {
         while true {
             if Task.isCancelled { return .stopped }
             let outcome: ClaimOutcome
+            let asked = ContinuousClock.now
             do {
                 outcome = try await store.claim(task: request.name, due: request.due, overlap: request.overlap)
             } catch where error.unreachable {
@@ -74,7 +111,10 @@ public final class ClusterRuns: RunClaims, @unchecked Sendable {
             }
             switch outcome {
             case .claimed(let claim):
-                lock.withLock { held[Key(task: request.task, run: claim.run)] = claim }
+                lock.withLock {
+                    held[Key(task: request.task, run: claim.run)] = claim
+                    proven[Key(task: request.task, run: claim.run)] = asked
+                }
                 return .mine(run: claim.run)
             case .skipped(let run):
                 return .skipped(run: run)
@@ -108,9 +148,11 @@ public final class ClusterRuns: RunClaims, @unchecked Sendable {
     /// The changes go in one statement, each run's last one (and runs cancelled before they
     /// started are given back). While the store does not answer, they are tried again for up
     /// to a lease; then they are given up, as the leases of their runs have run out (the runs
-    /// are lost, and nothing this replica writes of them counts any more).
+    /// are lost, and nothing this replica writes of them counts any more). A run `abandoned`
+    /// here (its job was killed as its lease could not be renewed in time) of a task under
+    /// `on_lost: rerun` is left `lost`, for a replica to run again.
     public func record(_ writes: [RunWrite]) async throws(JobrunError) {
-        var changes: [Key: (claim: Claim, status: RunStatus, attempts: Int, record: String)] = [:]
+        var changes: [Key: RunChange] = [:]
         var order: [Key] = []
         var released: [Claim] = []
         var ended: [Key] = []
@@ -127,7 +169,9 @@ public final class ClusterRuns: RunClaims, @unchecked Sendable {
             }
             let running = write.attemptStartedAt.map { (attempt: record.attempts.count + 1, startedAt: $0) }
             if changes[key] == nil { order.append(key) }
-            changes[key] = (claim, record.status, record.attempts.count, Report.runObject(record, indent: 0, running: running))
+            changes[key] = RunChange(claim: claim, status: record.status, attempts: record.attempts.count,
+                                     record: Report.runObject(record, indent: 0, running: running),
+                                     lost: record.status == .abandoned && rerun.contains(claim.task))
         }
         let batch = order.compactMap { changes[$0] }
         let giveUp = ContinuousClock.now + store.lease
@@ -142,7 +186,12 @@ public final class ClusterRuns: RunClaims, @unchecked Sendable {
                 break
             }
         }
-        lock.withLock { for key in ended { held[key] = nil } }
+        lock.withLock {
+            for key in ended {
+                held[key] = nil
+                proven[key] = nil
+            }
+        }
     }
 
     /// How long to wait before asking a store that did not answer again.

@@ -26,6 +26,26 @@ public struct Claim: Sendable, Hashable {
     public func id(in namespace: String) -> String { "\(namespace)/\(task)@\(due.rfc3339)" }
 }
 
+/// A change to a run this replica holds, for ``ClusterStore/record(_:)``.
+public struct RunChange: Sendable {
+    public var claim: Claim
+    public var status: RunStatus
+    public var attempts: Int
+    /// The report's run object.
+    public var record: String
+    /// The run was given up as its lease could not be renewed in time, under `on_lost:
+    /// rerun`: it is left `lost` (counted in the `lost` column) for a replica to run again.
+    public var lost = false
+
+    public init(claim: Claim, status: RunStatus, attempts: Int, record: String, lost: Bool = false) {
+        self.claim = claim
+        self.status = status
+        self.attempts = attempts
+        self.record = record
+        self.lost = lost
+    }
+}
+
 /// What came of an attempt to claim a due instant.
 public enum ClaimOutcome: Sendable, Equatable {
     /// This replica holds the run.
@@ -170,36 +190,26 @@ extension ClusterStore {
         return .taken
     }
 
-    /// Writes the run `claim` as `status` with the report's run object `record`, if this
-    /// replica still holds it (owner and fencing counter); returns whether it did. A final
-    /// status ends the lease.
-    public func record(_ claim: Claim, status: RunStatus, attempts: Int, record: String) async throws(JobrunError) -> Bool {
-        let final = status.isFinal
+    /// Writes each run's change in one statement, where this replica still holds the run (its
+    /// owner and fencing counter); returns how many it wrote. A final status ends the lease;
+    /// a change ``RunChange/lost`` leaves the run `lost`, for a replica to run again.
+    @discardableResult
+    public func record(_ changes: [RunChange]) async throws(JobrunError) -> Int {
+        guard !changes.isEmpty else { return 0 }
         let rows = try await rows("""
-            UPDATE jobrun_runs SET status = \(status.rawValue), attempts = \(attempts), record = \(record), updated_at = now(),
-                lease_until = CASE WHEN \(final) THEN NULL ELSE lease_until END
-            WHERE namespace = \(namespace) AND task = \(claim.task) AND due_ms = \(claim.due.milliseconds)
-              AND owner = \(replica) AND fence = \(claim.fence) AND status IN ('claimed', 'running')
-            RETURNING 1
-            """, doing: "record a run in", as: Int.self)
-        return !rows.isEmpty
-    }
-
-    /// ``record(_:status:attempts:record:)`` for several runs, in one statement: each run
-    /// once (its last change), each guarded by its owner and fencing counter.
-    public func record(_ changes: [(claim: Claim, status: RunStatus, attempts: Int, record: String)]) async throws(JobrunError) {
-        guard !changes.isEmpty else { return }
-        try await execute("""
-            UPDATE jobrun_runs r SET status = v.status, attempts = v.attempts, record = v.record, updated_at = now(),
-                lease_until = CASE WHEN v.final THEN NULL ELSE r.lease_until END
+            UPDATE jobrun_runs r SET status = CASE WHEN v.lost THEN 'lost' ELSE v.status END, attempts = v.attempts,
+                record = v.record, updated_at = now(), lost = r.lost + CASE WHEN v.lost THEN 1 ELSE 0 END,
+                lease_until = CASE WHEN v.final OR v.lost THEN NULL ELSE r.lease_until END
             FROM unnest(\(changes.map(\.claim.task))::text[], \(changes.map(\.claim.due.milliseconds))::bigint[],
                         \(changes.map(\.claim.fence))::bigint[], \(changes.map(\.status.rawValue))::text[],
                         \(changes.map { Int64($0.attempts) })::bigint[], \(changes.map(\.record))::text[],
-                        \(changes.map(\.status.isFinal))::bool[])
-                 AS v(task, due_ms, fence, status, attempts, record, final)
+                        \(changes.map(\.status.isFinal))::bool[], \(changes.map(\.lost))::bool[])
+                 AS v(task, due_ms, fence, status, attempts, record, final, lost)
             WHERE r.namespace = \(namespace) AND r.task = v.task AND r.due_ms = v.due_ms
               AND r.owner = \(replica) AND r.fence = v.fence AND r.status IN ('claimed', 'running')
-            """, doing: "record runs in")
+            RETURNING 1
+            """, doing: "record runs in", as: Int.self)
+        return rows.count
     }
 
     /// What the cluster recorded of each of `names` (tasks the cluster has never claimed a

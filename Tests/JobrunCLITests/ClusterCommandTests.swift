@@ -77,7 +77,7 @@ import Testing
         let server = try PostgresServer(port: 54331)
         defer { server.stop() }
         try server.createDatabase("jobs")
-        let job = "echo $JOBRUN_RUN_ID $JOBRUN_REPLICA >> ids; sleep 3; echo $JOBRUN_RUN_ID $JOBRUN_REPLICA >> done"
+        let job = "echo $$ >> pids.$JOBRUN_REPLICA; echo $JOBRUN_RUN_ID $JOBRUN_REPLICA >> ids; sleep 4; echo $JOBRUN_RUN_ID $JOBRUN_REPLICA >> done"
         let w = try Workspace("""
             name: lost
             state: "\(server.url(database: "jobs"))"
@@ -97,7 +97,16 @@ import Testing
         defer { kill(r2.processIdentifier, SIGKILL) }
         usleep(300_000)
         kill(r1.processIdentifier, SIGSTOP)
-        usleep(2_500_000)
+        // jobrun-exec, which is not stopped with jobrun, kills r1's jobs before their leases
+        // (renewed every 250 ms) run out, so no rerun overlaps them.
+        usleep(1_500_000)
+        let pids = (w.file("pids.r1") ?? "").split(separator: "\n").compactMap { Int32($0) }
+        #expect(pids.count == 2)
+        for pid in pids {
+            let state = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8))?.split(separator: " ").dropFirst(2).first
+            #expect(state == nil || state == "Z", "r1's job \(pid) still runs while r1 is stopped")
+        }
+        usleep(1_000_000)
         kill(r1.processIdentifier, SIGCONT)
         #expect(w.finish(r1) && w.finish(r2), "both ended by themselves")
         let ids = (w.file("ids") ?? "").split(separator: "\n").map(String.init).sorted()

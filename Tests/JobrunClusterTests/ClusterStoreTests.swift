@@ -166,13 +166,13 @@ private func withReplicas(_ url: PostgresURL, _ names: [String], leases: [String
                 return
             }
             #expect(try await b.claim(task: "q", due: Instant(milliseconds: now - 1000), overlap: .queue) == .busy)
-            #expect(try await a.record(q1, status: .succeeded, attempts: 1, record: "{}"))
+            #expect(try await a.record([RunChange(claim: q1, status: .succeeded, attempts: 1, record: "{}")]) == 1)
             guard case .claimed(let q2) = try await b.claim(task: "q", due: Instant(milliseconds: now - 1000), overlap: .queue) else {
                 Issue.record("q's next run not claimed once the first ended")
                 return
             }
             #expect(q2.run == 2)
-            #expect(try await a.record(first, status: .succeeded, attempts: 1, record: "{}"))
+            #expect(try await a.record([RunChange(claim: first, status: .succeeded, attempts: 1, record: "{}")]) == 1)
         }
     }
 
@@ -186,7 +186,7 @@ private func withReplicas(_ url: PostgresURL, _ names: [String], leases: [String
                 return
             }
             #expect(try await a.renew().held == [mine])
-            #expect(try await a.record(mine, status: .running, attempts: 0, record: "{}"))
+            #expect(try await a.record([RunChange(claim: mine, status: .running, attempts: 0, record: "{}")]) == 1)
             #expect(try await b.sweep(rerun: ["t"]).isEmpty)  // the lease is alive
             #expect(try await b.adopt(tasks: ["t"]) == nil)
             try await Task.sleep(for: .milliseconds(400))
@@ -196,9 +196,9 @@ private func withReplicas(_ url: PostgresURL, _ names: [String], leases: [String
             #expect(swept.map(\.status) == ["lost"] && swept.first?.due == mine.due)
             let (taken, attempts) = try #require(try await b.adopt(tasks: ["t"]))
             #expect(taken.run == mine.run && taken.due == mine.due && taken.fence > mine.fence && attempts == 0)
-            #expect(try await !a.record(mine, status: .succeeded, attempts: 1, record: "{}"))
-            #expect(try await b.record(taken, status: .running, attempts: 0, record: "{}"))
-            #expect(try await b.record(taken, status: .succeeded, attempts: 1, record: "{\"status\":\"succeeded\"}"))
+            #expect(try await a.record([RunChange(claim: mine, status: .succeeded, attempts: 1, record: "{}")]) == 0)
+            #expect(try await b.record([RunChange(claim: taken, status: .running, attempts: 0, record: "{}")]) == 1)
+            #expect(try await b.record([RunChange(claim: taken, status: .succeeded, attempts: 1, record: "{\"status\":\"succeeded\"}")]) == 1)
             #expect(try await Server.shared.psql("SELECT status || ' ' || owner || ' ' || lost FROM jobrun_runs", database: url.database)
                 .trimmingCharacters(in: .whitespacesAndNewlines) == "succeeded b 1")
             // Under on_lost: abandon, a lost run stays abandoned: nobody takes it.
@@ -206,9 +206,51 @@ private func withReplicas(_ url: PostgresURL, _ names: [String], leases: [String
                 Issue.record("not claimed")
                 return
             }
-            #expect(try await a.record(other, status: .running, attempts: 0, record: "{}"))
+            #expect(try await a.record([RunChange(claim: other, status: .running, attempts: 0, record: "{}")]) == 1)
             try await Task.sleep(for: .milliseconds(400))
             #expect(try await b.sweep(rerun: ["t"]).map(\.status) == ["abandoned"])
+            #expect(try await b.adopt(tasks: ["t", "u"]) == nil)
+        }
+    }
+
+    /// The deadline of a run's job follows what the replica last proved of its lease; a run
+    /// whose job was killed before the lease ran out is left `lost` for a rerun under
+    /// `on_lost: rerun`, and `abandoned` otherwise.
+    @Test func aRunGivenUpBeforeItsLeaseRanOutIsLeftForARerunUnderOnLostRerun() async throws {
+        let url = try await Server.shared.database()
+        try await withReplicas(url, ["a", "b"]) { r in
+            let (a, b) = (r[0], r[1])
+            let runs = ClusterRuns(store: a, rerun: ["t"])
+            let due = Instant(milliseconds: Instant.now().milliseconds - 1000)
+            let safe = ClusterRuns.safeFor(.seconds(30))
+            #expect(safe == .milliseconds(26_250))
+            let asked = ContinuousClock.now
+            #expect(try await runs.claim(ClaimRequest(task: TaskIndex(0), name: "t", due: due, overlap: .allow)) == .mine(run: 1))
+            #expect(try await runs.claim(ClaimRequest(task: TaskIndex(1), name: "u", due: due, overlap: .allow)) == .mine(run: 1))
+            let answered = ContinuousClock.now
+            let t = try #require(runs.claims.first { $0.task == "t" }), u = try #require(runs.claims.first { $0.task == "u" })
+            let deadline = try #require(runs.deadline(of: t.id(in: "jobs")))
+            #expect(deadline >= asked + safe && deadline <= answered + safe, "from the claim's statement")
+            #expect(runs.deadline(of: t.id(in: "other")) == nil, "not a run this replica holds")
+            let held = runs.claims
+            let renewing = ContinuousClock.now
+            let renewal = try await a.renew()
+            #expect(runs.lose(before: held, renewed: renewal.held, at: renewing).isEmpty)
+            #expect(runs.deadline(of: t.id(in: "jobs")) == renewing + safe, "a renewal moves it")
+            // Both jobs killed at their deadline (the renewal came too late): t is left for a
+            // rerun, u is over.
+            func write(_ task: Int, _ claim: Claim) -> RunWrite {
+                var record = RunRecord(task: TaskIndex(task), run: RunNumber(1), dueAt: due)
+                record.status = .abandoned
+                record.attempts = [AttemptRecord(attempt: 1, status: .abandoned, startedAt: due, finishedAt: due)]
+                return RunWrite(record: record)
+            }
+            try await runs.record([write(0, t), write(1, u)])
+            #expect(runs.claims.isEmpty && runs.deadline(of: t.id(in: "jobs")) == nil, "let go")
+            #expect(try await Server.shared.psql("SELECT task || ' ' || status || ' ' || lost FROM jobrun_runs ORDER BY task", database: url.database)
+                .split(separator: "\n") == ["t lost 1", "u abandoned 0"])
+            let (taken, attempts) = try #require(try await b.adopt(tasks: ["t", "u"]))
+            #expect(taken.task == "t" && taken.run == 1 && attempts == 1)
             #expect(try await b.adopt(tasks: ["t", "u"]) == nil)
         }
     }
@@ -227,7 +269,7 @@ private func withReplicas(_ url: PostgresURL, _ names: [String], leases: [String
             #expect(try await b.adopt(tasks: ["other"]) == nil)
             let (taken, _) = try #require(try await b.adopt(tasks: ["t"]))
             #expect(taken.run == claim.run && taken.due == claim.due)
-            #expect(try await !a.record(claim, status: .running, attempts: 0, record: "{}"))
+            #expect(try await a.record([RunChange(claim: claim, status: .running, attempts: 0, record: "{}")]) == 0)
         }
     }
 

@@ -120,6 +120,27 @@ import Testing
         #expect(core.isDone)
     }
 
+    /// jobrun-exec killed the job at its deadline (the lease could not be renewed in time):
+    /// the attempt ends `abandoned`, and so does the run, with no retry, whether or not the
+    /// replica learns later that the lease ran out.
+    @Test func aJobKilledAtItsLeasesDeadlineEndsItsRunAbandonedWithoutARetry() throws {
+        var core = try core("""
+              - {name: t, command: x, retries: 2}
+              - {name: d, command: x, after: [t]}
+
+            """)
+        let asked = core.advance(to: Self.start)
+        let t = core.claimed(asked[0].run, .mine(run: 1), at: Self.start)
+        var killed = ended(t[0], .abandoned)
+        killed.error = RecordMessage.leaseNotRenewed
+        #expect(core.attemptFinished(t[0].run, record: killed, at: Self.start + .seconds(1)).isEmpty, "no retry, and d does not start")
+        #expect(core.lost([(TaskIndex(0), 1)], at: Self.start + .seconds(2)).isEmpty)
+        let byName = Dictionary(uniqueKeysWithValues: core.records.map { (core.file.tasks[$0.task].name, $0) })
+        #expect(byName["t"]?.status == .abandoned && byName["t"]?.reason == RecordMessage.leaseNotRenewed && byName["t"]?.attempts.count == 1)
+        #expect(byName["d"]?.status == .skipped)
+        #expect(core.isDone)
+    }
+
     @Test func asManyRunsAsWorkersAreFreeAreClaimedAheadAndStartOnTheirInstants() throws {
         var core = try core("""
               - {name: a, command: x, schedule: +50ms}

@@ -107,6 +107,45 @@ private func shell(_ script: String) -> Launch {
         #expect(!FileManager.default.fileExists(atPath: marker))
     }
 
+    /// A job with a deadline (in a cluster: by when the lease on its run must be renewed) is
+    /// killed then by jobrun-exec, with what it started; a renewal never brings a deadline
+    /// nearer, and a job without one is left alone.
+    @Test func aJobIsKilledAtItsDeadlineWithWhatItStarted() async throws {
+        let host = try host()
+        defer { host.stop() }
+        let output = Output(), other = Output(), free = Output()
+        let job = try host.start(shell("sleep 600 & echo $!; wait"), stdin: nil, deadline: .now + .milliseconds(300), output: output.take)
+        let later = try host.start(shell("sleep 1; echo done"), stdin: nil, deadline: .now + .seconds(5), output: other.take)
+        let none = try host.start(shell("sleep 1; echo done"), stdin: nil, output: free.take)
+        host.extendLeases(to: .now + .milliseconds(200))  // earlier than both: moves neither
+        #expect(await host.wait(job) == .expired)
+        let child = try #require(Int32(output.text(.stdout).trimmingCharacters(in: .whitespacesAndNewlines)))
+        #expect(kill(child, 0) != 0, "what the job started went with it")
+        #expect(await host.wait(later) == .exited(0) && other.text(.stdout) == "done\n")
+        #expect(await host.wait(none) == .exited(0) && free.text(.stdout) == "done\n")
+    }
+
+    /// A renewal moves the deadline of every running job that has one.
+    @Test func aRenewalMovesTheDeadline() async throws {
+        let host = try host()
+        defer { host.stop() }
+        let output = Output()
+        let job = try host.start(shell("sleep 2.5; echo done"), stdin: nil, deadline: .now + .seconds(2), output: output.take)
+        host.extendLeases(to: .now + .seconds(60))
+        #expect(await host.wait(job) == .exited(0))
+        #expect(output.text(.stdout) == "done\n")
+    }
+
+    /// A job whose deadline comes before its start never runs.
+    @Test func aJobWhoseDeadlineComesBeforeItsStartNeverRuns() async throws {
+        let host = try host()
+        defer { host.stop() }
+        let marker = FileManager.default.temporaryDirectory.appendingPathComponent("jobrun-never-\(UUID().uuidString)").path
+        let job = try host.start(shell("touch \(marker)"), after: .seconds(60), stdin: nil, deadline: .now) { _, _ in }
+        #expect(await host.wait(job) == .expired)
+        #expect(!FileManager.default.fileExists(atPath: marker))
+    }
+
     /// The process that keeps a job ignores a stray `kill` (SIGTERM); the job runs on.
     @Test func aStraySignalToTheKeeperDoesNotEndTheJob() async throws {
         let host = try host()

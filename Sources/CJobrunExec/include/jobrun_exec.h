@@ -4,24 +4,28 @@
 #include <stdint.h>
 
 /// The protocol version of `jobrun-exec --serve`, which jobrun checks in its greeting.
-#define JOBRUN_EXEC_PROTOCOL 3
+#define JOBRUN_EXEC_PROTOCOL 4
 
 /// Request kinds, from jobrun to jobrun-exec.
 #define JOBRUN_EXEC_START 1
 #define JOBRUN_EXEC_SIGNAL 2
+#define JOBRUN_EXEC_LEASE 3
 
 /// Reply kinds, from jobrun-exec to jobrun.
 #define JOBRUN_EXEC_ENDED 0
 #define JOBRUN_EXEC_NOT_STARTED 1
 #define JOBRUN_EXEC_HELLO 2
 #define JOBRUN_EXEC_LOST 3
+#define JOBRUN_EXEC_EXPIRED 4
 
 /// The longest payload a request may carry.
 #define JOBRUN_EXEC_MAX_PAYLOAD (256 << 20)
 
 /// A request's header, from jobrun to jobrun-exec (native byte order), followed by `length`
 /// bytes of payload. START: a = argc, b = environment entries, `start` the CLOCK_BOOTTIME
-/// instant (ns) to start at, or 0 for now. SIGNAL: a = the signal. See jobrun_exec.c.
+/// instant (ns) to start at, or 0 for now, `deadline` the CLOCK_BOOTTIME instant (ns) the job
+/// is killed at unless a LEASE moves it, or 0 for none. SIGNAL: a = the signal. LEASE:
+/// `deadline` for every job that has one. See jobrun_exec.c.
 struct jobrun_exec_request {
     uint32_t kind;
     uint32_t a;
@@ -29,11 +33,13 @@ struct jobrun_exec_request {
     uint32_t length;
     uint64_t id;
     uint64_t start;
+    uint64_t deadline;
 };
 
 /// A reply, from jobrun-exec (the server or a keeper) to jobrun, always written whole:
 /// ENDED with a wait status, NOT_STARTED with an errno, HELLO with the protocol version,
-/// LOST with the keeper's wait status.
+/// LOST with the keeper's wait status, EXPIRED with the wait status of a job killed at its
+/// deadline.
 struct jobrun_exec_reply {
     uint64_t id;
     int32_t kind;

@@ -44,6 +44,11 @@ public enum RecordMessage {
     /// leaves the run `abandoned` or, under `on_lost: rerun`, has another replica run it.
     public static let leaseLost = "this replica's lease on the run ran out; its job was killed (on_lost decides whether another replica runs it again)"
 
+    /// In a cluster: this replica could not renew its lease on the run in time (the store did
+    /// not answer, or jobrun was stopped), and jobrun-exec killed its job before the lease
+    /// ran out. The run ends `abandoned` or, under `on_lost: rerun`, is run again.
+    public static let leaseNotRenewed = "this replica could not renew its lease on the run in time; jobrun-exec killed its job before the lease ran out (on_lost decides whether it runs again)"
+
     /// A run whose attempt was running when jobrun was stopped.
     public static let stopped = "jobrun was stopped"
 

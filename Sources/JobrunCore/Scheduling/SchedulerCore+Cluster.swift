@@ -9,6 +9,14 @@ public struct ClaimRequest: Sendable, Equatable {
     public let due: Instant
     /// What happens when another replica's run of the task is active.
     public let overlap: OverlapPolicy
+
+    /// Creates a request.
+    public init(task: TaskIndex, name: String, due: Instant, overlap: OverlapPolicy) {
+        self.task = task
+        self.name = name
+        self.due = due
+        self.overlap = overlap
+    }
 }
 
 /// What became of a claim.

@@ -140,8 +140,11 @@ extension SchedulerCore {
             finish(r, .succeeded)
         case .cancelled:
             finish(r, .cancelled, reason: RecordMessage.stopped)
+        case .abandoned where setup.cluster:
+            // Its job was killed as the lease on the run could not be renewed in time.
+            finish(r, .abandoned, reason: record.error)
         case .abandoned:
-            // Only a store says so, of a run from an earlier start; an executor never does.
+            // Only a store says so, of a run from an earlier start.
             finish(r, .failed)
         case .failed, .timedOut:
             let final: RunStatus = record.status == .failed ? .failed : .timedOut

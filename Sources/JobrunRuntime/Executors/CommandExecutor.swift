@@ -20,6 +20,10 @@ public struct CommandExecutor: Executor {
     let clock: any Clock<Duration>
     /// In a cluster: the namespace and this replica, for `JOBRUN_RUN_ID` and `JOBRUN_REPLICA`.
     public var replica: ReplicaIdentity?
+    /// In a cluster: the instant by which the lease on a run (by its id) must be renewed,
+    /// when this replica holds it. jobrun-exec kills the run's job then, unless a renewal
+    /// moves it (``ProcessHost/extendLeases(to:)``).
+    public var leaseDeadline: (@Sendable (String) -> ContinuousClock.Instant?)?
     private let executables = PerTask<Result<String, JobrunError>>()
     private let launches = PerTask<Launch>()
     /// `environment` as `NAME=value` entries, without the variables jobrun sets per attempt:
@@ -135,7 +139,8 @@ public struct CommandExecutor: Executor {
                 // A triggered run: the end it is told of, secrets masked.
                 launch.adding(event.environment.map { "\($0.key)=\(mask($0.value))" })
             }
-            job = try processes.start(launch, after: wait, stdin: input, label: label) { streams.take($1, $0) }
+            let deadline = label.flatMap { leaseDeadline?($0) }
+            job = try processes.start(launch, after: wait, stdin: input, label: label, deadline: deadline) { streams.take($1, $0) }
         } catch {
             streams.finish(success: false)
             var record = failed(RecordMessage.couldNotRun(executable, error))
@@ -171,6 +176,10 @@ public struct CommandExecutor: Executor {
             record.signal = signal
             record.status = .failed
             record.error = RecordMessage.killed(by: signal)
+        case .expired:
+            record.signal = SIGKILL
+            record.status = .abandoned
+            record.error = RecordMessage.leaseNotRenewed
         }
         if wasTimedOut {
             record.status = .timedOut

@@ -9,6 +9,8 @@ enum ProcessEnd: Sendable, Equatable {
     case signaled(Int32)
     /// It never ran, or its end is unknown; the message says why.
     case lost(String)
+    /// jobrun-exec killed it at its deadline: the lease on its run was not renewed in time.
+    case expired
 
     init(waitStatus status: Int32) {
         // WIFEXITED / WEXITSTATUS / WTERMSIG, which Glibc's module leaves out.
@@ -22,6 +24,7 @@ enum ProcessEnd: Sendable, Equatable {
         case .exited(let code): "exited with status \(code)"
         case .signaled(let signal): "was killed by signal \(signal) (\(RecordMessage.signalName(signal)))"
         case .lost(let message): message
+        case .expired: "was killed as the lease on its run could not be renewed in time"
         }
     }
 }

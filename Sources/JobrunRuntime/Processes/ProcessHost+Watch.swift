@@ -70,6 +70,8 @@ extension ProcessHost {
             finish(reply.id, .lost("the job was cancelled before its time came"))
         case JOBRUN_EXEC_NOT_STARTED:
             finish(reply.id, .lost("jobrun-exec could not start the job: \(String(cString: strerror(reply.value)))"))
+        case JOBRUN_EXEC_EXPIRED:
+            finish(reply.id, .expired)
         case JOBRUN_EXEC_LOST:
             let how = ProcessEnd(waitStatus: reply.value).summary
             finish(reply.id, .lost("the process that watched the job ended before it could tell how (it \(how))"))

@@ -106,7 +106,10 @@ public final class ProcessHost: Sendable {
     /// Starts `launch` with `stdin` (the caller keeps its descriptor) or /dev/null, `after`
     /// from now (it waits, set up, and starts on the instant; ``signal(_:_:)`` before then
     /// cancels it). Its stdout and stderr go to `output`, chunk by chunk, on the host's thread.
+    /// With a `deadline`, jobrun-exec kills the job then (it ends ``ProcessEnd/expired``)
+    /// unless ``extendLeases(to:)`` moves it first, even while jobrun itself is stopped.
     func start(_ launch: Launch, after delay: Duration = .zero, stdin: Int32?, label: String? = nil,
+               deadline: ContinuousClock.Instant? = nil,
                output: @escaping @Sendable (StreamKind, UnsafeRawBufferPointer) -> Void) throws(JobrunError) -> JobProcess {
         // The counts below go out as 32-bit fields, and jobrun-exec refuses a request longer
         // than MAX_PAYLOAD (jobrun_exec.c); every count is at most the payload's length.
@@ -145,12 +148,9 @@ public final class ProcessHost: Sendable {
         _ = jobrun_epoll_add(epoll, stderr[0])
         var header = jobrun_exec_request(kind: UInt32(JOBRUN_EXEC_START), a: UInt32(launch.argumentCount),
                                          b: UInt32(launch.environmentCount), length: UInt32(launch.payload.count),
-                                         id: id, start: 0)
-        if delay > .zero {
-            var now = timespec()
-            clock_gettime(CLOCK_BOOTTIME, &now)
-            header.start = UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec) + UInt64(delay.nanoseconds)
-        }
+                                         id: id, start: 0, deadline: 0)
+        if delay > .zero { header.start = Self.bootTime(in: delay) }
+        if let deadline { header.deadline = Self.bootTime(in: deadline - .now) }
         if let error = send(header, launch.payload, fds: [stdin ?? devNull, stdout[1], stderr[1]], on: server.socket) {
             // The pipes' write ends close below, so the job completes as lost once they are read.
             finish(id, .lost("cannot hand the job to jobrun-exec: \(String(cString: strerror(error)))"))
@@ -185,8 +185,27 @@ public final class ProcessHost: Sendable {
             return state.server
         }
         guard let server else { return false }
-        let request = jobrun_exec_request(kind: UInt32(JOBRUN_EXEC_SIGNAL), a: UInt32(signal), b: 0, length: 0, id: job.id, start: 0)
+        let request = jobrun_exec_request(kind: UInt32(JOBRUN_EXEC_SIGNAL), a: UInt32(signal), b: 0, length: 0, id: job.id,
+                                          start: 0, deadline: 0)
         return send(request, [], fds: [], on: server.socket) == nil
+    }
+
+    /// Moves the deadline of every running job that has one to `deadline`, where that is
+    /// later: a renewal proved every lease the replica holds until then.
+    public func extendLeases(to deadline: ContinuousClock.Instant) {
+        sending.lock()
+        defer { sending.unlock() }
+        guard let server = state.withLock({ $0.server }) else { return }
+        let request = jobrun_exec_request(kind: UInt32(JOBRUN_EXEC_LEASE), a: 0, b: 0, length: 0, id: 0, start: 0,
+                                          deadline: Self.bootTime(in: deadline - .now))
+        _ = send(request, [], fds: [], on: server.socket)
+    }
+
+    /// The CLOCK_BOOTTIME instant (ns) `duration` from now (now, when it is negative).
+    static func bootTime(in duration: Duration) -> UInt64 {
+        var now = timespec()
+        clock_gettime(CLOCK_BOOTTIME, &now)
+        return UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec) + UInt64(Swift.max(0, duration.nanoseconds))
     }
 
     /// Sends `signal` to the process group of every running job started with `label`.

@@ -68,7 +68,8 @@ public struct JobRun: Sendable {
             let url = try PostgresURL(EnvironmentReference.expand(path, from: environment).text)
             let replica = invocation.replica ?? ClusterMembership.defaultReplica()
             let joined = try await ClusterMembership.join(url, namespace: invocation.namespace, replica: replica, lease: file.lease,
-                                                          tasks: file.tasks.map(\.name), at: wallStart)
+                                                          tasks: file.tasks.map(\.name),
+                                                          rerun: Set(file.tasks.filter { $0.onLost == .rerun }.map(\.name)), at: wallStart)
             cluster = joined
             setup.cluster = true
             setup.replica = replica
@@ -85,6 +86,7 @@ public struct JobRun: Sendable {
         let identity = cluster.map { ReplicaIdentity(namespace: invocation.namespace, replica: $0.store.replica) }
         var command = CommandExecutor(environment: environment, output: console, logs: logs, processes: processes, mask: mask)
         command.replica = identity
+        if let runs = cluster?.runs { command.leaseDeadline = { runs.deadline(of: $0) } }
         let http = HTTPExecutor(environment: environment, mask: mask, replica: identity)
         let executor = TaskExecutor(command: command, http: http, email: EmailExecutor(command: command))
         let metrics = invocation.listen.map { _ in RunMetrics(names: file.tasks.map(\.name), workers: setup.workers) }
@@ -123,11 +125,12 @@ public struct JobRun: Sendable {
             console.note("jobrun: serving /metrics, /healthz and /status on http://\(endpoint!.address)")
         }
         // A replica that cannot renew its leases ends its jobs before they run out: another
-        // replica may then take their runs. One whose leases ran out all the same (stopped
-        // for longer than a lease) ends those runs' jobs as soon as it finds out.
+        // replica may then take their runs. jobrun-exec kills each job at its run's deadline
+        // unless a renewal moves it, so this holds also while jobrun is stopped. One whose
+        // leases ran out all the same ends those runs' jobs as soon as it finds out.
         let leases = cluster.map { cluster in
             Task {
-                await cluster.keepLeases(rerun: file.tasks.filter { $0.onLost == .rerun }.map(\.name), lost: { gone in
+                await cluster.keepLeases(renewed: { processes.extendLeases(to: $0) }, lost: { gone in
                     let ids = gone.map { $0.claim.id(in: invocation.namespace) }
                     console.note("jobrun: this replica's lease ran out on \(ids.joined(separator: ", ")); "
                                  + "\(gone.count == 1 ? "its job is" : "their jobs are") killed (on_lost decides whether another replica runs \(gone.count == 1 ? "it" : "them") again)")
@@ -135,8 +138,7 @@ public struct JobRun: Sendable {
                     scheduler.runsLost(gone.map { .init(task: $0.task, run: $0.claim.run) })
                 }, unreachable: {
                     console.note("jobrun: the cluster's store has not answered for most of a lease (\(file.lease)); "
-                                 + "this replica's jobs are killed, as another replica may take their runs")
-                    processes.signalAll(SIGKILL)
+                                 + "this replica's jobs are killed before their leases run out, as another replica may take their runs")
                 }, say: { console.note($0) })
             }
         }
