@@ -98,12 +98,13 @@ public final class ClusterRuns: RunClaims, @unchecked Sendable {
     }
 
     public func claim(_ request: ClaimRequest) async throws(JobrunError) -> ClaimAnswer {
+        var due = request.due
         while true {
             if Task.isCancelled { return .stopped }
             let outcome: ClaimOutcome
             let asked = ContinuousClock.now
             do {
-                outcome = try await store.claim(task: request.name, due: request.due, overlap: request.overlap)
+                outcome = try await store.claim(task: request.name, due: due, overlap: request.overlap)
             } catch where error.unreachable {
                 // Nothing is claimed until the store is back; the run waits with its worker.
                 do { try await Task.sleep(for: Self.retryInterval) } catch { return .stopped }
@@ -115,14 +116,18 @@ public final class ClusterRuns: RunClaims, @unchecked Sendable {
                     held[Key(task: request.task, run: claim.run)] = claim
                     proven[Key(task: request.task, run: claim.run)] = asked
                 }
-                return .mine(run: claim.run)
+                return due == request.due ? .mine(run: claim.run) : .mineAt(run: claim.run, due: due)
             case .skipped(let run):
                 return .skipped(run: run)
+            case .taken where request.unique && due < request.due + .seconds(1):
+                // Another run of the task has the instant (a trigger on another replica in
+                // the same millisecond): this one takes the next.
+                due = due + .milliseconds(1)
             case .taken:
                 return .taken
             case .early(let databaseNow):
                 // This replica's clock is ahead of the database's: wait until the claim is due by it.
-                let wait = Duration.milliseconds(Swift.max(10, request.due.milliseconds - databaseNow.milliseconds - 1000))
+                let wait = Duration.milliseconds(Swift.max(10, due.milliseconds - databaseNow.milliseconds - 1000))
                 do { try await Task.sleep(for: wait) } catch { return .stopped }
             case .busy:
                 do { try await Task.sleep(for: lookInterval) } catch { return .stopped }

@@ -255,6 +255,22 @@ private func withReplicas(_ url: PostgresURL, _ names: [String], leases: [String
         }
     }
 
+    /// Triggered runs are runs of their own: two due in the same millisecond (on one replica
+    /// or two) are both claimed, the later a millisecond on; a run of a schedule at an instant
+    /// another replica has is still that replica's.
+    @Test func triggeredRunsDueInTheSameMillisecondAreAllClaimed() async throws {
+        let url = try await Server.shared.database()
+        try await withReplicas(url, ["a", "b"]) { r async throws in
+            let a = ClusterRuns(store: r[0]), b = ClusterRuns(store: r[1])
+            let due = Instant(milliseconds: Instant.now().milliseconds)
+            let request = ClaimRequest(task: TaskIndex(0), name: "notify", due: due, overlap: .allow, unique: true)
+            #expect(try await a.claim(request) == .mine(run: 1))
+            #expect(try await b.claim(request) == .mineAt(run: 2, due: due + .milliseconds(1)))
+            #expect(try await a.claim(request) == .mineAt(run: 3, due: due + .milliseconds(2)))
+            #expect(try await b.claim(ClaimRequest(task: TaskIndex(0), name: "notify", due: due, overlap: .allow)) == .taken)
+        }
+    }
+
     @Test func aStoppingReplicaReleasesWhatItClaimedButHadNotStarted() async throws {
         let url = try await Server.shared.database()
         try await withReplicas(url, ["a", "b"]) { r in

@@ -141,6 +141,32 @@ import Testing
         #expect(core.isDone)
     }
 
+    /// A triggered run is claimed as a run of its own (another at its instant moves it later,
+    /// and its record says where) and, like everywhere, waits its turn rather than being skipped.
+    @Test func aTriggeredRunIsClaimedAsARunOfItsOwnAndNeverSkipped() throws {
+        var core = try core("""
+              - {name: a, command: x, on_failure: [n]}
+              - {name: b, command: x, on_failure: [n]}
+              - {name: n, command: x, schedule: never}
+
+            """, workers: 4)
+        let asked = core.advance(to: Self.start)
+        #expect(asked.map { $0.claim?.unique } == [false, false])
+        let a = core.claimed(asked[0].run, .mine(run: 1), at: Self.start)
+        let b = core.claimed(asked[1].run, .mine(run: 1), at: Self.start)
+        let end = Self.start + .seconds(1)
+        let notify = core.attemptFinished(a[0].run, record: ended(a[0], .failed), at: end)
+        #expect(core.attemptFinished(b[0].run, record: ended(b[0], .failed), at: end).isEmpty, "the second waits for the first")
+        #expect(notify.count == 1 && notify.allSatisfy { $0.claim?.unique == true && $0.claim?.overlap == .queue && $0.claim?.due == end })
+        let first = core.claimed(notify[0].run, .mine(run: 1), at: end)
+        let next = core.attemptFinished(first[0].run, record: ended(first[0]), at: end + .seconds(1))
+        #expect(next.count == 1 && next[0].claim?.unique == true && next[0].claim?.due == end)
+        // The other replica's trigger had that millisecond: this one moved to the next.
+        let second = core.claimed(next[0].run, .mineAt(run: 3, due: end + .milliseconds(1)), at: end + .seconds(1))
+        #expect(second.count == 1 && second.first?.request.due == end + .milliseconds(1), "its JOBRUN_RUN_ID names the instant it holds")
+        #expect(core.records.filter { core.file.tasks[$0.task].name == "n" }.map(\.run.value).sorted() == [1, 3])
+    }
+
     @Test func asManyRunsAsWorkersAreFreeAreClaimedAheadAndStartOnTheirInstants() throws {
         var core = try core("""
               - {name: a, command: x, schedule: +50ms}

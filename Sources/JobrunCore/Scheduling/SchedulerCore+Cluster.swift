@@ -9,13 +9,18 @@ public struct ClaimRequest: Sendable, Equatable {
     public let due: Instant
     /// What happens when another replica's run of the task is active.
     public let overlap: OverlapPolicy
+    /// A run of its own, not one of the schedule's instants (a triggered run): when another
+    /// run of the task has its instant, it moves a millisecond later instead of being that
+    /// other run (``ClaimAnswer/mineAt(run:due:)``).
+    public let unique: Bool
 
     /// Creates a request.
-    public init(task: TaskIndex, name: String, due: Instant, overlap: OverlapPolicy) {
+    public init(task: TaskIndex, name: String, due: Instant, overlap: OverlapPolicy, unique: Bool = false) {
         self.task = task
         self.name = name
         self.due = due
         self.overlap = overlap
+        self.unique = unique
     }
 }
 
@@ -23,6 +28,9 @@ public struct ClaimRequest: Sendable, Equatable {
 public enum ClaimAnswer: Sendable, Equatable {
     /// This replica's, as the cluster's run number `run`: it starts now.
     case mine(run: Int)
+    /// This replica's, as the cluster's run number `run`, at the due instant `due`: a
+    /// ``ClaimRequest/unique`` run moved past the instants other runs of its task had.
+    case mineAt(run: Int, due: Instant)
     /// Recorded `skipped`, as run number `run`, by this replica: another replica's run of
     /// the task was active (`overlap: skip`).
     case skipped(run: Int)
@@ -100,8 +108,12 @@ extension SchedulerCore {
         guard claiming.remove(r) != nil else { return advance(to: now) }
         let t = book[r].task
         running -= 1
+        if case .mineAt(_, let due) = answer {
+            book[r].nominalDueAt = due
+            book[r].dueAt = Swift.max(book[r].dueAt, due)
+        }
         switch answer {
-        case .mine(let number):
+        case .mine(let number), .mineAt(let number, _):
             renumber(r, number)
             claimedRuns.insert(r)
             if state == .running || (stopper == .runFor && book[r].trigger != nil) {

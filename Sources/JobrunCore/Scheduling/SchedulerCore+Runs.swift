@@ -100,7 +100,8 @@ extension SchedulerCore {
                 let nominal = book[r].nominalDueAt
                 let request = AttemptRequest(task: file.tasks[t], run: book[r].run, attempt: 1)
                 starts.append(Start(run: r, request: request, claim: ClaimRequest(task: t, name: file.tasks[t].name, due: nominal,
-                                                                                   overlap: file.tasks[t].overlap)))
+                                                                                   overlap: queues ? .queue : file.tasks[t].overlap,
+                                                                                   unique: book[r].trigger != nil)))
                 continue
             }
             running += 1
