@@ -14,9 +14,9 @@ public final class ClusterMembership: Sendable {
     /// Each task's history, for the scheduler's ``SchedulerSetup/resume``.
     public let resume: Resume
 
-    private init(store: ClusterStore, rerun: Set<String>, start: ClusterStart, resume: Resume) {
+    private init(store: ClusterStore, tasks: [String], rerun: Set<String>, start: ClusterStart, resume: Resume) {
         self.store = store
-        self.runs = ClusterRuns(store: store, rerun: rerun)
+        self.runs = ClusterRuns(store: store, tasks: tasks, rerun: rerun)
         self.start = start
         self.resume = resume
     }
@@ -34,7 +34,8 @@ public final class ClusterMembership: Sendable {
         do {
             let start = try await store.join(host: hostName(), pid: getpid(), at: at)
             let histories = try await store.histories(of: names)
-            return ClusterMembership(store: store, rerun: rerun, start: start, resume: Resume(histories: ByTask(histories)))
+            return ClusterMembership(store: store, tasks: names, rerun: rerun, start: start,
+                                     resume: Resume(histories: ByTask(histories), live: !start.began))
         } catch {
             await store.close()
             throw error

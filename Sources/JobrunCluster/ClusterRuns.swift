@@ -21,6 +21,8 @@ public final class ClusterRuns: RunClaims, @unchecked Sendable {
     private let lock = NSLock()
     /// The tasks under `on_lost: rerun`.
     public let rerun: Set<String>
+    /// The file's task names, by position: for records that no claim names.
+    let names: [TaskIndex: String]
 
     private struct Key: Hashable {
         var task: TaskIndex
@@ -28,10 +30,11 @@ public final class ClusterRuns: RunClaims, @unchecked Sendable {
     }
 
     /// A replica's runs in `store`.
-    public init(store: ClusterStore, rerun: Set<String> = [], lookInterval: Duration = .milliseconds(250),
+    public init(store: ClusterStore, tasks: [String] = [], rerun: Set<String> = [], lookInterval: Duration = .milliseconds(250),
                 adoptInterval: Duration = .seconds(1)) {
         self.store = store
         self.rerun = rerun
+        self.names = Dictionary(uniqueKeysWithValues: tasks.enumerated().map { (TaskIndex($0.offset), $0.element) })
         self.lookInterval = lookInterval
         self.adoptInterval = adoptInterval
     }
@@ -86,6 +89,10 @@ public final class ClusterRuns: RunClaims, @unchecked Sendable {
             proven[Key(task: task, run: claim.run)] = asked
         }
         return Adoption(task: task, run: claim.run, due: claim.due)
+    }
+
+    public func unsettled(_ tasks: [String]) async throws(JobrunError) -> Bool {
+        do { return try await store.unsettled(tasks: tasks, rerun: rerun.sorted()) } catch where error.unreachable { return true }
     }
 
     public func giveBack(_ adoption: Adoption) async throws(JobrunError) {
@@ -161,9 +168,14 @@ public final class ClusterRuns: RunClaims, @unchecked Sendable {
         var order: [Key] = []
         var released: [Claim] = []
         var ended: [Key] = []
+        var missed: [(task: String, record: RunRecord)] = []
         for write in writes {
             let record = write.record
             let key = Key(task: record.task, run: record.run.value)
+            if write.missed, let name = names[record.task] {
+                missed.append((name, record))
+                continue
+            }
             // Not a run this replica holds, or one it lost.
             guard let claim = lock.withLock({ held[key] }) else { continue }
             if record.status.isFinal { ended.append(key) }
@@ -183,6 +195,11 @@ public final class ClusterRuns: RunClaims, @unchecked Sendable {
         while true {
             do {
                 try await store.record(batch)
+                for (task, record) in missed {
+                    try await store.recordMissed(task: task, due: record.nominalDueAt, instants: record.dueInstants,
+                                                 record: Report.runObject(record, indent: 0, running: nil))
+                }
+                missed = []
                 if !released.isEmpty { try await store.release(released) }
                 break
             } catch where error.unreachable && ContinuousClock.now < giveUp {

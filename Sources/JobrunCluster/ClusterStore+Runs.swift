@@ -212,6 +212,37 @@ extension ClusterStore {
         return rows.count
     }
 
+    /// Whether the cluster has runs of `tasks` that a replica may still have to run: `released`
+    /// or `lost` (waiting to be taken over), `claimed` (not started), or `running` under
+    /// `on_lost: rerun` (tasks `rerun`).
+    public func unsettled(tasks: [String], rerun: [String]) async throws(JobrunError) -> Bool {
+        let rows = try await rows("""
+            SELECT EXISTS (SELECT 1 FROM jobrun_runs WHERE namespace = \(namespace) AND task = ANY(\(tasks)::text[])
+                           AND (status IN ('released', 'lost', 'claimed') OR (status = 'running' AND task = ANY(\(rerun)::text[]))))
+            """, doing: "read", as: Bool.self)
+        return rows.first ?? false
+    }
+
+    /// Records the instants of `task` missed while no replica ran (up to `due`, `instants` of
+    /// them), which `catch_up` did not make up, as one `skipped` run of its own, numbered
+    /// next; the task's schedule stands after them. Nothing is written when the cluster's
+    /// history is past `due` already (another replica recorded them).
+    public func recordMissed(task: String, due: Instant, instants: Int, record: String) async throws(JobrunError) {
+        try await execute("""
+            WITH cursor AS (
+                INSERT INTO jobrun_tasks AS t (namespace, task, runs, instants, last_due_ms)
+                VALUES (\(namespace), \(task), 1, \(Int64(instants)), \(due.milliseconds))
+                ON CONFLICT (namespace, task) DO UPDATE SET runs = t.runs + 1, instants = t.instants + EXCLUDED.instants,
+                    last_due_ms = EXCLUDED.last_due_ms
+                    WHERE t.last_due_ms IS NULL OR t.last_due_ms < EXCLUDED.last_due_ms
+                RETURNING runs
+            )
+            INSERT INTO jobrun_runs (namespace, task, due_ms, run, status, fence, record)
+            SELECT \(namespace), \(task), \(due.milliseconds), cursor.runs, 'skipped', nextval('jobrun_fence'), \(record) FROM cursor
+            ON CONFLICT DO NOTHING
+            """, doing: "record missed runs in")
+    }
+
     /// What the cluster recorded of each of `names` (tasks the cluster has never claimed a
     /// run of have an empty history): where their schedules and numbers continue.
     public func histories(of names: [String]) async throws(JobrunError) -> [TaskHistory] {

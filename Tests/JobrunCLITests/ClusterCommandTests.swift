@@ -121,6 +121,47 @@ import Testing
         #expect(r1.terminationStatus == 1 && r2.terminationStatus == 0)
     }
 
+    /// Every replica stops, and the cluster starts again later: run numbers go on, the
+    /// instants missed meanwhile are recorded once (`catch_up: none`), in the cluster, and
+    /// the task due `now` runs at the new start.
+    @Test func aClusterStartedAgainGoesOnAndRecordsWhatItMissedOnce() throws {
+        let server = try PostgresServer(port: 54331)
+        defer { server.stop() }
+        try server.createDatabase("jobs")
+        let w = try Workspace("""
+            name: again
+            state: "\(server.url(database: "jobs"))"
+            lease: 1s
+            tasks:
+              - {name: tick, command: "echo $JOBRUN_RUN_ID >> ids", repeat: 200ms, overlap: allow}
+              - {name: once, command: "echo $JOBRUN_RUN_ID >> once"}
+
+            """)
+        let first = try ["r1", "r2"].map { try w.start(["--replica", $0, "--no-report", "--for", "1s"]) }
+        defer { first.forEach { kill($0.processIdentifier, SIGKILL) } }
+        for replica in first { #expect(w.finish(replica) && replica.terminationStatus == 0) }
+        usleep(1_500_000)
+        let again = try w.start(["--replica", "r3", "--no-report", "--for", "1s"], output: "r3.err")
+        defer { kill(again.processIdentifier, SIGKILL) }
+        #expect(w.finish(again) && again.terminationStatus == 0, "\(w.file("r3.err") ?? "")")
+        #expect(w.file("r3.err")?.contains("replica r3 began the cluster") == true, "\(w.file("r3.err") ?? "")")
+        let rows = try server.psql("SELECT run || ' ' || status FROM jobrun_runs WHERE task = 'tick' ORDER BY run", database: "jobs")
+            .split(separator: "\n").map(String.init)
+        #expect(rows.map { Int($0.split(separator: " ")[0]) } == Array(1...rows.count).map { Optional($0) }, "numbers go on: \(rows)")
+        #expect(rows.filter { $0.hasSuffix("skipped") }.count == 1, "one record of the missed instants: \(rows)")
+        let missed = try server.psql("SELECT record FROM jobrun_runs WHERE task = 'tick' AND status = 'skipped'", database: "jobs")
+        #expect(missed.contains("missed ") && missed.contains("catch_up: none"), "\(missed)")
+        let counted = try server.psql("SELECT instants FROM jobrun_tasks WHERE task = 'tick'", database: "jobs")
+        let ran = rows.count - 1
+        #expect(Int(counted.trimmingCharacters(in: .whitespacesAndNewlines)).map { $0 > ran + 3 } == true,
+                "the missed instants count toward the schedule: \(counted) instants, \(ran) run")
+        // `now` is at each start of the cluster: once in each, under the next number.
+        let once = (w.file("once") ?? "").split(separator: "\n")
+        #expect(once.count == 2 && Set(once).count == 2, "\(once)")
+        #expect(try server.psql("SELECT string_agg(run::text, ' ' ORDER BY run) FROM jobrun_runs WHERE task = 'once'", database: "jobs")
+            .trimmingCharacters(in: .whitespacesAndNewlines) == "1 2")
+    }
+
     /// The store stops for longer than a lease and starts again: the replicas claim nothing
     /// meanwhile, say so, and go on once it is back; every run still runs once, late.
     @Test func replicasWaitOutAStoreThatStopsAndComesBack() throws {

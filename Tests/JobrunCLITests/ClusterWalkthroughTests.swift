@@ -41,7 +41,7 @@ import Testing
                               output: "terminal1.out")
         defer {
             // However the test ends, the first terminal ends and the server goes.
-            FileManager.default.createFile(atPath: w.appendingPathComponent("replicas-done").path, contents: nil)
+            _ = FileManager.default.createFile(atPath: w.appendingPathComponent("replicas-done").path, contents: nil)
             if let stop = try? shell(stopServer, output: "stop.out") { _ = Spawn.wait(stop) }
         }
         for _ in 0..<1500 where w.file("server-ready") == nil && !ended(first) { usleep(20_000) }
@@ -50,7 +50,7 @@ import Testing
         usleep(1_000_000)
         let replicaB = try shell(b, output: "b.out")
         let (statusA, statusB) = (wait(replicaA), wait(replicaB))
-        FileManager.default.createFile(atPath: w.appendingPathComponent("replicas-done").path, contents: nil)
+        _ = FileManager.default.createFile(atPath: w.appendingPathComponent("replicas-done").path, contents: nil)
         let statusFirst = wait(first)
         let (outA, outB, terminal1) = (w.file("a.out") ?? "", w.file("b.out") ?? "", w.file("terminal1.out") ?? "")
         #expect(statusA == 0 && statusB == 0, "a: \(outA)\nb: \(outB)")

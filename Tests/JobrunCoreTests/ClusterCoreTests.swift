@@ -167,6 +167,29 @@ import Testing
         #expect(core.records.filter { core.file.tasks[$0.task].name == "n" }.map(\.run.value).sorted() == [1, 3])
     }
 
+    /// Instants missed while no replica ran are recorded once, by the replica that begins the
+    /// cluster again, as a run of its own for the cluster; a replica joining replicas that
+    /// run missed nothing (the others ran those instants).
+    @Test(arguments: [false, true])
+    func instantsMissedWhileTheClusterWasDownAreRecordedByTheReplicaThatBeginsItAgain(live: Bool) throws {
+        let v = JobFileValidator().validate(Array("tasks:\n  - {name: t, command: x, repeat: 1s}\n".utf8))
+        var setup = SchedulerSetup(workers: 2, jitterSeed: 1)
+        setup.cluster = true
+        setup.resume = Resume(histories: ByTask([TaskHistory(runs: 4, instants: 4, lastDue: Self.start + .seconds(-10))]), live: live)
+        var core = SchedulerCore(file: try #require(v.file), setup: setup, start: Self.start, emit: { _ in })
+        let missed = core.takeWrites()
+        if live {
+            #expect(missed.isEmpty)
+            // The schedule goes on from the cluster's last instant: the next is claimed (late).
+            #expect(core.advance(to: Self.start).first?.claim?.due == Self.start + .seconds(-9))
+        } else {
+            #expect(missed.count == 1 && missed.allSatisfy(\.missed))
+            #expect(missed.first?.record.status == .skipped && missed.first?.record.dueInstants == 9)
+            #expect(missed.first?.record.nominalDueAt == Self.start + .seconds(-1) && missed.first?.record.run.value == 5)
+            #expect(core.advance(to: Self.start).first?.claim?.due == Self.start)
+        }
+    }
+
     @Test func asManyRunsAsWorkersAreFreeAreClaimedAheadAndStartOnTheirInstants() throws {
         var core = try core("""
               - {name: a, command: x, schedule: +50ms}
@@ -224,13 +247,19 @@ import Testing
 private final class ScriptedClaims: RunClaims {
     let answers: [String: ClaimAnswer]
     let failedElsewhere: Bool
-    private let state = Mutex<(asked: [String], looks: Int, written: [String], adoptions: [Adoption], adopted: Int)>(([], 0, [], [], 0))
+    let busyLooks: Int
+    private let state = Mutex<(asked: [String], looks: Int, written: [String], adoptions: [Adoption], adopted: Int, settleLooks: Int)>(
+        ([], 0, [], [], 0, 0))
 
-    init(_ answers: [String: ClaimAnswer], failedElsewhere: Bool = false, adoptions: [Adoption] = []) {
+    init(_ answers: [String: ClaimAnswer], failedElsewhere: Bool = false, adoptions: [Adoption] = [], busyLooks: Int = 0) {
         self.answers = answers
         self.failedElsewhere = failedElsewhere
+        self.busyLooks = busyLooks
         state.withLock { $0.adoptions = adoptions }
     }
+
+    /// Another replica's run is lost: it waits to be taken over.
+    func lose(_ adoption: Adoption) { state.withLock { $0.adoptions.append(adoption) } }
 
     /// How many runs were taken over.
     var adopted: Int { state.withLock { $0.adopted } }
@@ -245,6 +274,15 @@ private final class ScriptedClaims: RunClaims {
     }
 
     func giveBack(_ adoption: Adoption) async throws(JobrunError) {}
+
+    /// Unsettled while runs are left to take over, or `busyLooks` more looks (another
+    /// replica's run under way).
+    func unsettled(_ tasks: [String]) async throws(JobrunError) -> Bool {
+        state.withLock { state in
+            state.settleLooks += 1
+            return !state.adoptions.isEmpty || state.settleLooks <= busyLooks
+        }
+    }
 
     var asked: [String] { state.withLock { $0.asked } }
     var looks: Int { state.withLock { $0.looks } }
@@ -314,6 +352,26 @@ private struct Immediate: Executor {
         // a, whose claim failed, and c, which waited for it: neither ran.
         #expect(book.records.map(\.status) == [.cancelled, .cancelled])
         #expect(book.records.first?.reason == RecordMessage.Stopper.state.beforeItStarted)
+    }
+
+    /// A replica whose schedule is done stays while the cluster has runs of its file that a
+    /// replica may have to run, and takes over one that is lost meanwhile.
+    @Test func aReplicaWhoseScheduleIsDoneStaysUntilTheClustersIs() async throws {
+        let clock = ManualClock()
+        let claims = ScriptedClaims(["a": .mine(run: 1), "c": .mine(run: 1)], busyLooks: 2)
+        let scheduler = try scheduler(claims, clock: clock)
+        let run = Task { await scheduler.run() }
+        // Its own runs done, it looks at once, finds another replica's run under way, and waits.
+        #expect(await clock.waitForSleepers(2))
+        #expect(claims.written == ["1 running", "1 succeeded", "1 running", "1 succeeded"])
+        clock.advance(by: .seconds(1))
+        #expect(await clock.waitForSleepers(2))
+        // That run is lost: this replica takes it over, runs it, and ends once nothing is left.
+        claims.lose(Adoption(task: TaskIndex(0), run: 7, due: wallStart))
+        clock.advance(by: .seconds(1))
+        let book = await run.value
+        #expect(claims.adopted == 1)
+        #expect(book.records.map(\.run.value).sorted() == [1, 1, 7])
     }
 
     @Test func aFreeWorkerTakesOverARunAnotherReplicaGaveBack() async throws {

@@ -322,4 +322,35 @@ import Testing
         let next = core.advance(to: ReloadTests.start + .seconds(30))
         #expect(next.map(\.request.run) == [6])
     }
+
+    /// In a cluster, a task a reload adds takes the cluster's schedule, so that replicas
+    /// reloading at different moments agree on its instants: from the cluster's start (not
+    /// the reload), or after the cluster's last instant of it; a one-time task due at the
+    /// cluster's start runs at the reload, once for the cluster.
+    @Test func inAClusterAnAddedTaskTakesTheClustersSchedule() throws {
+        let before = try file("tasks:\n  - {name: keep, command: x, schedule: '@every 1h'}\n")
+        var setup = SchedulerSetup(workers: 4, jitterSeed: 1)
+        setup.cluster = true
+        setup.resume = Resume(histories: ByTask([TaskHistory()]))
+        var core = SchedulerCore(file: before, setup: setup, start: ReloadTests.start, emit: { _ in })
+        _ = core.advance(to: ReloadTests.start)
+        let reloadAt = ReloadTests.start + .milliseconds(10_300)
+        let (_, starts) = core.reload(try file("""
+            tasks:
+              - {name: keep, command: x, schedule: '@every 1h'}
+              - {name: tick, command: x, repeat: 1s}
+              - {name: once, command: x}
+              - {name: more, command: x, repeat: 1s}
+            """), workers: 4, selecting: nil,
+            histories: ["more": TaskHistory(runs: 12, instants: 12, lastDue: ReloadTests.start + .seconds(11))], at: reloadAt)
+        let claims = Dictionary(uniqueKeysWithValues: starts.compactMap { $0.claim }.map { ($0.name, $0.due) })
+        #expect(claims["once"] == ReloadTests.start, "due at the cluster's start: it runs now, once for the cluster")
+        #expect(claims["tick"] == nil && claims["more"] == nil)
+        #expect(core.nextDue?.at == ReloadTests.start + .seconds(11), "tick on the cluster's instants, not the reload's")
+        func claimed(_ starts: [SchedulerCore.Start]) -> [String] {
+            starts.compactMap { $0.claim }.map { "\($0.name) \($0.due.milliseconds - ReloadTests.start.milliseconds)" }
+        }
+        #expect(claimed(core.advance(to: ReloadTests.start + .seconds(11))) == ["tick 11000"])
+        #expect(claimed(core.advance(to: ReloadTests.start + .seconds(12))).contains("more 12000"), "after the cluster's last instant")
+    }
 }

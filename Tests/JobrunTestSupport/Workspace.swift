@@ -53,7 +53,7 @@ public final class Workspace {
         process.arguments = ["jobs.yaml"] + arguments
         process.currentDirectoryURL = url
         if let output {
-            FileManager.default.createFile(atPath: url.appendingPathComponent(output).path, contents: nil)
+            _ = FileManager.default.createFile(atPath: url.appendingPathComponent(output).path, contents: nil)
             let file = try FileHandle(forWritingTo: url.appendingPathComponent(output))
             process.standardOutput = file
             process.standardError = file

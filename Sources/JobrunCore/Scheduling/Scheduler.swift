@@ -18,6 +18,8 @@ public actor Scheduler<C: Clock> where C.Duration == Duration {
         case endedElsewhere(Result<[EndedElsewhere], JobrunError>)
         /// A run of another replica taken over (or none found), or why the store could not say.
         case adopted(Result<Adoption?, JobrunError>)
+        /// Whether the cluster has runs of this file left that a replica may have to run.
+        case unsettled(Bool)
         case control(Control)
         case ignored
     }
@@ -86,6 +88,11 @@ public actor Scheduler<C: Clock> where C.Duration == Duration {
     /// In a cluster: a look for runs to take over is under way; the next one is at once.
     private var adopting = false
     private var adoptAtOnce = false
+    /// In a cluster, with this replica's schedule done: a look at whether the cluster's is
+    /// under way, and whether the last found it done.
+    private var settling = false
+    private var settled = false
+    private var settleLooks = 0
     /// Runs handed ahead whose claim is being asked: their instant, for the start the answer makes.
     private var claimTimes: [RunIndex: (at: Instant, in: @Sendable () -> Duration)] = [:]
 
@@ -178,11 +185,12 @@ public actor Scheduler<C: Clock> where C.Duration == Duration {
                     }
                 }
                 starts = []
-                if core.isDone { break }
+                if core.isDone && !lingers { break }
                 announceNextDue()
                 armTimer(&group)
                 lookElsewhere(&group)
                 adopt(&group)
+                settle(&group)
                 guard let event = await group.next() else { break }
                 let now = timebase.now()
                 switch event {
@@ -239,6 +247,9 @@ public actor Scheduler<C: Clock> where C.Duration == Duration {
                             return .ignored
                         }
                     }
+                case .unsettled(let unsettled):
+                    settling = false
+                    settled = !unsettled
                 case .adopted(.failure(let error)):
                     adopting = false
                     if storeFailure == nil {
@@ -363,6 +374,33 @@ public actor Scheduler<C: Clock> where C.Duration == Duration {
                 return .adopted(.success(try await claims.adopt(tasks)))
             } catch {
                 return Task.isCancelled ? .ignored : .adopted(.failure(error))
+            }
+        }
+    }
+
+    /// In a cluster, a replica whose schedule is done (not stopped) stays while the cluster
+    /// has runs of its file that a replica may still have to run (``RunClaims/unsettled(_:)``),
+    /// taking over those given back or lost.
+    private var lingers: Bool {
+        claims != nil && storeFailure == nil && !core.isStopping && !settled
+    }
+
+    /// With this replica's schedule done, looks whether the cluster's is: at once, then every
+    /// ``RunClaims/adoptInterval``; a store that does not answer is asked again.
+    private func settle(_ group: inout TaskGroup<Event>) {
+        guard let claims, core.isDone, lingers, !settling else { return }
+        settling = true
+        let wait = settleLooks == 0 ? Duration.zero : claims.adoptInterval
+        settleLooks += 1
+        let tasks = core.file.tasks.map(\.name)
+        group.addTask { [timebase] in
+            if wait > .zero {
+                do { try await timebase.clock.sleep(for: wait, tolerance: nil) } catch { return .ignored }
+            }
+            do throws(JobrunError) {
+                return .unsettled(try await claims.unsettled(tasks))
+            } catch {
+                return Task.isCancelled ? .ignored : .unsettled(true)
             }
         }
     }

@@ -190,6 +190,11 @@ public protocol RunClaims: Sendable {
     /// Gives back a run ``adopt(_:)`` claimed that this replica will not run after all (it
     /// began stopping meanwhile).
     func giveBack(_ adoption: Adoption) async throws(JobrunError)
+    /// Whether the cluster still has runs of these tasks that a replica may have to run: given
+    /// back or lost and waiting to be taken over, claimed and not started, or running under
+    /// `on_lost: rerun` (their replica may die). A replica whose own schedule is done stays,
+    /// taking such runs over, until there are none.
+    func unsettled(_ tasks: [String]) async throws(JobrunError) -> Bool
     /// Records status changes of this replica's runs, in order, each guarded by the run's
     /// claim; returns once they are durable. A run cancelled before its first attempt started
     /// is given back for other replicas to claim rather than recorded.

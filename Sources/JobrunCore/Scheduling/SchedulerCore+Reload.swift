@@ -61,6 +61,7 @@ extension SchedulerCore {
                 tasks.append(TaskState(due: DueTimes(spec, zone: new.zone, start: now), waiting: false))
                 book.addTask()
                 tasks[t].runsMade = histories[spec.name]?.runs ?? 0
+                if setup.cluster { joinSchedule(of: t, spec, zone: new.zone, history: histories[spec.name], at: now) }
                 fresh.append(t)
                 changes.added.append(spec.name)
             } else if retired.contains(t) {
@@ -77,6 +78,7 @@ extension SchedulerCore {
                 tasks[t].lastDue = nil
                 tasks[t].instants = 0
                 tasks[t].catchUp = []
+                if setup.cluster { joinSchedule(of: t, spec, zone: new.zone, history: histories[spec.name], at: now) }
                 fresh.append(t)
                 changes.added.append(spec.name)
             } else {
@@ -181,6 +183,29 @@ extension SchedulerCore {
         }
         for t in tasks.indices where tasks[t].waiting && !tasks[t].finished { release(t) }
         return (changes, advance(to: now))
+    }
+
+    /// In a cluster, the schedule of a task a reload adds is the cluster's, so that replicas
+    /// reloading at different moments agree on its instants: it goes on after the cluster's
+    /// last instant of the task (`history`), or else starts from the cluster's start, `now`
+    /// and `+offset` included; instants before the reload are not made up, but a one-time
+    /// instant the cluster has not run yet runs now, once in the cluster.
+    private mutating func joinSchedule(of t: TaskIndex, _ spec: TaskSpec, zone: Zone, history: TaskHistory?, at now: Instant) {
+        var oneTime = false
+        if spec.repeatInterval == nil, case .now = spec.schedule { oneTime = true }
+        if spec.repeatInterval == nil, case .offset = spec.schedule { oneTime = true }
+        var due: DueTimes
+        if let history, history.lastDue != nil {
+            due = DueTimes(spec, zone: zone, start: start, resuming: history)
+            if oneTime { due.finish() }
+            tasks[t].runsMade = Swift.max(tasks[t].runsMade, history.runs)
+            tasks[t].instants = history.instants
+            tasks[t].lastDue = history.lastDue
+        } else {
+            due = DueTimes(spec, zone: zone, start: start)
+        }
+        if !oneTime { _ = due.takeMissed(before: now, notBefore: now, keep: 0) }
+        tasks[t].due = due
     }
 
     /// A task a reload removed: it gets no new run. Its queued and held runs, and the runs

@@ -23,6 +23,7 @@ extension SchedulerCore {
             guard history.lastDue != nil, selected(t) else { continue }
             let task = file.tasks[t]
             tasks[t].due = DueTimes(task, zone: file.zone, start: start, resuming: history)
+            if resume.live { continue }
             let keep = task.catchUp == .all ? task.catchUpLimit : task.catchUp == .latest ? 1 : 0
             let missed = tasks[t].due.takeMissed(before: start, notBefore: start + (.zero - task.catchUpWithin), keep: keep)
             let skipped = missed.count - missed.kept.count
@@ -36,7 +37,7 @@ extension SchedulerCore {
                 record.dueInstants = skipped
                 let r = book.open(record)
                 finish(r, .skipped, reason: RecordMessage.missed(skipped, from: first, to: last,
-                                                                 catchUp: task.catchUp, within: task.catchUpWithin))
+                                                                 catchUp: task.catchUp, within: task.catchUpWithin), missed: true)
             }
             tasks[t].catchUp = missed.kept
         }

@@ -170,12 +170,12 @@ extension SchedulerCore {
     /// Ends a run; frees its task for held runs, and checks whether the task is done.
     /// `recorded`: false for a run that never came due (cancelled before its instant), which a
     /// store must not count: a restart runs it when it comes.
-    mutating func finish(_ r: RunIndex, _ status: RunStatus, reason: String? = nil, recorded: Bool = true) {
+    mutating func finish(_ r: RunIndex, _ status: RunStatus, reason: String? = nil, recorded: Bool = true, missed: Bool = false) {
         let t = book[r].task
         move(r, to: status)
         book[r].reason = reason
         book[r].finishedAt = book[r].attempts.last?.finishedAt ?? (status == .skipped || status == .cancelled ? nil : now())
-        if recording && recorded { writes.append(RunWrite(record: book[r])) }
+        if recording && recorded { writes.append(RunWrite(record: book[r], missed: missed)) }
         if status == .failed || status == .timedOut || status == .abandoned { tasks[t].failed = true }
         tasks[t].active.remove(r)
         claimedRuns.remove(r)

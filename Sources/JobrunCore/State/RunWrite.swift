@@ -5,11 +5,15 @@ public struct RunWrite: Sendable {
     public var record: RunRecord
     /// Set while the run is `running`: when its current attempt (number `attempts.count + 1`) started.
     public var attemptStartedAt: Instant?
+    /// The record of instants missed while no jobrun ran (`catch_up` did not make them up):
+    /// in a cluster, a run of its own that no replica claimed.
+    public var missed = false
 
     /// Creates a write.
-    public init(record: RunRecord, attemptStartedAt: Instant? = nil) {
+    public init(record: RunRecord, attemptStartedAt: Instant? = nil, missed: Bool = false) {
         self.record = record
         self.attemptStartedAt = attemptStartedAt
+        self.missed = missed
     }
 }
 

@@ -25,10 +25,15 @@ public struct Resume: Sendable {
     public var histories: ByTask<TaskHistory>
     /// Runs of this file's tasks found unfinished and recorded `abandoned`.
     public var abandoned: [RunRecord]
+    /// In a cluster: the replica joined replicas that were running, so no instant was
+    /// missed; those after the histories come due as the schedules say (the others claim
+    /// them, or this replica does, late).
+    public var live: Bool
 
     /// Creates a resume point.
-    public init(histories: ByTask<TaskHistory>, abandoned: [RunRecord] = []) {
+    public init(histories: ByTask<TaskHistory>, abandoned: [RunRecord] = [], live: Bool = false) {
         self.histories = histories
         self.abandoned = abandoned
+        self.live = live
     }
 }

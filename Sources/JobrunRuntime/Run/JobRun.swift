@@ -98,7 +98,7 @@ public struct JobRun: Sendable {
                                   })
         let reloader = invocation.reread.map { reread in
             Reloader(path: invocation.configPath, sha256: invocation.configSHA256, original: file, reread: reread,
-                     scheduler: scheduler, console: console, metrics: metrics, store: store)
+                     scheduler: scheduler, console: console, metrics: metrics, store: store, cluster: cluster?.store)
         }
         var watch: FileWatch?
         if invocation.watch {

@@ -1,4 +1,5 @@
 import Dispatch
+import JobrunCluster
 import JobrunCore
 import JobrunState
 
@@ -14,6 +15,8 @@ final class Reloader: Sendable {
     private let console: RunConsole
     private let metrics: RunMetrics?
     private let store: SQLiteStore?
+    /// In a cluster: where the histories of added tasks are read.
+    private let cluster: ClusterStore?
     private let original: JobFile
     private let triggers: AsyncStream<Trigger>
     private let continuation: AsyncStream<Trigger>.Continuation
@@ -24,7 +27,9 @@ final class Reloader: Sendable {
     let failed = Locked<(at: Instant, error: String)?>(nil)
 
     init(path: String, sha256: String, original: JobFile, reread: @escaping @Sendable () -> FileReading,
-         scheduler: Scheduler<ContinuousClock>, console: RunConsole, metrics: RunMetrics?, store: SQLiteStore?) {
+         scheduler: Scheduler<ContinuousClock>, console: RunConsole, metrics: RunMetrics?, store: SQLiteStore?,
+         cluster: ClusterStore? = nil) {
+        self.cluster = cluster
         self.path = path
         self.original = original
         self.reread = reread
@@ -80,6 +85,10 @@ final class Reloader: Sendable {
             var histories: [String: TaskHistory] = [:]
             do {
                 histories = try store?.add(tasks: added) ?? [:]
+                if let cluster, !added.isEmpty {
+                    let read = try await cluster.histories(of: added)
+                    for (name, history) in zip(added, read) { histories[name] = history }
+                }
             } catch {
                 // The run numbers of an added task then start from 1; the store's own writes
                 // say whether it still works.
