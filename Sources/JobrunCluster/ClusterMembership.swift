@@ -66,7 +66,7 @@ public final class ClusterMembership: Sendable {
             do {
                 let before = runs.claims
                 let asked = ContinuousClock.now
-                let renewal = try await store.renew()
+                let renewal = try await store.renew(before)
                 proven = asked
                 told = false
                 if down {

@@ -98,6 +98,12 @@ extension ClusterStore {
                         ON CONFLICT (namespace) DO UPDATE SET started_ms = EXCLUDED.started_ms, generation = jobrun_clusters.generation + 1
                         """, logger: logger)
                 }
+                // What an earlier process under this name held (it was killed and restarted
+                // within a lease) is its no more: the leases end now, for the sweep.
+                try await db.query("""
+                    UPDATE jobrun_runs SET lease_until = now()
+                    WHERE namespace = \(namespace) AND owner = \(replica) AND status IN ('claimed', 'running') AND lease_until > now()
+                    """, logger: logger)
                 try await db.query("""
                     INSERT INTO jobrun_replicas (namespace, replica, host, pid, started_at, seen_at, lease_until, stopped_at)
                     VALUES (\(namespace), \(replica), \(host), \(Int(pid)), now(), now(), now() + \(lease) * interval '1 millisecond', NULL)
@@ -117,18 +123,22 @@ extension ClusterStore {
         }
     }
 
-    /// Renews this replica's lease and those of the runs it holds whose leases have not run
-    /// out; returns the runs it still holds. A run missing from them is lost: its lease ran
-    /// out, and another replica may have it.
-    public func renew() async throws(JobrunError) -> Renewal {
+    /// Renews this replica's lease and those of `claims` (the runs it holds) whose leases have
+    /// not run out; returns the runs it still holds. A run missing from them is lost: its lease
+    /// ran out, and another replica may have it. Only the claims named are renewed: runs of an
+    /// earlier process under the same replica name are not, and run out.
+    public func renew(_ claims: [Claim]) async throws(JobrunError) -> Renewal {
         let rows = try await rows("""
             WITH me AS (
                 UPDATE jobrun_replicas SET seen_at = now(), lease_until = now() + \(leaseMilliseconds) * interval '1 millisecond'
                 WHERE namespace = \(namespace) AND replica = \(replica) RETURNING 1
             ), held AS (
-                UPDATE jobrun_runs SET lease_until = now() + \(leaseMilliseconds) * interval '1 millisecond'
-                WHERE namespace = \(namespace) AND owner = \(replica) AND status IN ('claimed', 'running') AND lease_until > now()
-                RETURNING task, due_ms, run, fence
+                UPDATE jobrun_runs r SET lease_until = now() + \(leaseMilliseconds) * interval '1 millisecond'
+                FROM unnest(\(claims.map(\.task))::text[], \(claims.map(\.due.milliseconds))::bigint[], \(claims.map(\.fence))::bigint[])
+                     AS v(task, due_ms, fence)
+                WHERE r.namespace = \(namespace) AND r.owner = \(replica) AND r.task = v.task AND r.due_ms = v.due_ms
+                  AND r.fence = v.fence AND r.status IN ('claimed', 'running') AND r.lease_until > now()
+                RETURNING r.task, r.due_ms, r.run, r.fence
             )
             SELECT task, due_ms, run, fence, (extract(epoch FROM now()) * 1000)::bigint FROM held
             UNION ALL SELECT NULL, NULL, NULL, NULL, (extract(epoch FROM now()) * 1000)::bigint FROM me

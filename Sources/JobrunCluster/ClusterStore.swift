@@ -74,21 +74,7 @@ public final class ClusterStore: Sendable {
         func close() async {
             guard let connection = current else { return }
             current = nil
-            await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
-                let answered = Mutex(false)
-                let first: @Sendable () -> Void = {
-                    if answered.withLock({ was in defer { was = true }; return !was }) { done.resume() }
-                }
-                let timer = Task {
-                    try? await Task.sleep(for: .seconds(2))
-                    first()
-                }
-                Task {
-                    try? await connection.close()
-                    first()
-                    timer.cancel()
-                }
-            }
+            _ = await firstOf(within: .seconds(2)) { try? await connection.close() }
         }
     }
 
@@ -154,23 +140,10 @@ public final class ClusterStore: Sendable {
     func call<T: Sendable>(_ doing: String, _ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws(JobrunError) -> T {
         let connection: PostgresConnection
         do { connection = try await link.connection() } catch { throw failure(error, doing: "connect to") }
-        let limit = callLimit, link = self.link
-        let outcome = await withCheckedContinuation { (answer: CheckedContinuation<Result<T, any Error>, Never>) in
-            let answered = Mutex(false)
-            let first: @Sendable (Result<T, any Error>) -> Bool = { result in
-                guard answered.withLock({ done in defer { done = true }; return !done }) else { return false }
-                answer.resume(returning: result)
-                return true
-            }
-            let timer = Task {
-                try? await Task.sleep(for: limit)
-                if !Task.isCancelled, first(.failure(CallTimedOut(limit: limit))) { await link.drop(connection) }
-            }
-            Task {
-                do { _ = first(.success(try await body(connection))) } catch { _ = first(.failure(error)) }
-                timer.cancel()
-            }
-        }
+        let limit = callLimit
+        let outcome = await firstOf(within: limit) { () async -> Result<T, any Error> in
+            do { return .success(try await body(connection)) } catch { return .failure(error) }
+        } ?? .failure(CallTimedOut(limit: limit))
         switch outcome {
         case .success(let value):
             return value
@@ -271,4 +244,24 @@ public final class ClusterStore: Sendable {
     }
 
     var leaseMilliseconds: Int64 { lease.milliseconds }
+}
+
+/// What `work` returns, or nil when `limit` passes first. Whichever comes second is not waited
+/// for: work that never ends (a query on a connection that does not answer) keeps no caller.
+func firstOf<T: Sendable>(within limit: Duration, _ work: @escaping @Sendable () async -> T) async -> T? {
+    await withCheckedContinuation { (answer: CheckedContinuation<T?, Never>) in
+        let answered = Mutex(false)
+        let resume: @Sendable (T?) -> Void = { value in
+            guard answered.withLock({ done in defer { done = true }; return !done }) else { return }
+            answer.resume(returning: value)
+        }
+        let timer = Task {
+            try? await Task.sleep(for: limit)
+            if !Task.isCancelled { resume(nil) }
+        }
+        Task {
+            resume(await work())
+            timer.cancel()
+        }
+    }
 }

@@ -89,6 +89,9 @@ struct StateAction {
         let names = jobs.tasks.map(\.name)
         var summaries: [TaskRecordSummary] = []
         var holder: String?
+        /// Whether a jobrun (or a replica of the cluster) runs the schedule now: the next due
+        /// instant is then one that has not passed.
+        var running = false
         var replicas: [ClusterReplica]?
         if isCluster {
             let (statuses, found) = try await readingCluster { store throws(JobrunError) in
@@ -99,18 +102,19 @@ struct StateAction {
                                   running: s.running, history: s.history, recentSucceeded: s.recentSucceeded, recentFailed: s.recentFailed)
             }
             replicas = found
-            holder = found.contains { $0.live } ? "live replicas" : nil
+            running = found.contains { $0.live }
         } else {
             (summaries, holder) = try reading { reader throws(JobrunError) in
                 (try reader.status(of: names), reader.holder())
             }
+            running = holder != nil
         }
         let now = Instant.now()
         let nextDue = jobs.tasks.map { task -> Instant? in
             guard task.enabled else { return nil }
             let history = summaries[task.index.position].history
             var due = DueTimes(task, zone: jobs.zone, start: now, resuming: history)
-            while let at = due.next() { if at >= now || holder == nil { return at } }
+            while let at = due.next() { if at >= now || !running { return at } }
             return nil
         }
         if format == .json {

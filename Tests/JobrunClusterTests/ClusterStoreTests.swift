@@ -185,12 +185,12 @@ private func withReplicas(_ url: PostgresURL, _ names: [String], leases: [String
                 Issue.record("not claimed")
                 return
             }
-            #expect(try await a.renew().held == [mine])
+            #expect(try await a.renew([mine]).held == [mine])
             #expect(try await a.record([RunChange(claim: mine, status: .running, attempts: 0, record: "{}")]) == 1)
             #expect(try await b.sweep(rerun: ["t"]).isEmpty)  // the lease is alive
             #expect(try await b.adopt(tasks: ["t"]) == nil)
             try await Task.sleep(for: .milliseconds(400))
-            #expect(try await a.renew().held.isEmpty)  // ran out: not renewed
+            #expect(try await a.renew([mine]).held.isEmpty)  // ran out: not renewed
             #expect(try await b.adopt(tasks: ["t"]) == nil)  // not before a sweep says it is lost
             let swept = try await b.sweep(rerun: ["t"])
             #expect(swept.map(\.status) == ["lost"] && swept.first?.due == mine.due)
@@ -234,7 +234,7 @@ private func withReplicas(_ url: PostgresURL, _ names: [String], leases: [String
             #expect(runs.deadline(of: t.id(in: "other")) == nil, "not a run this replica holds")
             let held = runs.claims
             let renewing = ContinuousClock.now
-            let renewal = try await a.renew()
+            let renewal = try await a.renew(held)
             #expect(runs.lose(before: held, renewed: renewal.held, at: renewing).isEmpty)
             #expect(runs.deadline(of: t.id(in: "jobs")) == renewing + safe, "a renewal moves it")
             // Both jobs killed at their deadline (the renewal came too late): t is left for a
@@ -268,6 +268,33 @@ private func withReplicas(_ url: PostgresURL, _ names: [String], leases: [String
             #expect(try await b.claim(request) == .mineAt(run: 2, due: due + .milliseconds(1)))
             #expect(try await a.claim(request) == .mineAt(run: 3, due: due + .milliseconds(2)))
             #expect(try await b.claim(ClaimRequest(task: TaskIndex(0), name: "notify", due: due, overlap: .allow)) == .taken)
+        }
+    }
+
+    /// A replica killed and restarted under its name within a lease: what the earlier process
+    /// held is not the new one's. Its leases end at the join (the new process renews only its
+    /// own claims), and the next sweep ends its runs.
+    @Test func aReplicaRestartedUnderItsNameDoesNotKeepWhatItsEarlierProcessHeld() async throws {
+        let url = try await Server.shared.database()
+        try await withReplicas(url, ["a", "b"]) { r async throws in
+            let (a, b) = (r[0], r[1])
+            _ = try await a.join(host: "h", pid: 1, at: Instant.now())
+            let due = Instant(milliseconds: Instant.now().milliseconds - 1000)
+            guard case .claimed(let earlier) = try await a.claim(task: "t", due: due, overlap: .allow) else {
+                Issue.record("not claimed")
+                return
+            }
+            #expect(try await a.record([RunChange(claim: earlier, status: .running, attempts: 0, record: "{}")]) == 1)
+            let again = try await replica(url, "a")
+            do {
+                _ = try await again.join(host: "h", pid: 2, at: Instant.now())
+                #expect(try await again.renew([]).held.isEmpty)
+                #expect(try await b.sweep(rerun: []).map(\.status) == ["abandoned"])
+            } catch {
+                await again.close()
+                throw error
+            }
+            await again.close()
         }
     }
 

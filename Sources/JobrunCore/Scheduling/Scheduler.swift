@@ -219,10 +219,7 @@ public actor Scheduler<C: Clock> where C.Duration == Duration {
                         starts[i] = SchedulerCore.Start(run: run, request: request)
                     }
                 case .claimFailed(let run, let error):
-                    if storeFailure == nil {
-                        storeFailure = error
-                        core.storeFailed(at: now)
-                    }
+                    failStore(error, at: now)
                     claimTimes[run] = nil
                     starts = core.claimed(run, .stopped, at: now)
                 case .endedElsewhere(.success(let ended)):
@@ -231,10 +228,7 @@ public actor Scheduler<C: Clock> where C.Duration == Duration {
                     for end in ended { starts += core.endedElsewhere(end.run, failed: end.failed, at: now) }
                 case .endedElsewhere(.failure(let error)):
                     looking = false
-                    if storeFailure == nil {
-                        storeFailure = error
-                        core.storeFailed(at: now)
-                    }
+                    failStore(error, at: now)
                 case .adopted(.success(let adoption)):
                     adopting = false
                     guard let adoption, let claims else { break }
@@ -252,10 +246,7 @@ public actor Scheduler<C: Clock> where C.Duration == Duration {
                     settled = !unsettled
                 case .adopted(.failure(let error)):
                     adopting = false
-                    if storeFailure == nil {
-                        storeFailure = error
-                        core.storeFailed(at: now)
-                    }
+                    failStore(error, at: now)
                 case .control(.lost(let runs)):
                     starts = core.lost(runs.map { ($0.task, $0.run) }, at: now)
                 case .control(.shutdown):
@@ -376,6 +367,14 @@ public actor Scheduler<C: Clock> where C.Duration == Duration {
                 return Task.isCancelled ? .ignored : .adopted(.failure(error))
             }
         }
+    }
+
+    /// The store failed: the first failure stops the run (no run or retry starts after it);
+    /// later ones say nothing new.
+    private func failStore(_ error: JobrunError, at now: Instant) {
+        guard storeFailure == nil else { return }
+        storeFailure = error
+        core.storeFailed(at: now)
     }
 
     /// In a cluster, a replica whose schedule is done (not stopped) stays while the cluster
