@@ -190,6 +190,28 @@ import Testing
         }
     }
 
+    /// Among runs of equal priority due together, each replica starts claiming at a place in
+    /// the file of its own (from a hash of its id), so replicas given a burst do not all ask
+    /// for the same run first; each still goes through the file in order from there.
+    @Test func replicasStartClaimingABurstAtPlacesOfTheirOwn() throws {
+        let tasks = (0..<12).map { "  - {name: t\($0), command: x}\n" }.joined()
+        let v = JobFileValidator().validate(Array("tasks:\n\(tasks)".utf8))
+        let file = try #require(v.file)
+        var firsts: Set<String> = []
+        for id in ["a", "b", "c", "host:1:x", "host:2:y"] {
+            var setup = SchedulerSetup(workers: 12, jitterSeed: 1)
+            setup.cluster = true
+            setup.replica = id
+            var core = SchedulerCore(file: file, setup: setup, start: Self.start, emit: { _ in })
+            let order = core.advance(to: Self.start).compactMap { $0.claim?.name }
+            let first = try #require(order.first)
+            let offset = try #require(Int(first.dropFirst()))
+            #expect(order == (0..<12).map { "t\(($0 + offset) % 12)" }, "the file's order from its own place: \(order)")
+            firsts.insert(first)
+        }
+        #expect(firsts.count > 1, "replicas start at different places: \(firsts)")
+    }
+
     @Test func asManyRunsAsWorkersAreFreeAreClaimedAheadAndStartOnTheirInstants() throws {
         var core = try core("""
               - {name: a, command: x, schedule: +50ms}
