@@ -280,6 +280,9 @@ private final class ScriptedClaims: RunClaims {
         state.withLock { $0.adoptions = adoptions }
     }
 
+    /// How many times the scheduler asked whether the cluster was settled.
+    var settleLooks: Int { state.withLock { $0.settleLooks } }
+
     /// Another replica's run is lost: it waits to be taken over.
     func lose(_ adoption: Adoption) { state.withLock { $0.adoptions.append(adoption) } }
 
@@ -383,17 +386,23 @@ private struct Immediate: Executor {
         let claims = ScriptedClaims(["a": .mine(run: 1), "c": .mine(run: 1)], busyLooks: 2)
         let scheduler = try scheduler(claims, clock: clock)
         let run = Task { await scheduler.run() }
-        // Its own runs done, it looks at once, finds another replica's run under way, and waits.
-        #expect(await clock.waitForSleepers(2))
+        // Its own runs done, it looks at once and finds another replica's run under way.
+        for _ in 0..<20_000 where claims.settleLooks == 0 { try await Task.sleep(for: .milliseconds(1)) }
         #expect(claims.written == ["1 running", "1 succeeded", "1 running", "1 succeeded"])
-        clock.advance(by: .seconds(1))
-        #expect(await clock.waitForSleepers(2))
         // That run is lost: this replica takes it over, runs it, and ends once nothing is left.
         claims.lose(Adoption(task: TaskIndex(0), run: 7, due: wallStart))
-        clock.advance(by: .seconds(1))
+        let driver = Task {
+            while !Task.isCancelled {
+                if await clock.waitForSleepers(1), !Task.isCancelled { clock.advance(by: .seconds(1)) }
+                try? await Task.sleep(for: .milliseconds(2))
+            }
+        }
         let book = await run.value
+        driver.cancel()
+        await driver.value
         #expect(claims.adopted == 1)
         #expect(book.records.map(\.run.value).sorted() == [1, 1, 7])
+        #expect(claims.settleLooks > 2, "it stayed while the other run was under way")
     }
 
     @Test func aFreeWorkerTakesOverARunAnotherReplicaGaveBack() async throws {
