@@ -12,17 +12,16 @@ public final class ClusterRuns: RunClaims, @unchecked Sendable {
     public let lookInterval: Duration
     /// How long to wait between two looks for runs to take over.
     public let adoptInterval: Duration
-    /// The runs this replica holds, by task and run number; behind `lock`. A run lost (its
-    /// lease ran out) leaves it, so nothing of it is written any more.
-    private var held: [Key: Claim] = [:]
-    /// When each held run's lease was last proved (the local instant before the statement
-    /// that claimed, took over or renewed it); behind `lock`.
-    private var proven: [Key: ContinuousClock.Instant] = [:]
+    /// The runs this replica holds, by task and run number, each with when its lease was last
+    /// proved (the local instant before the statement that claimed, took over or renewed it);
+    /// behind `lock`. A run lost (its lease ran out) leaves it, so nothing of it is written
+    /// any more.
+    private var held: [Key: (claim: Claim, proven: ContinuousClock.Instant)] = [:]
     private let lock = NSLock()
     /// The tasks under `on_lost: rerun`.
     public let rerun: Set<String>
     /// The file's task names, by position: for records that no claim names.
-    let names: [TaskIndex: String]
+    let names: [String]
 
     private struct Key: Hashable {
         var task: TaskIndex
@@ -34,13 +33,13 @@ public final class ClusterRuns: RunClaims, @unchecked Sendable {
                 adoptInterval: Duration = .seconds(1)) {
         self.store = store
         self.rerun = rerun
-        self.names = Dictionary(uniqueKeysWithValues: tasks.enumerated().map { (TaskIndex($0.offset), $0.element) })
+        self.names = tasks
         self.lookInterval = lookInterval
         self.adoptInterval = adoptInterval
     }
 
     /// The runs this replica holds now.
-    public var claims: [Claim] { lock.withLock { Array(held.values) } }
+    public var claims: [Claim] { lock.withLock { held.values.map(\.claim) } }
 
     /// Of the runs this replica held when a renewal began (`before`, at `at`), those the
     /// renewal did not renew (`renewed`) and this replica still holds: lost, their leases ran
@@ -50,13 +49,12 @@ public final class ClusterRuns: RunClaims, @unchecked Sendable {
         lock.withLock {
             var gone: [(task: TaskIndex, claim: Claim)] = []
             for claim in before {
-                guard let key = held.first(where: { $0.value == claim })?.key else { continue }  // ended meanwhile
+                guard let (key, run) = held.first(where: { $0.value.claim == claim }) else { continue }  // ended meanwhile
                 if renewed.contains(claim) {
-                    proven[key] = Swift.max(proven[key] ?? at, at)
+                    held[key] = (claim, Swift.max(run.proven, at))
                     continue
                 }
                 held[key] = nil
-                proven[key] = nil
                 gone.append((key.task, claim))
             }
             return gone
@@ -68,8 +66,7 @@ public final class ClusterRuns: RunClaims, @unchecked Sendable {
     /// out, by what the replica last proved of it. Its job must not run past it.
     public func deadline(of id: String) -> ContinuousClock.Instant? {
         lock.withLock {
-            guard let key = held.first(where: { $0.value.id(in: store.namespace) == id })?.key, let proven = proven[key] else { return nil }
-            return proven + Self.safeFor(store.lease)
+            held.values.first { $0.claim.id(in: store.namespace) == id }.map { $0.proven + Self.safeFor(store.lease) }
         }
     }
 
@@ -84,10 +81,7 @@ public final class ClusterRuns: RunClaims, @unchecked Sendable {
         do { found = try await store.adopt(tasks: tasks.map(\.name)) } catch where error.unreachable { return nil }
         guard let (claim, _) = found,
               let task = tasks.first(where: { $0.name == claim.task })?.task else { return nil }
-        lock.withLock {
-            held[Key(task: task, run: claim.run)] = claim
-            proven[Key(task: task, run: claim.run)] = asked
-        }
+        lock.withLock { held[Key(task: task, run: claim.run)] = (claim, asked) }
         return Adoption(task: task, run: claim.run, due: claim.due)
     }
 
@@ -96,11 +90,7 @@ public final class ClusterRuns: RunClaims, @unchecked Sendable {
     }
 
     public func giveBack(_ adoption: Adoption) async throws(JobrunError) {
-        let key = Key(task: adoption.task, run: adoption.run)
-        guard let claim = lock.withLock({ () -> Claim? in
-            proven[key] = nil
-            return held.removeValue(forKey: key)
-        }) else { return }
+        guard let (claim, _) = lock.withLock({ held.removeValue(forKey: Key(task: adoption.task, run: adoption.run)) }) else { return }
         try await store.release([claim])
     }
 
@@ -119,10 +109,7 @@ public final class ClusterRuns: RunClaims, @unchecked Sendable {
             }
             switch outcome {
             case .claimed(let claim):
-                lock.withLock {
-                    held[Key(task: request.task, run: claim.run)] = claim
-                    proven[Key(task: request.task, run: claim.run)] = asked
-                }
+                lock.withLock { held[Key(task: request.task, run: claim.run)] = (claim, asked) }
                 return due == request.due ? .mine(run: claim.run) : .mineAt(run: claim.run, due: due)
             case .skipped(let run):
                 return .skipped(run: run)
@@ -172,12 +159,12 @@ public final class ClusterRuns: RunClaims, @unchecked Sendable {
         for write in writes {
             let record = write.record
             let key = Key(task: record.task, run: record.run.value)
-            if write.missed, let name = names[record.task] {
-                missed.append((name, record))
+            if write.missed, names.indices.contains(record.task.position) {
+                missed.append((names[record.task.position], record))
                 continue
             }
             // Not a run this replica holds, or one it lost.
-            guard let claim = lock.withLock({ held[key] }) else { continue }
+            guard let claim = lock.withLock({ held[key]?.claim }) else { continue }
             if record.status.isFinal { ended.append(key) }
             if record.status == .cancelled && record.attempts.isEmpty && write.attemptStartedAt == nil {
                 // Never started here: another replica may run it.
@@ -208,12 +195,7 @@ public final class ClusterRuns: RunClaims, @unchecked Sendable {
                 break
             }
         }
-        lock.withLock {
-            for key in ended {
-                held[key] = nil
-                proven[key] = nil
-            }
-        }
+        lock.withLock { for key in ended { held[key] = nil } }
     }
 
     /// How long to wait before asking a store that did not answer again.

@@ -43,6 +43,16 @@ public struct TaskSpec: Sendable {
     public var schedule: Schedule
     /// Fixed-rate interval between due times.
     public var repeatInterval: Duration?
+
+    /// Whether the task has one run, counted from the start: `now` or `+offset`, without
+    /// `repeat`.
+    public var runsOnceFromStart: Bool {
+        guard repeatInterval == nil else { return false }
+        switch schedule {
+        case .now, .offset: return true
+        default: return false
+        }
+    }
     /// Total number of runs; nil means unlimited (only with `repeat`, cron or `@every`).
     public var count: Int?
     /// No run is due after this.

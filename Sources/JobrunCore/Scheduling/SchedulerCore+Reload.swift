@@ -146,8 +146,7 @@ extension SchedulerCore {
                                    resuming: TaskHistory(runs: tasks[t].runsMade, instants: tasks[t].instants, lastDue: lastDue))
                 // A one-time schedule that has had its run has no more; what the new schedule
                 // had before now was never due.
-                if case .now = task.schedule, task.repeatInterval == nil { due.finish() }
-                if case .offset = task.schedule, task.repeatInterval == nil { due.finish() }
+                if task.runsOnceFromStart { due.finish() }
                 _ = due.takeMissed(before: now, notBefore: now, keep: 0)
                 tasks[t].due = due
             } else {
@@ -191,9 +190,7 @@ extension SchedulerCore {
     /// and `+offset` included; instants before the reload are not made up, but a one-time
     /// instant the cluster has not run yet runs now, once in the cluster.
     private mutating func joinSchedule(of t: TaskIndex, _ spec: TaskSpec, zone: Zone, history: TaskHistory?, at now: Instant) {
-        var oneTime = false
-        if spec.repeatInterval == nil, case .now = spec.schedule { oneTime = true }
-        if spec.repeatInterval == nil, case .offset = spec.schedule { oneTime = true }
+        let oneTime = spec.runsOnceFromStart
         var due: DueTimes
         if let history, history.lastDue != nil {
             due = DueTimes(spec, zone: zone, start: start, resuming: history)
