@@ -54,7 +54,15 @@ func served(_ w: Workspace) throws -> String { try awaitConsole(w, #"http://127\
         let base = try served(w)
         try w.waitFor("started")
 
-        let metrics = try Scrape(base + "/metrics")
+        // `slow` starting says `ok` is done; `flaky "one"` runs on the other worker and, on a
+        // loaded machine, may still be between its attempts: scrape until its run has ended.
+        var metrics = try Scrape(base + "/metrics")
+        var tries = 0
+        while metrics.value("jobrun_runs_total", ["task": #"flaky "one""#, "status": "failed"]) == nil, tries < 200 {
+            tries += 1
+            usleep(100_000)
+            metrics = try Scrape(base + "/metrics")
+        }
         #expect(metrics.status == 200)
         #expect(metrics.contentType == "text/plain; version=0.0.4; charset=utf-8")
         #expect(metrics.types["jobrun_runs"] == "counter" && metrics.types["jobrun_run_duration_seconds"] == "histogram")
