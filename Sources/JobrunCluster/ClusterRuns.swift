@@ -17,7 +17,14 @@ public final class ClusterRuns: RunClaims, @unchecked Sendable {
     /// behind `lock`. A run lost (its lease ran out) leaves it, so nothing of it is written
     /// any more.
     private var held: [Key: (claim: Claim, proven: ContinuousClock.Instant)] = [:]
+    /// Runs of other replicas this replica need not ask for, behind `lock`: by due instant,
+    /// the tasks whose runs at that instant the store has (from claims that were not this
+    /// replica's), and the highest fencing counter among what it was told. For the last
+    /// ``seenInstants`` instants asked about.
+    private var seen: [Instant: (tasks: Set<String>, upTo: Int64)] = [:]
     private let lock = NSLock()
+    /// How many due instants ``seen`` keeps.
+    static let seenInstants = 64
     /// The tasks under `on_lost: rerun`.
     public let rerun: Set<String>
     /// The file's task names, by position: for records that no claim names.
@@ -98,10 +105,22 @@ public final class ClusterRuns: RunClaims, @unchecked Sendable {
         var due = request.due
         while true {
             if Task.isCancelled { return .stopped }
+            let (known, after) = lock.withLock { (seen[due]?.tasks.contains(request.name) ?? false, seen[due]?.upTo ?? 0) }
+            if known {
+                // Another replica's claim of this run was seen: its row exists, so a claim
+                // could only find it taken.
+                if request.unique && due < request.due + .seconds(1) {
+                    due = due + .milliseconds(1)
+                    continue
+                }
+                return .taken
+            }
             let outcome: ClaimOutcome
             let asked = ContinuousClock.now
             do {
-                outcome = try await store.claim(task: request.name, due: due, overlap: request.overlap)
+                let answer = try await store.claim(task: request.name, due: due, overlap: request.overlap, seenAfter: after)
+                outcome = answer.outcome
+                note(answer.seen, at: due)
             } catch where error.unreachable {
                 // Nothing is claimed until the store is back; the run waits with its worker.
                 do { try await Task.sleep(for: Self.retryInterval) } catch { return .stopped }
@@ -126,6 +145,20 @@ public final class ClusterRuns: RunClaims, @unchecked Sendable {
             case .busy:
                 do { try await Task.sleep(for: lookInterval) } catch { return .stopped }
             }
+        }
+    }
+
+    /// Keeps what a claim at `due` saw of other runs due then.
+    private func note(_ runs: SeenRuns, at due: Instant) {
+        guard !runs.tasks.isEmpty else { return }
+        lock.withLock {
+            if seen[due] == nil, seen.count >= Self.seenInstants, let oldest = seen.keys.min() {
+                seen[oldest] = nil
+            }
+            var known = seen[due] ?? ([], 0)
+            known.tasks.formUnion(runs.tasks)
+            known.upTo = Swift.max(known.upTo, runs.upTo)
+            seen[due] = known
         }
     }
 

@@ -14,9 +14,13 @@
 ///   out while it ran) and the report's run object. Besides the report's statuses, a run is
 ///   `claimed` (not started yet), `released` (given back unstarted) or `lost` (lost under
 ///   `on_lost: rerun`, waiting for another replica); the last two are taken by ``ClusterStore/adopt(tasks:)``.
+///
+/// Version 2 adds an index of the runs by due instant and fencing counter: a claim that finds
+/// its run taken also returns the other runs due at that instant claimed since the replica
+/// last asked, so that it does not ask for them one by one (``ClusterRuns``).
 enum ClusterSchema {
     /// The version this jobrun writes.
-    static let version = 1
+    static let version = 2
 
     /// The statements that bring a store from version `index` to `index + 1`.
     static let steps: [[String]] = [
@@ -72,6 +76,9 @@ enum ClusterSchema {
             "CREATE UNIQUE INDEX jobrun_runs_number ON jobrun_runs (namespace, task, run)",
             "CREATE INDEX jobrun_runs_leased ON jobrun_runs (namespace, lease_until) WHERE status IN ('claimed', 'running')",
             "CREATE INDEX jobrun_runs_adoptable ON jobrun_runs (namespace, due_ms) WHERE status IN ('released', 'lost')",
+        ],
+        [
+            "CREATE INDEX jobrun_runs_due ON jobrun_runs (namespace, due_ms, fence)",
         ],
     ]
 }

@@ -60,6 +60,15 @@ public enum ClaimOutcome: Sendable, Equatable {
     case busy
 }
 
+/// Runs of other tasks due at an instant that a claim found in the store: whatever their
+/// status, none of them can be claimed again.
+public struct SeenRuns: Sendable, Equatable {
+    /// Their tasks.
+    public var tasks: [String] = []
+    /// The highest fencing counter among them (or the one asked after, when there were none).
+    public var upTo: Int64 = .max
+}
+
 /// What a renewal found.
 public struct Renewal: Sendable, Equatable {
     /// The runs this replica still holds, their leases renewed.
@@ -155,6 +164,15 @@ extension ClusterStore {
     /// the task is active (claimed or running, its lease alive): `skip` records this one
     /// `skipped`, `queue` leaves it for later (``ClaimOutcome/busy``), `allow` claims it.
     public func claim(task: String, due: Instant, overlap: OverlapPolicy) async throws(JobrunError) -> ClaimOutcome {
+        try await claim(task: task, due: due, overlap: overlap, seenAfter: .max).outcome
+    }
+
+    /// ``claim(task:due:overlap:)``, and when the run is not claimed, the runs of other tasks
+    /// due at `due` with a fencing counter above `seenAfter` (those claimed since the replica
+    /// last asked), with the highest such counter: runs a replica need not ask for, as their
+    /// rows exist. What was claimed in the moments the statement ran may be missing from them.
+    public func claim(task: String, due: Instant, overlap: OverlapPolicy,
+                      seenAfter: Int64) async throws(JobrunError) -> (outcome: ClaimOutcome, seen: SeenRuns) {
         let mode: String = switch overlap {
         case .skip: "skip"
         case .queue: "queue"
@@ -187,17 +205,22 @@ extension ClusterStore {
                 ON CONFLICT DO NOTHING
                 RETURNING run, fence, status
             )
-            SELECT claimed.run, claimed.fence, claimed.status, clock.now_ms, active.busy
+            SELECT claimed.run, claimed.fence, claimed.status, clock.now_ms, active.busy,
+                   CASE WHEN claimed.run IS NULL THEN ARRAY(
+                       SELECT task FROM jobrun_runs WHERE namespace = \(namespace) AND due_ms = \(due.milliseconds) AND fence > \(seenAfter)) END,
+                   CASE WHEN claimed.run IS NULL THEN (
+                       SELECT max(fence) FROM jobrun_runs WHERE namespace = \(namespace) AND due_ms = \(due.milliseconds) AND fence > \(seenAfter)) END
             FROM clock CROSS JOIN active LEFT JOIN claimed ON true
-            """, doing: "claim a run in", as: (Int64?, Int64?, String?, Int64, Bool).self)
-        guard let (run, fence, status, now, busy) = rows.first else { return .taken }
+            """, doing: "claim a run in", as: (Int64?, Int64?, String?, Int64, Bool, [String]?, Int64?).self)
+        guard let (run, fence, status, now, busy, tasks, upTo) = rows.first else { return (.taken, SeenRuns()) }
+        let seen = SeenRuns(tasks: tasks ?? [], upTo: upTo ?? seenAfter)
         if let run, let fence, let status {
-            if status == "skipped" { return .skipped(run: Int(run)) }
-            return .claimed(Claim(task: task, due: due, run: Int(run), fence: fence))
+            if status == "skipped" { return (.skipped(run: Int(run)), seen) }
+            return (.claimed(Claim(task: task, due: due, run: Int(run), fence: fence)), seen)
         }
-        if due.milliseconds > now + 1000 { return .early(databaseNow: Instant(milliseconds: now)) }
-        if busy && overlap == .queue { return .busy }
-        return .taken
+        if due.milliseconds > now + 1000 { return (.early(databaseNow: Instant(milliseconds: now)), seen) }
+        if busy && overlap == .queue { return (.busy, seen) }
+        return (.taken, seen)
     }
 
     /// Writes each run's change in one statement, where this replica still holds the run (its

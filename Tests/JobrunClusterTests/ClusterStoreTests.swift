@@ -66,10 +66,16 @@ private func withReplicas(_ url: PostgresURL, _ names: [String], leases: [String
     @Test func theSchemaIsMadeOnceAndAStoreFromANewerJobrunIsRefused() async throws {
         let url = try await Server.shared.database()
         try await withReplicas(url, ["a", "b"]) { _ in }  // the second finds the schema made
-        #expect(try await Server.shared.psql("SELECT version FROM jobrun_schema", database: url.database).trimmingCharacters(in: .whitespacesAndNewlines) == "1")
+        #expect(try await Server.shared.psql("SELECT version FROM jobrun_schema", database: url.database).trimmingCharacters(in: .whitespacesAndNewlines) == "2")
         _ = try await Server.shared.psql("UPDATE jobrun_schema SET version = 99", database: url.database)
         let error = await #expect(throws: JobrunError.self) { try await replica(url, "c") }
-        #expect(error?.description.contains("was written by a newer jobrun (its version 99, this jobrun's 1)") == true)
+        #expect(error?.description.contains("was written by a newer jobrun (its version 99, this jobrun's 2)") == true)
+        // A store of version 1 is brought to 2: the index of runs by due instant is made.
+        _ = try await Server.shared.psql("UPDATE jobrun_schema SET version = 1; DROP INDEX jobrun_runs_due", database: url.database)
+        try await withReplicas(url, ["d"]) { _ in }
+        #expect(try await Server.shared.psql("SELECT version FROM jobrun_schema", database: url.database).trimmingCharacters(in: .whitespacesAndNewlines) == "2")
+        #expect(try await Server.shared.psql("SELECT count(*) FROM pg_indexes WHERE indexname = 'jobrun_runs_due'", database: url.database)
+            .trimmingCharacters(in: .whitespacesAndNewlines) == "1")
     }
 
     @Test func anUnreachableServerIsSaidWithTheURLAndWithoutThePassword() async throws {
@@ -268,6 +274,42 @@ private func withReplicas(_ url: PostgresURL, _ names: [String], leases: [String
             #expect(try await b.claim(request) == .mineAt(run: 2, due: due + .milliseconds(1)))
             #expect(try await a.claim(request) == .mineAt(run: 3, due: due + .milliseconds(2)))
             #expect(try await b.claim(ClaimRequest(task: TaskIndex(0), name: "notify", due: due, overlap: .allow)) == .taken)
+        }
+    }
+
+    /// A claim that finds its run taken brings back the other runs due at that instant
+    /// claimed since the replica last asked, and the replica does not ask for those: it
+    /// answers `taken` at once, even for a task under `overlap: queue` whose other run is
+    /// active (the store would say "wait", then "taken" once that run ended).
+    @Test func aTakenClaimTellsWhichOtherRunsOfTheInstantAreTaken() async throws {
+        let url = try await Server.shared.database()
+        try await withReplicas(url, ["a", "b"]) { r async throws in
+            let (a, b) = (r[0], r[1])
+            let due = Instant(milliseconds: Instant.now().milliseconds - 1000)
+            for task in ["t1", "t2", "q"] {
+                guard case .claimed = try await a.claim(task: task, due: due, overlap: .queue) else {
+                    Issue.record("\(task) not claimed")
+                    return
+                }
+            }
+            let first = try await b.claim(task: "t1", due: due, overlap: .allow, seenAfter: 0)
+            #expect(first.outcome == .taken)
+            #expect(Set(first.seen.tasks) == ["t1", "t2", "q"])
+            guard case .claimed = try await a.claim(task: "t3", due: due, overlap: .allow) else {
+                Issue.record("t3 not claimed")
+                return
+            }
+            let second = try await b.claim(task: "t2", due: due, overlap: .allow, seenAfter: first.seen.upTo)
+            #expect(second.outcome == .taken && second.seen.tasks == ["t3"], "only what was claimed since: \(second.seen)")
+            #expect(try await b.claim(task: "q", due: due, overlap: .queue) == .busy, "the store says wait")
+
+            let runs = ClusterRuns(store: b, lookInterval: .seconds(60))
+            #expect(try await runs.claim(ClaimRequest(task: TaskIndex(0), name: "t1", due: due, overlap: .allow)) == .taken)
+            // Seen with t1's answer: taken, without waiting a minute for q's other run.
+            let clock = ContinuousClock()
+            let started = clock.now
+            #expect(try await runs.claim(ClaimRequest(task: TaskIndex(2), name: "q", due: due, overlap: .queue)) == .taken)
+            #expect(clock.now - started < .seconds(30))
         }
     }
 

@@ -190,26 +190,30 @@ import Testing
         }
     }
 
-    /// Among runs of equal priority due together, each replica starts claiming at a place in
-    /// the file of its own (from a hash of its id), so replicas given a burst do not all ask
-    /// for the same run first; each still goes through the file in order from there.
-    @Test func replicasStartClaimingABurstAtPlacesOfTheirOwn() throws {
-        let tasks = (0..<12).map { "  - {name: t\($0), command: x}\n" }.joined()
+    /// Among runs of equal priority due together, each replica claims in an order of its own
+    /// (a shuffle of the file seeded by its id), so replicas given a burst do not ask for the
+    /// same runs in the same order; a replica's order is the same at each start. Priority
+    /// still comes first.
+    @Test func replicasClaimABurstInOrdersOfTheirOwn() throws {
+        let tasks = (0..<12).map { "  - {name: t\($0), command: x}\n" }.joined() + "  - {name: urgent, command: x, priority: 0}\n"
         let v = JobFileValidator().validate(Array("tasks:\n\(tasks)".utf8))
         let file = try #require(v.file)
-        var firsts: Set<String> = []
-        for id in ["a", "b", "c", "host:1:x", "host:2:y"] {
-            var setup = SchedulerSetup(workers: 12, jitterSeed: 1)
+        func order(_ id: String) -> [String] {
+            var setup = SchedulerSetup(workers: 13, jitterSeed: 1)
             setup.cluster = true
             setup.replica = id
             var core = SchedulerCore(file: file, setup: setup, start: Self.start, emit: { _ in })
-            let order = core.advance(to: Self.start).compactMap { $0.claim?.name }
-            let first = try #require(order.first)
-            let offset = try #require(Int(first.dropFirst()))
-            #expect(order == (0..<12).map { "t\(($0 + offset) % 12)" }, "the file's order from its own place: \(order)")
-            firsts.insert(first)
+            return core.advance(to: Self.start).compactMap { $0.claim?.name }
         }
-        #expect(firsts.count > 1, "replicas start at different places: \(firsts)")
+        var orders: Set<[String]> = []
+        for id in ["a", "b", "c", "host:1:x", "host:2:y"] {
+            let o = order(id)
+            #expect(o.first == "urgent", "priority first: \(o)")
+            #expect(Set(o) == Set((0..<12).map { "t\($0)" } + ["urgent"]) && o.count == 13, "every run once: \(o)")
+            #expect(order(id) == o, "the same order at each start")
+            orders.insert(Array(o.dropFirst()))
+        }
+        #expect(orders.count == 5, "each replica's order is its own: \(orders)")
     }
 
     @Test func asManyRunsAsWorkersAreFreeAreClaimedAheadAndStartOnTheirInstants() throws {

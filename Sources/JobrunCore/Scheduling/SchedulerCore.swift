@@ -37,8 +37,8 @@ public struct SchedulerCore: Sendable {
         var priority: Int
         var dueAt: Instant
         var task: TaskIndex
-        /// Where the task comes among equals: its position in the file; in a cluster, counted
-        /// from a position of the replica's own (see ``SchedulerCore/claimOrder(_:)``).
+        /// Where the task comes among equals: its position in the file; in a cluster, its place
+        /// in an order of the replica's own (see ``SchedulerCore/claimOrder(_:)``).
         var order: Int
         var seq: Int
         var run: RunIndex
@@ -119,7 +119,7 @@ public struct SchedulerCore: Sendable {
     var elsewhere = Set<RunIndex>()
     /// Runs whose lease this replica lost: they end `abandoned`, and start no attempt more.
     var lostRuns = Set<RunIndex>()
-    /// In a cluster, the replica id's hash: where its ``claimOrder(_:)`` begins.
+    /// In a cluster, the replica id's hash: what its ``claimOrder(_:)`` is shuffled by.
     let replicaHash: UInt64?
 
     /// Creates the state machine for a run starting at `start`; `emit` receives every status change.
@@ -292,13 +292,17 @@ public struct SchedulerCore: Sendable {
     }
 
     /// Where task `t` comes among runs of equal priority due at the same instant: its
-    /// position in the file; in a cluster, counted cyclically from a position taken from the
-    /// replica's id, so that replicas claiming a burst of runs due together start at
-    /// different places of it instead of all asking for the same run first.
+    /// position in the file; in a cluster, its place in an order of the replica's own (a
+    /// shuffle of the file seeded by the replica's id), so that replicas claiming a burst of
+    /// runs due together do not ask for the same runs in the same order: each finds few of
+    /// the runs it asks for taken, and learns of the others' claims from those it does.
     func claimOrder(_ t: TaskIndex) -> Int {
-        guard let replicaHash, !file.tasks.isEmpty else { return t.position }
-        let offset = Int(replicaHash % UInt64(file.tasks.count))
-        return (t.position - offset + file.tasks.count) % file.tasks.count
+        guard let replicaHash else { return t.position }
+        // SplitMix64's finaliser of the id's hash and the position: the same on every machine.
+        var z = replicaHash &+ UInt64(t.position) &* 0x9e37_79b9_7f4a_7c15
+        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
+        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
+        return Int(truncatingIfNeeded: (z ^ (z >> 31)) >> 1)
     }
 
     mutating func nextSeq() -> Int {
