@@ -178,39 +178,9 @@ extension ClusterStore {
         case .queue: "queue"
         case .allow: "allow"
         }
+        // The statement is the function's (ClusterSchema, version 2).
         let rows = try await rows("""
-            WITH clock AS (SELECT (extract(epoch FROM now()) * 1000)::bigint AS now_ms),
-            active AS (
-                SELECT EXISTS (SELECT 1 FROM jobrun_runs WHERE namespace = \(namespace) AND task = \(task)
-                               AND status IN ('claimed', 'running') AND lease_until > now()) AS busy
-            ),
-            cursor AS (
-                INSERT INTO jobrun_tasks AS t (namespace, task, runs, instants, last_due_ms)
-                SELECT \(namespace), \(task), 1, 1, \(due.milliseconds) FROM clock, active
-                WHERE \(due.milliseconds) <= clock.now_ms + 1000 AND NOT (active.busy AND \(mode) = 'queue')
-                ON CONFLICT (namespace, task) DO UPDATE SET runs = t.runs + 1, instants = t.instants + 1,
-                    last_due_ms = GREATEST(t.last_due_ms, EXCLUDED.last_due_ms)
-                    WHERE t.last_due_ms IS NULL OR t.last_due_ms < EXCLUDED.last_due_ms
-                       OR (EXCLUDED.last_due_ms < t.last_due_ms AND NOT EXISTS (
-                           SELECT 1 FROM jobrun_runs r WHERE r.namespace = t.namespace AND r.task = t.task AND r.due_ms = EXCLUDED.last_due_ms))
-                RETURNING runs
-            ),
-            claimed AS (
-                INSERT INTO jobrun_runs (namespace, task, due_ms, run, status, owner, fence, lease_until)
-                SELECT \(namespace), \(task), \(due.milliseconds), cursor.runs,
-                       CASE WHEN active.busy AND \(mode) = 'skip' THEN 'skipped' ELSE 'claimed' END,
-                       \(replica), nextval('jobrun_fence'),
-                       CASE WHEN active.busy AND \(mode) = 'skip' THEN NULL ELSE now() + \(leaseMilliseconds) * interval '1 millisecond' END
-                FROM cursor, active
-                ON CONFLICT DO NOTHING
-                RETURNING run, fence, status
-            )
-            SELECT claimed.run, claimed.fence, claimed.status, clock.now_ms, active.busy,
-                   CASE WHEN claimed.run IS NULL THEN ARRAY(
-                       SELECT task FROM jobrun_runs WHERE namespace = \(namespace) AND due_ms = \(due.milliseconds) AND fence > \(seenAfter)) END,
-                   CASE WHEN claimed.run IS NULL THEN (
-                       SELECT max(fence) FROM jobrun_runs WHERE namespace = \(namespace) AND due_ms = \(due.milliseconds) AND fence > \(seenAfter)) END
-            FROM clock CROSS JOIN active LEFT JOIN claimed ON true
+            SELECT * FROM jobrun_claim_v2(\(namespace), \(task), \(due.milliseconds), \(mode), \(replica), \(leaseMilliseconds), \(seenAfter))
             """, doing: "claim a run in", as: (Int64?, Int64?, String?, Int64, Bool, [String]?, Int64?).self)
         guard let (run, fence, status, now, busy, tasks, upTo) = rows.first else { return (.taken, SeenRuns()) }
         let seen = SeenRuns(tasks: tasks ?? [], upTo: upTo ?? seenAfter)
@@ -229,20 +199,13 @@ extension ClusterStore {
     @discardableResult
     public func record(_ changes: [RunChange]) async throws(JobrunError) -> Int {
         guard !changes.isEmpty else { return 0 }
+        // The statement is the function's (ClusterSchema, version 2).
         let rows = try await rows("""
-            UPDATE jobrun_runs r SET status = CASE WHEN v.lost THEN 'lost' ELSE v.status END, attempts = v.attempts,
-                record = v.record, updated_at = now(), lost = r.lost + CASE WHEN v.lost THEN 1 ELSE 0 END,
-                lease_until = CASE WHEN v.final OR v.lost THEN NULL ELSE r.lease_until END
-            FROM unnest(\(changes.map(\.claim.task))::text[], \(changes.map(\.claim.due.milliseconds))::bigint[],
-                        \(changes.map(\.claim.fence))::bigint[], \(changes.map(\.status.rawValue))::text[],
-                        \(changes.map { Int64($0.attempts) })::bigint[], \(changes.map(\.record))::text[],
-                        \(changes.map(\.status.isFinal))::bool[], \(changes.map(\.lost))::bool[])
-                 AS v(task, due_ms, fence, status, attempts, record, final, lost)
-            WHERE r.namespace = \(namespace) AND r.task = v.task AND r.due_ms = v.due_ms
-              AND r.owner = \(replica) AND r.fence = v.fence AND r.status IN ('claimed', 'running')
-            RETURNING 1
-            """, doing: "record runs in", as: Int.self)
-        return rows.count
+            SELECT jobrun_record_v2(\(namespace), \(replica), \(changes.map(\.claim.task)), \(changes.map(\.claim.due.milliseconds)),
+                                    \(changes.map(\.claim.fence)), \(changes.map(\.status.rawValue)), \(changes.map { Int64($0.attempts) }),
+                                    \(changes.map(\.record)), \(changes.map(\.status.isFinal)), \(changes.map(\.lost)))
+            """, doing: "record runs in", as: Int64.self)
+        return Int(rows.first ?? 0)
     }
 
     /// Whether the cluster has runs of `tasks` that a replica may still have to run: `released`

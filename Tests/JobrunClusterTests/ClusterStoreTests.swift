@@ -70,12 +70,16 @@ private func withReplicas(_ url: PostgresURL, _ names: [String], leases: [String
         _ = try await Server.shared.psql("UPDATE jobrun_schema SET version = 99", database: url.database)
         let error = await #expect(throws: JobrunError.self) { try await replica(url, "c") }
         #expect(error?.description.contains("was written by a newer jobrun (its version 99, this jobrun's 2)") == true)
-        // A store of version 1 is brought to 2: the index of runs by due instant is made.
-        _ = try await Server.shared.psql("UPDATE jobrun_schema SET version = 1; DROP INDEX jobrun_runs_due", database: url.database)
+        // A store of version 1 is brought to 2: the index of runs by due instant and the
+        // functions of the claim and the record are made.
+        _ = try await Server.shared.psql("UPDATE jobrun_schema SET version = 1; DROP INDEX jobrun_runs_due; DROP FUNCTION jobrun_claim_v2; DROP FUNCTION jobrun_record_v2",
+                                         database: url.database)
         try await withReplicas(url, ["d"]) { _ in }
         #expect(try await Server.shared.psql("SELECT version FROM jobrun_schema", database: url.database).trimmingCharacters(in: .whitespacesAndNewlines) == "2")
         #expect(try await Server.shared.psql("SELECT count(*) FROM pg_indexes WHERE indexname = 'jobrun_runs_due'", database: url.database)
             .trimmingCharacters(in: .whitespacesAndNewlines) == "1")
+        #expect(try await Server.shared.psql("SELECT count(*) FROM pg_proc WHERE proname IN ('jobrun_claim_v2', 'jobrun_record_v2')", database: url.database)
+            .trimmingCharacters(in: .whitespacesAndNewlines) == "2")
     }
 
     @Test func anUnreachableServerIsSaidWithTheURLAndWithoutThePassword() async throws {
