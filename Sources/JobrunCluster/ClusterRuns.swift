@@ -22,6 +22,9 @@ public final class ClusterRuns: RunClaims, @unchecked Sendable {
     /// replica's), and the highest fencing counter among what it was told. For the last
     /// ``seenInstants`` instants asked about.
     private var seen: [Instant: (tasks: Set<String>, upTo: Int64)] = [:]
+    /// Runs claimed `running` (they were to start at once) whose first `running` write has not
+    /// come yet: it is not made, as the store has it; behind `lock`.
+    private var startedByClaim: Set<Key> = []
     private let lock = NSLock()
     /// How many due instants ``seen`` keeps.
     static let seenInstants = 64
@@ -62,6 +65,7 @@ public final class ClusterRuns: RunClaims, @unchecked Sendable {
                     continue
                 }
                 held[key] = nil
+                startedByClaim.remove(key)
                 gone.append((key.task, claim))
             }
             return gone
@@ -118,7 +122,8 @@ public final class ClusterRuns: RunClaims, @unchecked Sendable {
             let outcome: ClaimOutcome
             let asked = ContinuousClock.now
             do {
-                let answer = try await store.claim(task: request.name, due: due, overlap: request.overlap, seenAfter: after)
+                let answer = try await store.claim(task: request.name, due: due, overlap: request.overlap, seenAfter: after,
+                                                   start: request.startsAtOnce)
                 outcome = answer.outcome
                 note(answer.seen, at: due)
             } catch where error.unreachable {
@@ -128,7 +133,11 @@ public final class ClusterRuns: RunClaims, @unchecked Sendable {
             }
             switch outcome {
             case .claimed(let claim):
-                lock.withLock { held[Key(task: request.task, run: claim.run)] = (claim, asked) }
+                lock.withLock {
+                    let key = Key(task: request.task, run: claim.run)
+                    held[key] = (claim, asked)
+                    if request.startsAtOnce { startedByClaim.insert(key) }
+                }
                 return due == request.due ? .mine(run: claim.run) : .mineAt(run: claim.run, due: due)
             case .skipped(let run):
                 return .skipped(run: run)
@@ -197,7 +206,10 @@ public final class ClusterRuns: RunClaims, @unchecked Sendable {
                 continue
             }
             // Not a run this replica holds, or one it lost.
-            guard let claim = lock.withLock({ held[key]?.claim }) else { continue }
+            guard let (claim, claimedRunning) = lock.withLock({ held[key].map { ($0.claim, startedByClaim.remove(key) != nil) } }) else { continue }
+            if claimedRunning && record.status == .running && record.attempts.isEmpty && write.attemptStartedAt != nil {
+                continue  // its claim recorded it running
+            }
             if record.status.isFinal { ended.append(key) }
             if record.status == .cancelled && record.attempts.isEmpty && write.attemptStartedAt == nil {
                 // Never started here: another replica may run it.
@@ -228,7 +240,12 @@ public final class ClusterRuns: RunClaims, @unchecked Sendable {
                 break
             }
         }
-        lock.withLock { for key in ended { held[key] = nil } }
+        lock.withLock {
+            for key in ended {
+                held[key] = nil
+                startedByClaim.remove(key)
+            }
+        }
     }
 
     /// How long to wait before asking a store that did not answer again.

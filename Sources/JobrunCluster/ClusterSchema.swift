@@ -88,7 +88,7 @@ enum ClusterSchema {
             // ClusterStore.claim(task:due:overlap:seenAfter:)
             """
             CREATE OR REPLACE FUNCTION jobrun_claim_v2(p_namespace text, p_task text, p_due_ms bigint, p_mode text, p_replica text,
-                                            p_lease_ms bigint, p_seen_after bigint)
+                                            p_lease_ms bigint, p_seen_after bigint, p_start boolean)
             RETURNS TABLE (o_run bigint, o_fence bigint, o_status text, o_now_ms bigint, o_busy boolean, o_seen text[], o_seen_up_to bigint)
             LANGUAGE plpgsql AS $$
             BEGIN
@@ -112,7 +112,7 @@ enum ClusterSchema {
                 claimed AS (
                     INSERT INTO jobrun_runs AS r (namespace, task, due_ms, run, status, owner, fence, lease_until)
                     SELECT p_namespace, p_task, p_due_ms, cursor.runs,
-                           CASE WHEN active.busy AND p_mode = 'skip' THEN 'skipped' ELSE 'claimed' END,
+                           CASE WHEN active.busy AND p_mode = 'skip' THEN 'skipped' WHEN p_start THEN 'running' ELSE 'claimed' END,
                            p_replica, nextval('jobrun_fence'),
                            CASE WHEN active.busy AND p_mode = 'skip' THEN NULL ELSE now() + p_lease_ms * interval '1 millisecond' END
                     FROM cursor, active

@@ -60,13 +60,18 @@ extension ClusterStore {
     private static let runColumns = """
         task, run, CASE WHEN status IN ('claimed', 'running') AND lease_until <= now()
                         THEN CASE WHEN status = 'claimed' THEN 'released' ELSE 'abandoned' END ELSE status END,
-        due_ms, owner, lost, record
+        due_ms, owner, lost, record, (extract(epoch FROM updated_at) * 1000)::bigint
         """
 
     private func clusterRuns(_ query: PostgresQuery) async throws(JobrunError) -> [ClusterRun] {
-        try await rows(query, doing: "read", as: (String, Int64, String, Int64, String?, Int32, String?).self).map { row in
-            let (task, run, status, due, owner, lost, text) = row
+        try await rows(query, doing: "read", as: (String, Int64, String, Int64, String?, Int32, String?, Int64).self).map { row in
+            let (task, run, status, due, owner, lost, text, updated) = row
             var record = text.flatMap { RunRecord(runObject: $0) } ?? RunRecord(task: 0, run: RunNumber(Int(run)), dueAt: Instant(milliseconds: due))
+            if text == nil && status == "running" {
+                // Claimed running to start at once: its record comes with its end; it started
+                // when it was claimed.
+                record.startedAt = Instant(milliseconds: updated)
+            }
             record.run = RunNumber(Int(run))
             record.nominalDueAt = Instant(milliseconds: due)
             record.status = switch status {

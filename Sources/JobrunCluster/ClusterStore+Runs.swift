@@ -164,15 +164,17 @@ extension ClusterStore {
     /// the task is active (claimed or running, its lease alive): `skip` records this one
     /// `skipped`, `queue` leaves it for later (``ClaimOutcome/busy``), `allow` claims it.
     public func claim(task: String, due: Instant, overlap: OverlapPolicy) async throws(JobrunError) -> ClaimOutcome {
-        try await claim(task: task, due: due, overlap: overlap, seenAfter: .max).outcome
+        try await claim(task: task, due: due, overlap: overlap, seenAfter: .max, start: false).outcome
     }
 
     /// ``claim(task:due:overlap:)``, and when the run is not claimed, the runs of other tasks
     /// due at `due` with a fencing counter above `seenAfter` (those claimed since the replica
     /// last asked), with the highest such counter: runs a replica need not ask for, as their
     /// rows exist. What was claimed in the moments the statement ran may be missing from them.
-    public func claim(task: String, due: Instant, overlap: OverlapPolicy,
-                      seenAfter: Int64) async throws(JobrunError) -> (outcome: ClaimOutcome, seen: SeenRuns) {
+    /// `start`: the run is recorded `running` at once, not `claimed` (its job starts as soon as
+    /// the answer comes), which saves its first `running` write.
+    public func claim(task: String, due: Instant, overlap: OverlapPolicy, seenAfter: Int64,
+                      start: Bool) async throws(JobrunError) -> (outcome: ClaimOutcome, seen: SeenRuns) {
         let mode: String = switch overlap {
         case .skip: "skip"
         case .queue: "queue"
@@ -180,7 +182,7 @@ extension ClusterStore {
         }
         // The statement is the function's (ClusterSchema, version 2).
         let rows = try await rows("""
-            SELECT * FROM jobrun_claim_v2(\(namespace), \(task), \(due.milliseconds), \(mode), \(replica), \(leaseMilliseconds), \(seenAfter))
+            SELECT * FROM jobrun_claim_v2(\(namespace), \(task), \(due.milliseconds), \(mode), \(replica), \(leaseMilliseconds), \(seenAfter), \(start))
             """, doing: "claim a run in", as: (Int64?, Int64?, String?, Int64, Bool, [String]?, Int64?).self)
         guard let (run, fence, status, now, busy, tasks, upTo) = rows.first else { return (.taken, SeenRuns()) }
         let seen = SeenRuns(tasks: tasks ?? [], upTo: upTo ?? seenAfter)
@@ -267,13 +269,15 @@ extension ClusterStore {
         return statuses
     }
 
-    /// Gives back runs this replica claimed but did not start, for other replicas to claim.
+    /// Gives back runs this replica claimed but did not start, for other replicas to claim
+    /// (one claimed `running` to start at once is given back too: the replica says it did not
+    /// start).
     public func release(_ claims: [Claim]) async throws(JobrunError) {
         for claim in claims {
             try await execute("""
                 UPDATE jobrun_runs SET status = 'released', owner = NULL, lease_until = NULL, fence = nextval('jobrun_fence'), updated_at = now()
                 WHERE namespace = \(namespace) AND task = \(claim.task) AND due_ms = \(claim.due.milliseconds)
-                  AND owner = \(replica) AND fence = \(claim.fence) AND status = 'claimed'
+                  AND owner = \(replica) AND fence = \(claim.fence) AND status IN ('claimed', 'running')
                 """, doing: "release a run in")
         }
     }

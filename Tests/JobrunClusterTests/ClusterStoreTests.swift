@@ -296,14 +296,14 @@ private func withReplicas(_ url: PostgresURL, _ names: [String], leases: [String
                     return
                 }
             }
-            let first = try await b.claim(task: "t1", due: due, overlap: .allow, seenAfter: 0)
+            let first = try await b.claim(task: "t1", due: due, overlap: .allow, seenAfter: 0, start: false)
             #expect(first.outcome == .taken)
             #expect(Set(first.seen.tasks) == ["t1", "t2", "q"])
             guard case .claimed = try await a.claim(task: "t3", due: due, overlap: .allow) else {
                 Issue.record("t3 not claimed")
                 return
             }
-            let second = try await b.claim(task: "t2", due: due, overlap: .allow, seenAfter: first.seen.upTo)
+            let second = try await b.claim(task: "t2", due: due, overlap: .allow, seenAfter: first.seen.upTo, start: false)
             #expect(second.outcome == .taken && second.seen.tasks == ["t3"], "only what was claimed since: \(second.seen)")
             #expect(try await b.claim(task: "q", due: due, overlap: .queue) == .busy, "the store says wait")
 
@@ -314,6 +314,51 @@ private func withReplicas(_ url: PostgresURL, _ names: [String], leases: [String
             let started = clock.now
             #expect(try await runs.claim(ClaimRequest(task: TaskIndex(2), name: "q", due: due, overlap: .queue)) == .taken)
             #expect(clock.now - started < .seconds(30))
+        }
+    }
+
+    /// A run that starts as soon as it is claimed is claimed `running`: its first `running`
+    /// write is not made (the history shows it running since its claim), its end is written
+    /// as any other; one stopped before it started is still given back.
+    @Test func aRunThatStartsAtOnceIsClaimedRunning() async throws {
+        let url = try await Server.shared.database()
+        try await withReplicas(url, ["a", "b"]) { r async throws in
+            let runs = ClusterRuns(store: r[0])
+            let due = Instant(milliseconds: Instant.now().milliseconds - 1000)
+            func status() async throws -> [Substring] {
+                try await Server.shared.psql("SELECT task || ' ' || status || ' ' || (record IS NULL) FROM jobrun_runs ORDER BY task", database: url.database)
+                    .split(separator: "\n")
+            }
+            var now = ClaimRequest(task: TaskIndex(0), name: "now", due: due, overlap: .allow)
+            now.startsAtOnce = true
+            var stopped = ClaimRequest(task: TaskIndex(1), name: "stopped", due: due, overlap: .allow)
+            stopped.startsAtOnce = true
+            let ahead = ClaimRequest(task: TaskIndex(2), name: "ahead", due: due, overlap: .allow)
+            #expect(try await runs.claim(now) == .mine(run: 1))
+            #expect(try await runs.claim(stopped) == .mine(run: 1))
+            #expect(try await runs.claim(ahead) == .mine(run: 1))
+            #expect(try await status() == ["ahead claimed true", "now running true", "stopped running true"])
+
+            var record = RunRecord(task: TaskIndex(0), run: RunNumber(1), dueAt: due)
+            record.status = .running
+            record.startedAt = Instant.now()
+            var cancelled = RunRecord(task: TaskIndex(1), run: RunNumber(1), dueAt: due)
+            cancelled.status = .cancelled
+            var started = RunRecord(task: TaskIndex(2), run: RunNumber(1), dueAt: due)
+            started.status = .running
+            try await runs.record([RunWrite(record: record, attemptStartedAt: Instant.now()), RunWrite(record: cancelled),
+                                   RunWrite(record: started, attemptStartedAt: Instant.now())])
+            #expect(try await status() == ["ahead running false", "now running true", "stopped released true"],
+                    "the first running write of a run claimed running is not made; the stopped one is given back")
+            let reader = try await ClusterStore.reading(url, namespace: "jobs")
+            let shown = try await reader.history(task: "now", status: nil, since: nil, limit: 10)
+            await reader.close()
+            #expect(shown.first?.record.status == .running && shown.first?.record.startedAt != nil, "running since its claim")
+
+            record.status = .succeeded
+            record.attempts = [AttemptRecord(attempt: 1, status: .succeeded, startedAt: due, finishedAt: Instant.now())]
+            try await runs.record([RunWrite(record: record)])
+            #expect(try await status() == ["ahead running false", "now succeeded false", "stopped released true"])
         }
     }
 

@@ -169,8 +169,9 @@ public actor Scheduler<C: Clock> where C.Duration == Duration {
                 if let claims { await recordChanges(&starts, in: claims) } else { recordChanges(&starts) }
                 for start in starts {
                     let executor = self.executor, timebase = self.timebase
-                    if let claim = start.claim, let claims {
+                    if var claim = start.claim, let claims {
                         if let startsAt = start.request.startsAt { claimTimes[start.run] = startsAt }
+                        claim.startsAtOnce = start.request.startsAt == nil
                         group.addTask {
                             do throws(JobrunError) {
                                 return .claimed(run: start.run, answer: try await claims.claim(claim))

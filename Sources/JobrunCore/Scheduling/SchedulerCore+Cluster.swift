@@ -13,6 +13,9 @@ public struct ClaimRequest: Sendable, Equatable {
     /// run of the task has its instant, it moves a millisecond later instead of being that
     /// other run (``ClaimAnswer/mineAt(run:due:)``).
     public let unique: Bool
+    /// The run starts as soon as it is claimed (it is due, not claimed ahead): the claim may
+    /// record it `running` at once, and its first `running` write then need not be made.
+    public var startsAtOnce = false
 
     /// Creates a request.
     public init(task: TaskIndex, name: String, due: Instant, overlap: OverlapPolicy, unique: Bool = false) {
