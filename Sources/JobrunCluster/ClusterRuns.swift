@@ -106,6 +106,40 @@ public final class ClusterRuns: RunClaims, @unchecked Sendable {
     }
 
     public func claim(_ request: ClaimRequest) async throws(JobrunError) -> ClaimAnswer {
+        var none: [RunChange] = []
+        return try await claim(request, carrying: &none)
+    }
+
+    /// Records `writes`, then claims `request`, in one statement where it can: the changes
+    /// ride with the claim's first statement that reaches the store. Changes that cannot
+    /// (runs given back, missed instants) are recorded first, on their own.
+    public func claim(_ request: ClaimRequest, recording writes: [RunWrite]) async throws(JobrunError) -> ClaimAnswer {
+        guard !writes.isEmpty else { return try await claim(request) }
+        let prepared = prepare(writes)
+        guard prepared.released.isEmpty && prepared.missed.isEmpty else {
+            try await record(writes)
+            return try await claim(request)
+        }
+        var changes = prepared.batch
+        let answer: ClaimAnswer
+        do {
+            answer = try await claim(request, carrying: &changes)
+        } catch {
+            forget(prepared.ended)
+            throw error
+        }
+        if !changes.isEmpty {
+            // The claim made no statement (stopped, or its run known taken): written alone.
+            try await write(Prepared(batch: changes, ended: prepared.ended))
+        } else {
+            forget(prepared.ended)
+        }
+        return answer
+    }
+
+    /// Claims `request`; `changes`, when there are some, are written by the claim's first
+    /// statement that reaches the store, and then emptied.
+    private func claim(_ request: ClaimRequest, carrying changes: inout [RunChange]) async throws(JobrunError) -> ClaimAnswer {
         var due = request.due
         while true {
             if Task.isCancelled { return .stopped }
@@ -123,7 +157,8 @@ public final class ClusterRuns: RunClaims, @unchecked Sendable {
             let asked = ContinuousClock.now
             do {
                 let answer = try await store.claim(task: request.name, due: due, overlap: request.overlap, seenAfter: after,
-                                                   start: request.startsAtOnce)
+                                                   start: request.startsAtOnce, recording: changes)
+                changes = []
                 outcome = answer.outcome
                 note(answer.seen, at: due)
             } catch where error.unreachable {
@@ -193,16 +228,27 @@ public final class ClusterRuns: RunClaims, @unchecked Sendable {
     /// here (its job was killed as its lease could not be renewed in time) of a task under
     /// `on_lost: rerun` is left `lost`, for a replica to run again.
     public func record(_ writes: [RunWrite]) async throws(JobrunError) {
+        try await write(prepare(writes))
+    }
+
+    /// Writes, in the store's terms: each run's last change, the runs to give back, the
+    /// missed instants to record, and the runs that end (let go once written).
+    private struct Prepared {
+        var batch: [RunChange] = []
+        var released: [Claim] = []
+        var missed: [(task: String, record: RunRecord)] = []
+        var ended: [Key] = []
+    }
+
+    private func prepare(_ writes: [RunWrite]) -> Prepared {
+        var prepared = Prepared()
         var changes: [Key: RunChange] = [:]
         var order: [Key] = []
-        var released: [Claim] = []
-        var ended: [Key] = []
-        var missed: [(task: String, record: RunRecord)] = []
         for write in writes {
             let record = write.record
             let key = Key(task: record.task, run: record.run.value)
             if write.missed, names.indices.contains(record.task.position) {
-                missed.append((names[record.task.position], record))
+                prepared.missed.append((names[record.task.position], record))
                 continue
             }
             // Not a run this replica holds, or one it lost.
@@ -210,10 +256,10 @@ public final class ClusterRuns: RunClaims, @unchecked Sendable {
             if claimedRunning && record.status == .running && record.attempts.isEmpty && write.attemptStartedAt != nil {
                 continue  // its claim recorded it running
             }
-            if record.status.isFinal { ended.append(key) }
+            if record.status.isFinal { prepared.ended.append(key) }
             if record.status == .cancelled && record.attempts.isEmpty && write.attemptStartedAt == nil {
                 // Never started here: another replica may run it.
-                released.append(claim)
+                prepared.released.append(claim)
                 continue
             }
             let running = write.attemptStartedAt.map { (attempt: record.attempts.count + 1, startedAt: $0) }
@@ -222,17 +268,22 @@ public final class ClusterRuns: RunClaims, @unchecked Sendable {
                                      record: Report.runObject(record, indent: 0, running: running),
                                      lost: record.status == .abandoned && rerun.contains(claim.task))
         }
-        let batch = order.compactMap { changes[$0] }
+        prepared.batch = order.compactMap { changes[$0] }
+        return prepared
+    }
+
+    private func write(_ prepared: Prepared) async throws(JobrunError) {
+        var missed = prepared.missed
         let giveUp = ContinuousClock.now + store.lease
         while true {
             do {
-                try await store.record(batch)
+                try await store.record(prepared.batch)
                 for (task, record) in missed {
                     try await store.recordMissed(task: task, due: record.nominalDueAt, instants: record.dueInstants,
                                                  record: Report.runObject(record, indent: 0, running: nil))
                 }
                 missed = []
-                if !released.isEmpty { try await store.release(released) }
+                if !prepared.released.isEmpty { try await store.release(prepared.released) }
                 break
             } catch where error.unreachable && ContinuousClock.now < giveUp {
                 try? await Task.sleep(for: Self.retryInterval)
@@ -240,6 +291,12 @@ public final class ClusterRuns: RunClaims, @unchecked Sendable {
                 break
             }
         }
+        forget(prepared.ended)
+    }
+
+    /// Lets go of runs that ended: nothing more is written of them.
+    private func forget(_ ended: [Key]) {
+        guard !ended.isEmpty else { return }
         lock.withLock {
             for key in ended {
                 held[key] = nil

@@ -88,10 +88,17 @@ enum ClusterSchema {
             // ClusterStore.claim(task:due:overlap:seenAfter:)
             """
             CREATE OR REPLACE FUNCTION jobrun_claim_v2(p_namespace text, p_task text, p_due_ms bigint, p_mode text, p_replica text,
-                                            p_lease_ms bigint, p_seen_after bigint, p_start boolean)
+                                            p_lease_ms bigint, p_seen_after bigint, p_start boolean,
+                                            p_tasks text[], p_due_mss bigint[], p_fences bigint[], p_statuses text[],
+                                            p_attempts bigint[], p_records text[], p_finals boolean[], p_losts boolean[])
             RETURNS TABLE (o_run bigint, o_fence bigint, o_status text, o_now_ms bigint, o_busy boolean, o_seen text[], o_seen_up_to bigint)
             LANGUAGE plpgsql AS $$
             BEGIN
+                -- Changes of this replica's runs first (the end of its last run), as jobrun_record_v2.
+                IF cardinality(p_tasks) > 0 THEN
+                    PERFORM jobrun_record_v2(p_namespace, p_replica, p_tasks, p_due_mss, p_fences, p_statuses, p_attempts,
+                                             p_records, p_finals, p_losts);
+                END IF;
                 RETURN QUERY
                 WITH clock AS (SELECT (extract(epoch FROM now()) * 1000)::bigint AS now_ms),
                 active AS (

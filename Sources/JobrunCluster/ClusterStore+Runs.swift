@@ -46,6 +46,27 @@ public struct RunChange: Sendable {
     }
 }
 
+/// Changes as the functions of the claim and the record take them: eight arrays, a run's
+/// key, claim and change at each position.
+enum ChangeColumns {
+    /// The placeholders of the eight, from `$first`.
+    static func parameters(from first: Int) -> String {
+        (first..<first + 8).map { "$\($0)" }.joined(separator: ", ")
+    }
+
+    /// Binds the eight, after what `binds` has.
+    static func bind(_ changes: [RunChange], to binds: inout PostgresBindings) {
+        binds.append(changes.map(\.claim.task))
+        binds.append(changes.map(\.claim.due.milliseconds))
+        binds.append(changes.map(\.claim.fence))
+        binds.append(changes.map(\.status.rawValue))
+        binds.append(changes.map { Int64($0.attempts) })
+        binds.append(changes.map(\.record))
+        binds.append(changes.map(\.status.isFinal))
+        binds.append(changes.map(\.lost))
+    }
+}
+
 /// What came of an attempt to claim a due instant.
 public enum ClaimOutcome: Sendable, Equatable {
     /// This replica holds the run.
@@ -164,7 +185,7 @@ extension ClusterStore {
     /// the task is active (claimed or running, its lease alive): `skip` records this one
     /// `skipped`, `queue` leaves it for later (``ClaimOutcome/busy``), `allow` claims it.
     public func claim(task: String, due: Instant, overlap: OverlapPolicy) async throws(JobrunError) -> ClaimOutcome {
-        try await claim(task: task, due: due, overlap: overlap, seenAfter: .max, start: false).outcome
+        try await claim(task: task, due: due, overlap: overlap, seenAfter: .max, start: false, recording: []).outcome
     }
 
     /// ``claim(task:due:overlap:)``, and when the run is not claimed, the runs of other tasks
@@ -172,18 +193,22 @@ extension ClusterStore {
     /// last asked), with the highest such counter: runs a replica need not ask for, as their
     /// rows exist. What was claimed in the moments the statement ran may be missing from them.
     /// `start`: the run is recorded `running` at once, not `claimed` (its job starts as soon as
-    /// the answer comes), which saves its first `running` write.
-    public func claim(task: String, due: Instant, overlap: OverlapPolicy, seenAfter: Int64,
-                      start: Bool) async throws(JobrunError) -> (outcome: ClaimOutcome, seen: SeenRuns) {
+    /// the answer comes), which saves its first `running` write. `changes` are written first,
+    /// in the same statement, as ``record(_:)`` writes them.
+    public func claim(task: String, due: Instant, overlap: OverlapPolicy, seenAfter: Int64, start: Bool,
+                      recording changes: [RunChange]) async throws(JobrunError) -> (outcome: ClaimOutcome, seen: SeenRuns) {
         let mode: String = switch overlap {
         case .skip: "skip"
         case .queue: "queue"
         case .allow: "allow"
         }
         // The statement is the function's (ClusterSchema, version 2).
-        let rows = try await rows("""
-            SELECT * FROM jobrun_claim_v2(\(namespace), \(task), \(due.milliseconds), \(mode), \(replica), \(leaseMilliseconds), \(seenAfter), \(start))
-            """, doing: "claim a run in", as: (Int64?, Int64?, String?, Int64, Bool, [String]?, Int64?).self)
+        var query: PostgresQuery = """
+            SELECT * FROM jobrun_claim_v2(\(namespace), \(task), \(due.milliseconds), \(mode), \(replica), \(leaseMilliseconds), \(seenAfter), \(start),
+                                          \(unescaped: ChangeColumns.parameters(from: 9)))
+            """
+        ChangeColumns.bind(changes, to: &query.binds)
+        let rows = try await rows(query, doing: "claim a run in", as: (Int64?, Int64?, String?, Int64, Bool, [String]?, Int64?).self)
         guard let (run, fence, status, now, busy, tasks, upTo) = rows.first else { return (.taken, SeenRuns()) }
         let seen = SeenRuns(tasks: tasks ?? [], upTo: upTo ?? seenAfter)
         if let run, let fence, let status {
@@ -202,11 +227,9 @@ extension ClusterStore {
     public func record(_ changes: [RunChange]) async throws(JobrunError) -> Int {
         guard !changes.isEmpty else { return 0 }
         // The statement is the function's (ClusterSchema, version 2).
-        let rows = try await rows("""
-            SELECT jobrun_record_v2(\(namespace), \(replica), \(changes.map(\.claim.task)), \(changes.map(\.claim.due.milliseconds)),
-                                    \(changes.map(\.claim.fence)), \(changes.map(\.status.rawValue)), \(changes.map { Int64($0.attempts) }),
-                                    \(changes.map(\.record)), \(changes.map(\.status.isFinal)), \(changes.map(\.lost)))
-            """, doing: "record runs in", as: Int64.self)
+        var query: PostgresQuery = "SELECT jobrun_record_v2(\(namespace), \(replica), \(unescaped: ChangeColumns.parameters(from: 3)))"
+        ChangeColumns.bind(changes, to: &query.binds)
+        let rows = try await rows(query, doing: "record runs in", as: Int64.self)
         return Int(rows.first ?? 0)
     }
 

@@ -296,14 +296,14 @@ private func withReplicas(_ url: PostgresURL, _ names: [String], leases: [String
                     return
                 }
             }
-            let first = try await b.claim(task: "t1", due: due, overlap: .allow, seenAfter: 0, start: false)
+            let first = try await b.claim(task: "t1", due: due, overlap: .allow, seenAfter: 0, start: false, recording: [])
             #expect(first.outcome == .taken)
             #expect(Set(first.seen.tasks) == ["t1", "t2", "q"])
             guard case .claimed = try await a.claim(task: "t3", due: due, overlap: .allow) else {
                 Issue.record("t3 not claimed")
                 return
             }
-            let second = try await b.claim(task: "t2", due: due, overlap: .allow, seenAfter: first.seen.upTo, start: false)
+            let second = try await b.claim(task: "t2", due: due, overlap: .allow, seenAfter: first.seen.upTo, start: false, recording: [])
             #expect(second.outcome == .taken && second.seen.tasks == ["t3"], "only what was claimed since: \(second.seen)")
             #expect(try await b.claim(task: "q", due: due, overlap: .queue) == .busy, "the store says wait")
 
@@ -359,6 +359,48 @@ private func withReplicas(_ url: PostgresURL, _ names: [String], leases: [String
             record.attempts = [AttemptRecord(attempt: 1, status: .succeeded, startedAt: due, finishedAt: Instant.now())]
             try await runs.record([RunWrite(record: record)])
             #expect(try await status() == ["ahead running false", "now succeeded false", "stopped released true"])
+        }
+    }
+
+    /// The end of a run goes with the claim of the next, in its statement, and before it: the
+    /// next run of the same task under `overlap: queue` finds the first ended, not active. An
+    /// end whose claim makes no statement (its run known taken, or the claim stopped) is
+    /// written on its own.
+    @Test func theEndOfARunGoesWithTheClaimOfTheNext() async throws {
+        let url = try await Server.shared.database()
+        try await withReplicas(url, ["a", "b"]) { r async throws in
+            let runs = ClusterRuns(store: r[0], lookInterval: .seconds(60))
+            let due = Instant(milliseconds: Instant.now().milliseconds - 2000)
+            func status() async throws -> [Substring] {
+                try await Server.shared.psql("SELECT task || ' ' || due_ms || ' ' || status FROM jobrun_runs ORDER BY task, due_ms", database: url.database)
+                    .split(separator: "\n")
+            }
+            func end(_ task: Int, _ at: Instant) -> RunWrite {
+                var record = RunRecord(task: TaskIndex(task), run: RunNumber(1), dueAt: at)
+                record.status = .succeeded
+                record.attempts = [AttemptRecord(attempt: 1, status: .succeeded, startedAt: at, finishedAt: Instant.now())]
+                return RunWrite(record: record)
+            }
+            #expect(try await runs.claim(ClaimRequest(task: TaskIndex(0), name: "q", due: due, overlap: .queue)) == .mine(run: 1))
+            let next = ClaimRequest(task: TaskIndex(0), name: "q", due: due + .seconds(1), overlap: .queue)
+            #expect(try await runs.claim(next, recording: [end(0, due)]) == .mine(run: 2), "not busy: q's first run ended first")
+            #expect(try await status() == ["q \(due.milliseconds) succeeded", "q \(due.milliseconds + 1000) claimed"])
+            #expect(runs.claims.map(\.run) == [2], "the ended run is let go")
+
+            // Another replica's claim of t is known from a taken claim of u: the end of q's
+            // second run is written without a claim statement.
+            guard case .claimed = try await r[1].claim(task: "t", due: due, overlap: .allow),
+                  case .claimed = try await r[1].claim(task: "u", due: due, overlap: .allow) else {
+                Issue.record("not claimed")
+                return
+            }
+            #expect(try await runs.claim(ClaimRequest(task: TaskIndex(1), name: "u", due: due, overlap: .allow)) == .taken)
+            var second = end(0, due + .seconds(1))
+            second.record.run = RunNumber(2)
+            #expect(try await runs.claim(ClaimRequest(task: TaskIndex(2), name: "t", due: due, overlap: .allow), recording: [second]) == .taken)
+            #expect(try await status() == ["q \(due.milliseconds) succeeded", "q \(due.milliseconds + 1000) succeeded",
+                                           "t \(due.milliseconds) claimed", "u \(due.milliseconds) claimed"])
+            #expect(runs.claims.isEmpty)
         }
     }
 

@@ -95,6 +95,9 @@ public actor Scheduler<C: Clock> where C.Duration == Duration {
     private var settleLooks = 0
     /// Runs handed ahead whose claim is being asked: their instant, for the start the answer makes.
     private var claimTimes: [RunIndex: (at: Instant, in: @Sendable () -> Duration)] = [:]
+    /// Ends of runs to be written with the claim of the run they are keyed by (see
+    /// ``recordChanges(_:in:)``), until that claim is asked.
+    private var carried: [RunIndex: [RunWrite]] = [:]
 
     /// Creates a scheduler that starts now on `clock`, whose now is the wall-clock `wallOrigin`.
     /// `originAge`: see ``Timebase/init(clock:wallOrigin:originAge:)``.
@@ -172,9 +175,10 @@ public actor Scheduler<C: Clock> where C.Duration == Duration {
                     if var claim = start.claim, let claims {
                         if let startsAt = start.request.startsAt { claimTimes[start.run] = startsAt }
                         claim.startsAtOnce = start.request.startsAt == nil
+                        let writes = carried.removeValue(forKey: start.run) ?? []
                         group.addTask {
                             do throws(JobrunError) {
-                                return .claimed(run: start.run, answer: try await claims.claim(claim))
+                                return .claimed(run: start.run, answer: try await claims.claim(claim, recording: writes))
                             } catch {
                                 return Task.isCancelled ? .claimed(run: start.run, answer: .stopped) : .claimFailed(run: start.run, error)
                             }
@@ -292,9 +296,16 @@ public actor Scheduler<C: Clock> where C.Duration == Duration {
     }
 
     /// In a cluster, ``recordChanges(_:)`` through the cluster, which the loop waits for.
+    /// Ends of runs, when a claim is among `starts`, go with that claim instead (``carried``):
+    /// nothing starts before them, and no later change of their runs can overtake them.
     private func recordChanges(_ starts: inout [SchedulerCore.Start], in claims: any RunClaims) async {
         let writes = core.takeWrites()
         guard !writes.isEmpty, storeFailure == nil else { return }
+        if writes.allSatisfy({ $0.record.status.isFinal && $0.attemptStartedAt == nil && !$0.missed }),
+           let first = starts.first(where: { $0.claim != nil }) {
+            carried[first.run] = writes
+            return
+        }
         do throws(JobrunError) {
             try await claims.record(writes)
         } catch {

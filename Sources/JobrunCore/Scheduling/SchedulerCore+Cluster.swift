@@ -179,6 +179,10 @@ public protocol RunClaims: Sendable {
     /// Claims the run `claim`, waiting while it is too early by the database's clock or, with
     /// `overlap: queue`, while another replica's run of the task is active.
     func claim(_ claim: ClaimRequest) async throws(JobrunError) -> ClaimAnswer
+    /// Records `writes` (as ``record(_:)`` does), then claims the run `claim`: the store may
+    /// take both in one statement. The writes are durable when it returns, whatever the
+    /// answer. The scheduler hands the ends of runs to the claim of the next run this way.
+    func claim(_ claim: ClaimRequest, recording writes: [RunWrite]) async throws(JobrunError) -> ClaimAnswer
     /// Of these runs of other replicas (task name, nominal due instant), the ones that have
     /// ended: their position in `runs`, and whether the run failed (failed, timed out or
     /// abandoned). A run the cluster has no record of has ended, not failed.
@@ -202,4 +206,12 @@ public protocol RunClaims: Sendable {
     /// claim; returns once they are durable. A run cancelled before its first attempt started
     /// is given back for other replicas to claim rather than recorded.
     func record(_ writes: [RunWrite]) async throws(JobrunError)
+}
+
+extension RunClaims {
+    /// Records `writes`, then claims: two calls.
+    public func claim(_ claim: ClaimRequest, recording writes: [RunWrite]) async throws(JobrunError) -> ClaimAnswer {
+        if !writes.isEmpty { try await record(writes) }
+        return try await self.claim(claim)
+    }
 }
