@@ -17,10 +17,9 @@ public final class ClusterRuns: RunClaims, @unchecked Sendable {
     /// behind `lock`. A run lost (its lease ran out) leaves it, so nothing of it is written
     /// any more.
     private var held: [Key: (claim: Claim, proven: ContinuousClock.Instant)] = [:]
-    /// Runs of other replicas this replica need not ask for, behind `lock`: by due instant,
-    /// the tasks whose runs at that instant the store has (from claims that were not this
-    /// replica's), and the highest fencing counter among what it was told. For the last
-    /// ``seenInstants`` instants asked about.
+    /// Runs this replica need not ask for, behind `lock`: by due instant, the tasks whose runs
+    /// at that instant the store has (as claims found taken told), and the highest fencing
+    /// counter among what they told. For the last ``seenInstants`` instants asked about.
     private var seen: [Instant: (tasks: Set<String>, upTo: Int64)] = [:]
     /// Runs claimed `running` (they were to start at once) whose first `running` write has not
     /// come yet: it is not made, as the store has it; behind `lock`.
