@@ -85,7 +85,7 @@ enum ClusterSchema {
         ],
         [
             "CREATE INDEX IF NOT EXISTS jobrun_runs_due ON jobrun_runs (namespace, due_ms, fence)",
-            // ClusterStore.claim(task:due:overlap:seenAfter:)
+            // ClusterStore.claim(task:due:overlap:seenAfter:start:recording:)
             """
             CREATE OR REPLACE FUNCTION jobrun_claim_v2(p_namespace text, p_task text, p_due_ms bigint, p_mode text, p_replica text,
                                             p_lease_ms bigint, p_seen_after bigint, p_start boolean,

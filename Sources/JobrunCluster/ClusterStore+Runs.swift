@@ -81,8 +81,8 @@ public enum ClaimOutcome: Sendable, Equatable {
     case busy
 }
 
-/// Runs of other tasks due at an instant that a claim found in the store: whatever their
-/// status, none of them can be claimed again.
+/// Runs due at an instant that a claim found in the store (any replica's, this one's too):
+/// whatever their status, none of them can be claimed again.
 public struct SeenRuns: Sendable, Equatable {
     /// Their tasks.
     public var tasks: [String] = []
@@ -202,7 +202,8 @@ extension ClusterStore {
         case .queue: "queue"
         case .allow: "allow"
         }
-        // The statement is the function's (ClusterSchema, version 2).
+        // The statement is the function's (ClusterSchema, version 2). The literal binds eight
+        // values ($1-$8); the changes' eight arrays follow them.
         var query: PostgresQuery = """
             SELECT * FROM jobrun_claim_v2(\(namespace), \(task), \(due.milliseconds), \(mode), \(replica), \(leaseMilliseconds), \(seenAfter), \(start),
                                           \(unescaped: ChangeColumns.parameters(from: 9)))
