@@ -63,6 +63,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -72,19 +73,39 @@
 #include <time.h>
 #include <unistd.h>
 
-enum { SOCKET_FD = 3, MAX_PAYLOAD = JOBRUN_EXEC_MAX_PAYLOAD };
+enum {
+    SOCKET_FD = 3,
+    MAX_PAYLOAD = JOBRUN_EXEC_MAX_PAYLOAD,
+    // The longest request handed to a waiting keeper (longer ones go to a new keeper, which
+    // gets the request with its memory); one message on a keeper's channel.
+    CHANNEL_PAYLOAD = 64 << 10,
+    // How many keepers can wait for a next job at most (shared flags, 16 KiB).
+    SLOTS = 4096,
+};
+
+// A job's id as it travels with a signal, beside the signal's number (see `serve`).
+#define ID_MASK (UINT64_MAX >> 8)
 
 static int signals_fd = -1;
 static pid_t server;
 
-// The keepers running, by the id of their job.
+// The keepers, by the id of their job (the last one, for a keeper that waits).
 static struct keeper {
     pid_t pid;
     uint64_t id;
+    uint64_t previous;  // the job before `id`, whose end the keeper may not have told yet
     uint64_t deadline;  // 0: none
     bool expired;       // told its deadline came
+    int channel;        // the server's end of the keeper's channel, or -1
+    int slot;           // its flag in `waiting`, or -1 (it ends with its job)
 } *keepers;
 static size_t keeper_count, keeper_capacity;
+
+// Shared by the server and every keeper (MAP_SHARED): 1 while the keeper of that slot waits
+// for a next job on its channel. Only a keeper sets its flag (when its job has ended), and
+// only the server clears it (when it hands the keeper a job).
+static uint32_t *waiting;
+static bool slot_taken[SLOTS];
 
 static int read_full(int fd, void *buffer, size_t size) {
     char *p = buffer;
@@ -144,35 +165,35 @@ static uint64_t boottime(void) {
     return (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
 }
 
-// The keeper of one job (see the top of the file). Never returns.
-static void keep(uint64_t id, uint64_t start, const char *program, const char *workdir, char **argv, char **envp, const int fds[3]) {
+// Writes `parts` to `fd` with write(2) alone: safe in a vfork child, which borrows the
+// keeper's memory and must not touch stdio or malloc.
+static void say(int fd, const char *const parts[], int count) {
+    for (int i = 0; i < count; i++) {
+        if (write(fd, parts[i], strlen(parts[i])) < 0) return;
+    }
+}
+
+// In a job's process before its exec: its working directory, or the end of the process with
+// 126 and a message on its stderr (fd 2 by then), as a shell would.
+static void enter(const char *workdir) {
+    if (workdir[0] == '\0' || chdir(workdir) == 0) return;
+    const char *parts[] = {"jobrun: cannot enter the working directory ", workdir, ": ", strerror(errno), "\n"};
+    say(2, parts, 5);
+    _exit(126);
+}
+
+// Runs one job to its end and tells jobrun how it ended (see the top of the file). Its
+// descriptors are closed, and its flag (`slot`, when not -1) says the keeper waits again,
+// before the reply. Returns then; never returns when the server died.
+static void keep(uint64_t id, uint64_t start, const char *program, const char *workdir, char **argv, char **envp,
+                 const int fds[3], int slot) {
     bool expired = false;
-    // Blocked: what it waits for, and what a stray `kill` or `pkill` sends (only SIGKILL
-    // ends a keeper, and the server then ends its job). The job starts with none blocked.
-    sigset_t wanted, blocked;
+    // What `sigwaitinfo` below waits for (blocked since the keeper began; see `keeper`).
+    sigset_t wanted;
     sigemptyset(&wanted);
     sigaddset(&wanted, SIGCHLD);
     sigaddset(&wanted, SIGUSR1);
     sigaddset(&wanted, SIGRTMIN);
-    blocked = wanted;
-    sigaddset(&blocked, SIGTERM);
-    sigaddset(&blocked, SIGINT);
-    sigaddset(&blocked, SIGHUP);
-    sigaddset(&blocked, SIGQUIT);
-    sigaddset(&blocked, SIGUSR2);
-    sigaddset(&blocked, SIGALRM);
-    sigaddset(&blocked, SIGPIPE);
-    sigprocmask(SIG_SETMASK, &blocked, NULL);
-    prctl(PR_SET_PDEATHSIG, SIGUSR1);
-    if (getppid() != server) _exit(137);  // the server died before the line above
-    prctl(PR_SET_CHILD_SUBREAPER, 1);
-    close(signals_fd);
-
-    if (workdir[0] != '\0' && chdir(workdir) != 0) {
-        dprintf(fds[2], "jobrun: cannot enter the working directory %s: %s\n", workdir, strerror(errno));
-        send_reply(id, JOBRUN_EXEC_ENDED, 126 << 8);
-        _exit(0);
-    }
     pid_t job;
     int error = 0;
     if (start != 0) {
@@ -187,6 +208,7 @@ static void keep(uint64_t id, uint64_t start, const char *program, const char *w
             close(SOCKET_FD);
             setpgid(0, 0);
             for (int i = 0; i < 3; i++) dup2(fds[i], i);
+            enter(workdir);
             prctl(PR_SET_TIMERSLACK, 1);
             struct timespec at = {(time_t)(start / 1000000000u), (long)(start % 1000000000u)};
             while (clock_nanosleep(CLOCK_BOOTTIME, TIMER_ABSTIME, &at, NULL) == EINTR) {}
@@ -200,21 +222,20 @@ static void keep(uint64_t id, uint64_t start, const char *program, const char *w
             dprintf(2, "jobrun: cannot run %s: %s\n", program, strerror(failure));
             _exit(failure == ENOENT ? 127 : 126);
         }
-        if (job < 0) {
-            send_reply(id, JOBRUN_EXEC_NOT_STARTED, errno);
-            _exit(0);
-        }
-        setpgid(job, job);
+        if (job < 0) error = errno;
+        else setpgid(job, job);
         // The keeper does not wake on the instant (it would compete with the exec for a CPU):
         // a signal from jobrun before then cancels the job, one after is for the job.
     } else {
         // vfork, not posix_spawn: glibc's posix_spawn blocks every signal and then resets all
         // 62 dispositions in the child (about 120 system calls a job, measured); here they
         // are all default already (see main) and the keeper has one thread, so the child
-        // needs only its group, its three descriptors and an empty mask. It borrows the
-        // keeper's memory until it execs, and touches none of it: a failed exec is said on
-        // the job's stderr with write(2) and ends it 127 or 126, as the job's own exit (so
-        // also where vfork is a fork, as under ThreadSanitizer).
+        // needs only its group, its three descriptors, its working directory and an empty
+        // mask. It borrows the keeper's memory until it execs, and touches none of it: a
+        // failed chdir or exec is said on the job's stderr with write(2) and ends it 126 or
+        // 127, as the job's own exit (so also where vfork is a fork, as under
+        // ThreadSanitizer). The keeper's own working directory never changes: it keeps the
+        // next jobs.
         sigset_t none;
         sigemptyset(&none);
         job = vfork();
@@ -224,27 +245,22 @@ static void keep(uint64_t id, uint64_t start, const char *program, const char *w
                 // dup2 onto itself would leave close-on-exec set: clear it instead.
                 if (fds[i] == i) fcntl(i, F_SETFD, 0); else dup2(fds[i], i);
             }
+            enter(workdir);
             sigprocmask(SIG_SETMASK, &none, NULL);
             execve(program, argv, envp);
             int failure = errno;
-            const char *why = strerror(failure);
-            const char *parts[] = {"jobrun: cannot run ", program, ": ", why, "\n"};
-            for (int i = 0; i < 5; i++) {
-                if (write(2, parts[i], strlen(parts[i])) < 0) break;
-            }
+            const char *parts[] = {"jobrun: cannot run ", program, ": ", strerror(failure), "\n"};
+            say(2, parts, 5);
             _exit(failure == ENOENT ? 127 : 126);
         }
-        if (job < 0) {
-            error = errno;
-        } else {
-            // Already so where vfork waits for the exec; where it does not, before any signal.
-            setpgid(job, job);
-        }
+        if (job < 0) error = errno;
+        else setpgid(job, job);  // already so where vfork waits for the exec; where not, before any signal
     }
+    int32_t kind = JOBRUN_EXEC_ENDED, status = 0;
     if (error != 0) {
         dprintf(fds[2], "jobrun: cannot run %s: %s\n", program, strerror(error));
-        send_reply(id, JOBRUN_EXEC_ENDED, (error == ENOENT ? 127 : 126) << 8);
-        _exit(0);
+        status = (error == ENOENT ? 127 : 126) << 8;
+        goto told;
     }
     // The keeper keeps its copies of the job's descriptors until its reply: the ends of the
     // job's pipes and the reply then reach jobrun together, most often in one wake-up.
@@ -260,24 +276,28 @@ static void keep(uint64_t id, uint64_t start, const char *program, const char *w
             _exit(137);
         }
         if (signal == SIGRTMIN) {
-            if (info.si_pid != server) continue;
-            int sent = info.si_value.sival_int;
+            // From the server: the job's id and the signal (see `serve`). One for an earlier
+            // job of this keeper, sent as that job ended, is not for this one.
+            uint64_t value = (uint64_t)(uintptr_t)info.si_value.sival_ptr;
+            if (info.si_pid != server || value >> 8 != (id & ID_MASK)) continue;
+            int sent = (int)(value & 0xff);
             if (sent == 0) {  // the job's deadline came (jobrun never asks for signal 0)
                 expired = true;
                 sent = SIGKILL;
             }
             if (start != 0 && boottime() < start) {
                 kill(-job, SIGKILL);
+                while (waitpid(job, NULL, 0) < 0 && errno == EINTR) {}
                 end_leftovers();
-                if (expired) send_reply(id, JOBRUN_EXEC_EXPIRED, SIGKILL);
-                else send_reply(id, JOBRUN_EXEC_NOT_STARTED, ECANCELED);
-                _exit(0);
+                if (expired) status = SIGKILL, kind = JOBRUN_EXEC_EXPIRED;
+                else status = ECANCELED, kind = JOBRUN_EXEC_NOT_STARTED;
+                goto told;
             }
             kill(-job, sent);
             continue;
         }
         // SIGCHLD. Signals of one kind merge, so one that names another child (a descendant
-        // that ended) may stand for the job's end too: then the job is asked.
+        // that ended, or the last job) may stand for the job's end too: then the job is asked.
         if (info.si_pid == job && (info.si_code == CLD_EXITED || info.si_code == CLD_KILLED || info.si_code == CLD_DUMPED)) break;
         siginfo_t ended;
         memset(&ended, 0, sizeof ended);
@@ -286,30 +306,57 @@ static void keep(uint64_t id, uint64_t start, const char *program, const char *w
     // What the job left in its group (its unreaped main process still holds the group's
     // id), then what left the group.
     kill(-job, SIGKILL);
-    int status = 0;
     while (waitpid(job, &status, 0) < 0 && errno == EINTR) {}
     end_leftovers();
-    // The keeper tells jobrun itself, one step sooner than through the server.
+    if (expired) kind = JOBRUN_EXEC_EXPIRED;
+told:
     for (int i = 0; i < 3; i++) close(fds[i]);
-    send_reply(id, expired ? JOBRUN_EXEC_EXPIRED : JOBRUN_EXEC_ENDED, status);
-    _exit(0);
+    // Waiting before the reply: jobrun's next request may come as soon as the reply is read.
+    // A keeper killed between the two is reported LOST for this job too (see `reap`).
+    if (slot >= 0) __atomic_store_n(&waiting[slot], 1, __ATOMIC_RELEASE);
+    // The keeper tells jobrun itself, one step sooner than through the server.
+    send_reply(id, kind, status);
 }
 
-// Reads one request's header and the descriptors that came with it. -1: jobrun is gone.
-static int receive_header(struct jobrun_exec_request *header, int fds[3], int *fd_count) {
+// Splits a START request's payload (`length` bytes, NUL-terminated one further) into
+// PROGRAM WORKDIR ARGV... NULL ENV... NULL. NULL and errno when it does not hold them.
+static char **start_vector(const struct jobrun_exec_request *header, char *payload) {
+    size_t strings = 2 + (size_t)header->a + (size_t)header->b, found = 0;
+    for (uint32_t i = 0; i < header->length; i++) found += payload[i] == '\0';
+    if (header->a == 0 || found != strings || header->length == 0 || payload[header->length - 1] != '\0') {
+        errno = EINVAL;
+        return NULL;
+    }
+    char **vector = malloc((strings + 2) * sizeof(char *));
+    if (vector == NULL) return NULL;
+    char *p = payload;
+    size_t slot = 0;
+    for (size_t i = 0; i < strings; i++) {
+        vector[slot++] = p;
+        p += strlen(p) + 1;
+        if (i == 1 + header->a) vector[slot++] = NULL;
+    }
+    vector[slot] = NULL;
+    return vector;
+}
+
+// Receives a request on `fd` as one message: the header, up to `capacity` bytes of payload
+// into `payload`, and its descriptors. Returns the message's length, 0 at the end, or -1.
+static ssize_t receive_message(int fd, struct jobrun_exec_request *header, char *payload, size_t capacity,
+                               int fds[3], int *fd_count) {
     char control[CMSG_SPACE(3 * sizeof(int))];
-    struct iovec iov = {header, sizeof *header};
+    struct iovec iov[2] = {{header, sizeof *header}, {payload, capacity}};
     struct msghdr message;
     memset(&message, 0, sizeof message);
-    message.msg_iov = &iov;
-    message.msg_iovlen = 1;
+    message.msg_iov = iov;
+    message.msg_iovlen = payload != NULL ? 2 : 1;
     message.msg_control = control;
     message.msg_controllen = sizeof control;
     ssize_t n;
-    do n = recvmsg(SOCKET_FD, &message, MSG_CMSG_CLOEXEC);
+    do n = recvmsg(fd, &message, MSG_CMSG_CLOEXEC);
     while (n < 0 && errno == EINTR);
-    if (n <= 0) return -1;
     *fd_count = 0;
+    if (n <= 0) return n;
     for (struct cmsghdr *c = CMSG_FIRSTHDR(&message); c != NULL; c = CMSG_NXTHDR(&message, c)) {
         if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
         size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
@@ -319,15 +366,129 @@ static int receive_header(struct jobrun_exec_request *header, int fds[3], int *f
             else close(received[i]);
         }
     }
-    if ((size_t)n < sizeof *header && read_full(SOCKET_FD, (char *)header + n, sizeof *header - (size_t)n) != 0) return -1;
-    return 0;
+    return n;
+}
+
+// A keeper: runs the job it was forked for, then, while it has a slot, waits on `channel` for
+// the next job the server hands it and runs that one. A keeper is reused so that a job's start
+// costs no fork but the job's own. Ends when the server does (the end of the channel, or
+// the parent-death signal while a job runs). Never returns.
+static _Noreturn void keeper(int channel, int slot, struct jobrun_exec_request header, char **vector, int fds[3]) {
+    // Blocked: what `keep` waits for, and what a stray `kill` or `pkill` sends (only SIGKILL
+    // ends a keeper, and the server then ends its job). The job starts with none blocked.
+    sigset_t blocked;
+    sigemptyset(&blocked);
+    int kept[] = {SIGCHLD, SIGUSR1, SIGRTMIN, SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR2, SIGALRM, SIGPIPE};
+    for (size_t i = 0; i < sizeof kept / sizeof kept[0]; i++) sigaddset(&blocked, kept[i]);
+    sigprocmask(SIG_SETMASK, &blocked, NULL);
+    prctl(PR_SET_PDEATHSIG, SIGUSR1);
+    if (getppid() != server) _exit(137);  // the server died before the line above
+    prctl(PR_SET_CHILD_SUBREAPER, 1);
+    // The server's descriptors but the socket to jobrun: only the server may hold the other
+    // keepers' channels, whose end tells those keepers that the server has gone.
+    close(signals_fd);
+    for (size_t i = 0; i < keeper_count; i++) close(keepers[i].channel);
+    char *payload = NULL;
+    for (;;) {
+        keep(header.id, header.start, vector[0], vector[1], vector + 2, vector + 3 + header.a, fds, slot);
+        free(vector);
+        if (slot < 0) _exit(0);
+        if (payload == NULL && (payload = malloc(CHANNEL_PAYLOAD + 1)) == NULL) _exit(0);
+        // Waiting: signals stay blocked and queued; the server's end closes its channel.
+        int fd_count;
+        ssize_t n = receive_message(channel, &header, payload, CHANNEL_PAYLOAD, fds, &fd_count);
+        if (n <= 0) _exit(0);
+        // The server sends only requests it checked, whole.
+        if (fd_count != 3 || (size_t)n != sizeof header + header.length) _exit(70);
+        payload[header.length] = '\0';
+        vector = start_vector(&header, payload);
+        if (vector == NULL) _exit(71);
+    }
+}
+
+// Hands a checked START request to a keeper that waits for one, as one message on its
+// channel. Returns whether one took it.
+static bool hand_to_waiting(const struct jobrun_exec_request *header, const char *payload, const int fds[3]) {
+    if (header->length > CHANNEL_PAYLOAD) return false;
+    for (size_t i = 0; i < keeper_count; i++) {
+        struct keeper *k = &keepers[i];
+        if (k->slot < 0 || __atomic_load_n(&waiting[k->slot], __ATOMIC_ACQUIRE) != 1) continue;
+        char control[CMSG_SPACE(3 * sizeof(int))];
+        memset(control, 0, sizeof control);
+        struct iovec iov[2] = {{(void *)header, sizeof *header}, {(void *)payload, header->length}};
+        struct msghdr message;
+        memset(&message, 0, sizeof message);
+        message.msg_iov = iov;
+        message.msg_iovlen = 2;
+        message.msg_control = control;
+        message.msg_controllen = sizeof control;
+        struct cmsghdr *c = CMSG_FIRSTHDR(&message);
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_RIGHTS;
+        c->cmsg_len = CMSG_LEN(3 * sizeof(int));
+        memcpy(CMSG_DATA(c), fds, 3 * sizeof(int));
+        __atomic_store_n(&waiting[k->slot], 0, __ATOMIC_RELAXED);
+        ssize_t n;
+        do n = sendmsg(k->channel, &message, MSG_DONTWAIT | MSG_NOSIGNAL);
+        while (n < 0 && errno == EINTR);
+        if (n < 0) {
+            // Gone (killed while it waited: reaped soon), or the message did not fit: the
+            // job goes to another keeper.
+            if (errno != EPIPE && errno != ECONNRESET) __atomic_store_n(&waiting[k->slot], 1, __ATOMIC_RELAXED);
+            continue;
+        }
+        k->previous = k->id;
+        k->id = header->id;
+        k->deadline = header->deadline;
+        k->expired = false;
+        return true;
+    }
+    return false;
+}
+
+// Forks a keeper for a checked START request (see `keeper`), with a channel and a slot when
+// there is one free. Returns its pid, or -1 and errno.
+static pid_t fork_keeper(const struct jobrun_exec_request *header, char **vector, int fds[3]) {
+    if (keeper_count == keeper_capacity) {
+        size_t capacity = keeper_capacity ? keeper_capacity * 2 : 64;
+        struct keeper *grown = realloc(keepers, capacity * sizeof *grown);
+        if (grown == NULL) return errno = ENOMEM, -1;
+        keepers = grown;
+        keeper_capacity = capacity;
+    }
+    int slot = -1, pair[2] = {-1, -1};
+    for (int i = 0; i < SLOTS && waiting != NULL; i++) {
+        if (!slot_taken[i]) {
+            slot = i;
+            break;
+        }
+    }
+    if (slot >= 0 && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0) slot = -1;
+    if (slot >= 0) __atomic_store_n(&waiting[slot], 0, __ATOMIC_RELAXED);
+    pid_t pid = fork();
+    if (pid == 0) {
+        if (pair[0] >= 0) close(pair[0]);
+        keeper(pair[1], slot, *header, vector, fds);
+    }
+    if (pair[1] >= 0) close(pair[1]);
+    if (pid < 0) {
+        int error = errno;
+        if (pair[0] >= 0) close(pair[0]);
+        errno = error;
+        return -1;
+    }
+    if (slot >= 0) slot_taken[slot] = true;
+    keepers[keeper_count++] = (struct keeper){pid, header->id, 0, header->deadline, false, pair[0], slot};
+    return pid;
 }
 
 // Serves one request. -1: jobrun is gone.
 static int serve(void) {
     struct jobrun_exec_request header;
     int fds[3], fd_count = 0;
-    if (receive_header(&header, fds, &fd_count) != 0) return -1;
+    ssize_t n = receive_message(SOCKET_FD, &header, NULL, 0, fds, &fd_count);
+    if (n <= 0) return -1;
+    if ((size_t)n < sizeof header && read_full(SOCKET_FD, (char *)&header + n, sizeof header - (size_t)n) != 0) return -1;
     if (header.length > MAX_PAYLOAD) return -1;  // not jobrun speaking
     char *payload = malloc((size_t)header.length + 1);
     if (payload == NULL || read_full(SOCKET_FD, payload, header.length) != 0) {
@@ -344,46 +505,18 @@ static int serve(void) {
     } else if (header.kind == JOBRUN_EXEC_SIGNAL && header.a != 0) {
         for (size_t i = 0; i < keeper_count; i++) {
             if (keepers[i].id != header.id) continue;
-            union sigval value = {.sival_int = (int)header.a};
+            // The keeper checks the id: it may have ended this job and begun another.
+            union sigval value = {.sival_ptr = (void *)(uintptr_t)((header.id & ID_MASK) << 8 | (header.a & 0xff))};
             sigqueue(keepers[i].pid, SIGRTMIN, value);
         }
     } else if (header.kind == JOBRUN_EXEC_START) {
         // PROGRAM, WORKDIR, the arguments, the environment: each ends with a NUL.
-        size_t strings = 2 + (size_t)header.a + (size_t)header.b, found = 0;
-        for (uint32_t i = 0; i < header.length; i++) found += payload[i] == '\0';
-        char **vector = NULL;
-        if (fd_count == 3 && header.a > 0 && found == strings && header.length > 0 && payload[header.length - 1] == '\0')
-            vector = malloc((strings + 2) * sizeof(char *));
+        char **vector = fd_count == 3 ? start_vector(&header, payload) : (errno = EINVAL, NULL);
         if (vector == NULL) {
-            send_reply(header.id, JOBRUN_EXEC_NOT_STARTED, fd_count == 3 ? ENOMEM : EINVAL);
+            send_reply(header.id, JOBRUN_EXEC_NOT_STARTED, errno);
         } else {
-            // vector: PROGRAM WORKDIR ARGV... NULL ENV... NULL
-            char *p = payload;
-            size_t slot = 0;
-            for (size_t i = 0; i < strings; i++) {
-                vector[slot++] = p;
-                p += strlen(p) + 1;
-                if (i == 1 + header.a) vector[slot++] = NULL;
-            }
-            vector[slot] = NULL;
-            if (keeper_count == keeper_capacity) {
-                size_t capacity = keeper_capacity ? keeper_capacity * 2 : 64;
-                struct keeper *grown = realloc(keepers, capacity * sizeof *grown);
-                if (grown != NULL) {
-                    keepers = grown;
-                    keeper_capacity = capacity;
-                }
-            }
-            pid_t pid = keeper_count < keeper_capacity ? fork() : (errno = ENOMEM, -1);
-            if (pid == 0) keep(header.id, header.start, vector[0], vector[1], vector + 2, vector + 3 + header.a, fds);
-            if (pid < 0) {
+            if (!hand_to_waiting(&header, payload, fds) && fork_keeper(&header, vector, fds) < 0) {
                 send_reply(header.id, JOBRUN_EXEC_NOT_STARTED, errno);
-            } else {
-                keepers[keeper_count].pid = pid;
-                keepers[keeper_count].id = header.id;
-                keepers[keeper_count].deadline = header.deadline;
-                keepers[keeper_count].expired = false;
-                keeper_count++;
             }
             free(vector);
         }
@@ -423,13 +556,19 @@ static void reap(void) {
         if (pid <= 0) return;
         bool keeper = false;
         for (size_t i = 0; i < keeper_count; i++) {
-            if (keepers[i].pid != pid) continue;
+            struct keeper *k = &keepers[i];
+            if (k->pid != pid) continue;
             keeper = true;
             if (status != 0) {
-                // Killed: its job and what it started were reparented here; they go too.
-                send_reply(keepers[i].id, JOBRUN_EXEC_LOST, status);
+                // Killed: its job and what it started were reparented here; they go too. The
+                // job before may not have been told either (killed between its end and its
+                // reply); jobrun ignores the end of a job it has been told of.
+                if (k->previous != 0) send_reply(k->previous, JOBRUN_EXEC_LOST, status);
+                send_reply(k->id, JOBRUN_EXEC_LOST, status);
                 end_orphans();
             }
+            if (k->channel >= 0) close(k->channel);
+            if (k->slot >= 0) slot_taken[k->slot] = false;
             keepers[i] = keepers[--keeper_count];
             break;
         }
@@ -445,8 +584,9 @@ static uint64_t expire_due(void) {
     for (size_t i = 0; i < keeper_count; i++) {
         struct keeper *k = &keepers[i];
         if (k->deadline == 0 || k->expired) continue;
+        if (k->slot >= 0 && __atomic_load_n(&waiting[k->slot], __ATOMIC_ACQUIRE) == 1) continue;  // its job ended
         if (k->deadline <= now) {
-            union sigval value = {.sival_int = 0};
+            union sigval value = {.sival_ptr = (void *)(uintptr_t)((k->id & ID_MASK) << 8)};
             sigqueue(k->pid, SIGRTMIN, value);
             k->expired = true;
         } else if (next == 0 || k->deadline < next) {
@@ -480,6 +620,9 @@ int jobrun_exec_main(int argc, char **argv) {
     sigemptyset(&child);
     sigaddset(&child, SIGCHLD);
     signals_fd = signalfd(-1, &child, SFD_CLOEXEC | SFD_NONBLOCK);
+    // Without it every keeper ends with its job (as with more than SLOTS at once).
+    waiting = mmap(NULL, SLOTS * sizeof *waiting, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (waiting == MAP_FAILED) waiting = NULL;
     if (signals_fd < 0) {
         fprintf(stderr, "jobrun-exec: signalfd: %s\n", strerror(errno));
         return 1;
