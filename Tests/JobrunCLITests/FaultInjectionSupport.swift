@@ -61,17 +61,26 @@ func traps(_ pid: Int32, _ signal: Int32) -> Bool {
 /// Runs three jobs (a shell with two sleeps, a sleep, a shell with a sleep) with `binary`,
 /// kills it with SIGKILL once they run, and expects every one of them gone soon after.
 func expectJobsDieWithJobrun(binary: URL, sourceLocation: SourceLocation = #_sourceLocation) throws {
+    // `quick` and `quicker` run together and end first: of their keepers, one keeps `marker`,
+    // the other waits for a job.
     let w = try Workspace("""
+        workers: 4
         tasks:
           - {name: tree, command: "sleep 209.1 & sleep 209.2; wait"}
           - {name: direct, command: [sleep, "209.3"]}
-          - {name: marker, command: "touch started; sleep 209.4"}
+          - {name: quick, command: "sleep 0.3"}
+          - {name: quicker, command: "sleep 0.3"}
+          - {name: marker, command: "touch started; sleep 209.4", after: [quick, quicker]}
         """)
     let process = try w.start(binary: binary)
     try w.waitFor("started")
     usleep(100_000)
     // Two shells, four sleeps.
     #expect(survivors("209.").count == 6, "\(survivors("209."))", sourceLocation: sourceLocation)
+    let server = try #require(serverOf(process.processIdentifier), sourceLocation: sourceLocation)
+    let keepers = children(of: server)
+    #expect(keepers.count == 4, "\(keepers)", sourceLocation: sourceLocation)
+    #expect(keepers.contains { children(of: $0).isEmpty }, "a keeper waits for a job", sourceLocation: sourceLocation)
     kill(process.processIdentifier, SIGKILL)
     process.waitUntilExit()
     var left = survivors("209.")
@@ -80,6 +89,26 @@ func expectJobsDieWithJobrun(binary: URL, sourceLocation: SourceLocation = #_sou
         left = survivors("209.")
     }
     #expect(left.isEmpty, "left behind: \(left)", sourceLocation: sourceLocation)
+    // The server and its keepers, the one that waited too.
+    var alive = ([server] + keepers).filter(isAlive)
+    for _ in 0..<100 where !alive.isEmpty {
+        usleep(20_000)
+        alive = alive.filter(isAlive)
+    }
+    #expect(alive.isEmpty, "jobrun-exec processes left behind: \(alive)", sourceLocation: sourceLocation)
+}
+
+/// The children of process `pid`.
+func children(of pid: Int32) -> [Int32] {
+    let list = (try? String(contentsOfFile: "/proc/\(pid)/task/\(pid)/children", encoding: .utf8)) ?? ""
+    return list.split(separator: " ").compactMap { Int32($0) }
+}
+
+/// Whether process `pid` runs (is not gone, nor a zombie).
+func isAlive(_ pid: Int32) -> Bool {
+    guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+          let close = stat.lastIndex(of: ")") else { return false }
+    return stat[stat.index(close, offsetBy: 2)] != "Z"
 }
 
 /// A copy of jobrun alone in a directory of `w`.

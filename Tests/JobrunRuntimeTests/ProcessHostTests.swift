@@ -1,3 +1,4 @@
+import CJobrunExec
 import Foundation
 import JobrunTestSupport
 import Testing
@@ -176,6 +177,63 @@ private func shell(_ script: String) -> Launch {
         #expect(try await gone("213.").isEmpty)
     }
 
+    /// A keeper runs one job after another (no fork but the job's own): the next job has the
+    /// same parent, and nothing of the last one, such as its working directory, stays with it.
+    @Test func aKeeperRunsTheNextJobWithNothingOfTheLast() async throws {
+        let host = try host()
+        defer { host.stop() }
+        let first = Output(), second = Output(), third = Output()
+        let a = try host.start(Launch(program: "/bin/sh", arguments: ["sh", "-c", "echo $PPID; pwd"], environment: [],
+                                      workingDirectory: "/tmp"), stdin: nil, output: first.take)
+        #expect(await host.wait(a) == .exited(0))
+        let b = try host.start(Launch(program: "/bin/sh", arguments: ["sh", "-c", "echo $PPID"], environment: [],
+                                      workingDirectory: "/nonexistent-\(UUID().uuidString)"), stdin: nil, output: second.take)
+        #expect(await host.wait(b) == .exited(126))
+        #expect(second.text(.stderr).hasPrefix("jobrun: cannot enter the working directory /nonexistent-"), "\(second.text(.stderr))")
+        let c = try host.start(shell("echo $PPID; pwd"), stdin: nil, output: third.take)
+        #expect(await host.wait(c) == .exited(0))
+        let lines = first.text(.stdout).split(separator: "\n"), next = third.text(.stdout).split(separator: "\n")
+        #expect(lines.count == 2 && next.count == 2, "\(lines) \(next)")
+        #expect(lines.first == next.first, "the next job's keeper is the last one's")
+        #expect(lines.last == "/tmp")
+        #expect(next.last.map(String.init) == FileManager.default.currentDirectoryPath)
+    }
+
+    /// A signal for a job may reach its keeper after the job ended (jobrun sent it as the job
+    /// ended); it is not for the next job the keeper runs.
+    @Test func aSignalForAnEndedJobDoesNotReachTheKeepersNextJob() async throws {
+        let host = try host()
+        defer { host.stop() }
+        let first = Output(), second = Output()
+        let a = try host.start(shell("echo $PPID"), stdin: nil, output: first.take)
+        #expect(await host.wait(a) == .exited(0))
+        // As jobrun could have sent it a moment sooner: the server still knows the keeper by
+        // that job, and queues the signal to it.
+        let server = try #require(host.state.withLock { $0.server })
+        let late = jobrun_exec_request(kind: UInt32(JOBRUN_EXEC_SIGNAL), a: UInt32(SIGKILL), b: 0, length: 0, id: a.id,
+                                       start: 0, deadline: 0)
+        #expect(host.send(late, [], fds: [], on: server.socket) == nil)
+        let b = try host.start(shell("echo $PPID; sleep 0.2; echo done"), stdin: nil, output: second.take)
+        #expect(await host.wait(b) == .exited(0))
+        #expect(second.text(.stdout) == first.text(.stdout) + "done\n", "the keeper is the same")
+    }
+
+    /// A keeper killed while it waits for a job takes none with it: the next job gets another.
+    @Test func aKeeperKilledWhileItWaitsLosesNoJob() async throws {
+        let host = try host()
+        defer { host.stop() }
+        let first = Output(), second = Output()
+        let a = try host.start(shell("echo $PPID"), stdin: nil, output: first.take)
+        #expect(await host.wait(a) == .exited(0))
+        let keeper = try #require(Int32(first.text(.stdout).trimmingCharacters(in: .whitespacesAndNewlines)))
+        kill(keeper, SIGKILL)
+        for _ in 0..<500 where running(keeper) { try await Task.sleep(for: .milliseconds(10)) }
+        let b = try host.start(shell("echo $PPID"), stdin: nil, output: second.take)
+        #expect(await host.wait(b) == .exited(0))
+        let next = try #require(Int32(second.text(.stdout).trimmingCharacters(in: .whitespacesAndNewlines)))
+        #expect(next != keeper)
+    }
+
     /// A job handed over ahead and waiting for its instant dies with jobrun-exec.
     @Test func aJobWaitingForItsInstantNeverRunsWhenTheServerDies() async throws {
         let host = try host()
@@ -205,4 +263,11 @@ private func shell(_ script: String) -> Launch {
         let job = try #require(started.withLock { $0 })
         #expect(await host.wait(job) == .exited(0))
     }
+}
+
+/// Whether process `pid` runs (is not gone, nor a zombie).
+private func running(_ pid: Int32) -> Bool {
+    guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+          let close = stat.lastIndex(of: ")") else { return false }
+    return stat[stat.index(close, offsetBy: 2)] != "Z"
 }
