@@ -7,7 +7,11 @@
 // this small, single-threaded program). It runs in a session of its own, so a terminal's
 // Ctrl-C reaches jobrun and not the jobs, and blocks every signal.
 //
-// For each job it forks a *keeper*, which:
+// Each job runs under a *keeper*: a process forked by this one, which runs one job at a time.
+// A keeper whose job has ended waits on a channel of its own (a socket pair) for the next job
+// this process hands it, so that a job's start costs no fork but the job's own (a vfork);
+// a keeper is forked only when none waits (so there are as many as jobs ever ran at once).
+// A keeper:
 // - starts the job as the leader of a new process group, with the given stdin, stdout and
 //   stderr, working directory, arguments and environment, default signal dispositions and
 //   an empty signal mask;
@@ -20,7 +24,8 @@
 // - kills the job at its deadline, when jobrun gave it one and did not move it in time;
 // - dies with jobrun: when jobrun dies, even by SIGKILL, the kernel closes jobrun's end of
 //   the socket, this process sees the end of it and exits, and every keeper gets its
-//   parent-death signal, kills its job's group and its leftovers, and exits.
+//   parent-death signal, kills its job's group and its leftovers, and exits; a keeper that
+//   waits for a job sees the end of its channel, which only this process held, and exits.
 //
 // The protocol (native byte order: both ends run on one machine):
 // - jobrun-exec greets with a reply {id 0, JOBRUN_EXEC_HELLO, JOBRUN_EXEC_PROTOCOL}.
@@ -188,6 +193,7 @@ static void enter(const char *workdir) {
 static void keep(uint64_t id, uint64_t start, const char *program, const char *workdir, char **argv, char **envp,
                  const int fds[3], int slot) {
     bool expired = false;
+    int32_t kind = JOBRUN_EXEC_ENDED, status = 0;
     // What `sigwaitinfo` below waits for (blocked since the keeper began; see `keeper`).
     sigset_t wanted;
     sigemptyset(&wanted);
@@ -222,8 +228,12 @@ static void keep(uint64_t id, uint64_t start, const char *program, const char *w
             dprintf(2, "jobrun: cannot run %s: %s\n", program, strerror(failure));
             _exit(failure == ENOENT ? 127 : 126);
         }
-        if (job < 0) error = errno;
-        else setpgid(job, job);
+        if (job < 0) {
+            kind = JOBRUN_EXEC_NOT_STARTED;
+            status = errno;
+            goto told;
+        }
+        setpgid(job, job);
         // The keeper does not wake on the instant (it would compete with the exec for a CPU):
         // a signal from jobrun before then cancels the job, one after is for the job.
     } else {
@@ -256,7 +266,6 @@ static void keep(uint64_t id, uint64_t start, const char *program, const char *w
         if (job < 0) error = errno;
         else setpgid(job, job);  // already so where vfork waits for the exec; where not, before any signal
     }
-    int32_t kind = JOBRUN_EXEC_ENDED, status = 0;
     if (error != 0) {
         dprintf(fds[2], "jobrun: cannot run %s: %s\n", program, strerror(error));
         status = (error == ENOENT ? 127 : 126) << 8;
