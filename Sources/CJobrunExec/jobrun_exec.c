@@ -68,7 +68,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -81,10 +80,8 @@
 enum {
     SOCKET_FD = 3,
     MAX_PAYLOAD = JOBRUN_EXEC_MAX_PAYLOAD,
-    // The longest request handed to a waiting keeper (longer ones go to a new keeper, which
-    // gets the request with its memory); one message on a keeper's channel.
-    CHANNEL_PAYLOAD = 64 << 10,
-    // How many keepers can wait for a next job at most (shared flags, 16 KiB).
+    CHANNEL_PAYLOAD = JOBRUN_EXEC_CHANNEL_PAYLOAD,
+    // How many keepers can have a channel (more run one job each and end).
     SLOTS = 4096,
 };
 
@@ -94,22 +91,16 @@ enum {
 static int signals_fd = -1;
 static pid_t server;
 
-// The keepers, by the id of their job (the last one, for a keeper that waits).
+// The keepers. `id` and `deadline` are those of the job this process last knew the keeper
+// to run: the one it was forked for, or one jobrun handed it with a deadline (DEADLINE).
 static struct keeper {
     pid_t pid;
     uint64_t id;
-    uint64_t previous;  // the job before `id`, whose end the keeper may not have told yet
     uint64_t deadline;  // 0: none
     bool expired;       // told its deadline came
-    int channel;        // the server's end of the keeper's channel, or -1
-    int slot;           // its flag in `waiting`, or -1 (it ends with its job)
+    int slot;           // its number, which jobrun knows it by, or -1: no channel (one job)
 } *keepers;
 static size_t keeper_count, keeper_capacity;
-
-// Shared by the server and every keeper (MAP_SHARED): 1 while the keeper of that slot waits
-// for a next job on its channel. Only a keeper sets its flag (when its job has ended), and
-// only the server clears it (when it hands the keeper a job).
-static uint32_t *waiting;
 static bool slot_taken[SLOTS];
 
 static int read_full(int fd, void *buffer, size_t size) {
@@ -187,11 +178,10 @@ static void enter(const char *workdir) {
     _exit(126);
 }
 
-// Runs one job to its end and tells jobrun how it ended (see the top of the file). Its
-// descriptors are closed, and its flag (`slot`, when not -1) says the keeper waits again,
-// before the reply. Returns then; never returns when the server died.
+// Runs one job to its end and tells jobrun how it ended (see the top of the file), its
+// descriptors closed. Returns then; never returns when the server died.
 static void keep(uint64_t id, uint64_t start, const char *program, const char *workdir, char **argv, char **envp,
-                 const int fds[3], int slot) {
+                 const int fds[3]) {
     bool expired = false;
     int32_t kind = JOBRUN_EXEC_ENDED, status = 0;
     // What `sigwaitinfo` below waits for (blocked since the keeper began; see `keeper`).
@@ -320,10 +310,8 @@ static void keep(uint64_t id, uint64_t start, const char *program, const char *w
     if (expired) kind = JOBRUN_EXEC_EXPIRED;
 told:
     for (int i = 0; i < 3; i++) close(fds[i]);
-    // Waiting before the reply: jobrun's next request may come as soon as the reply is read.
-    // A keeper killed between the two is reported LOST for this job too (see `reap`).
-    if (slot >= 0) __atomic_store_n(&waiting[slot], 1, __ATOMIC_RELEASE);
-    // The keeper tells jobrun itself, one step sooner than through the server.
+    // The keeper tells jobrun itself, one step sooner than through the server. jobrun may
+    // hand it the next job as soon as it reads this.
     send_reply(id, kind, status);
 }
 
@@ -378,10 +366,10 @@ static ssize_t receive_message(int fd, struct jobrun_exec_request *header, char 
     return n;
 }
 
-// A keeper: runs the job it was forked for, then, while it has a slot, waits on `channel` for
-// the next job the server hands it and runs that one. A keeper is reused so that a job's start
-// costs no fork but the job's own. Ends when the server does (the end of the channel, or
-// the parent-death signal while a job runs). Never returns.
+// A keeper: runs the job it was forked for, then, when it has a channel (a slot), waits on it
+// for the next job jobrun hands it and runs that one. Ends when jobrun or the server does:
+// the end of the channel (jobrun holds its other end, and closes it when the server ends), or
+// the parent-death signal while a job runs. Never returns.
 static _Noreturn void keeper(int channel, int slot, struct jobrun_exec_request header, char **vector, int fds[3]) {
     // Blocked: what `keep` waits for, and what a stray `kill` or `pkill` sends (only SIGKILL
     // ends a keeper, and the server then ends its job). The job starts with none blocked.
@@ -393,70 +381,70 @@ static _Noreturn void keeper(int channel, int slot, struct jobrun_exec_request h
     prctl(PR_SET_PDEATHSIG, SIGUSR1);
     if (getppid() != server) _exit(137);  // the server died before the line above
     prctl(PR_SET_CHILD_SUBREAPER, 1);
-    // The server's descriptors but the socket to jobrun: only the server may hold the other
-    // keepers' channels, whose end tells those keepers that the server has gone.
     close(signals_fd);
-    for (size_t i = 0; i < keeper_count; i++) close(keepers[i].channel);
     char *payload = NULL;
     for (;;) {
-        keep(header.id, header.start, vector[0], vector[1], vector + 2, vector + 3 + header.a, fds, slot);
+        if (vector != NULL) keep(header.id, header.start, vector[0], vector[1], vector + 2, vector + 3 + header.a, fds);
         free(vector);
+        vector = NULL;
         if (slot < 0) _exit(0);
         if (payload == NULL && (payload = malloc(CHANNEL_PAYLOAD + 1)) == NULL) _exit(0);
-        // Waiting: signals stay blocked and queued; the server's end closes its channel.
+        // Waiting: signals stay blocked and queued.
         int fd_count;
         ssize_t n = receive_message(channel, &header, payload, CHANNEL_PAYLOAD, fds, &fd_count);
         if (n <= 0) _exit(0);
-        // The server sends only requests it checked, whole.
-        if (fd_count != 3 || (size_t)n != sizeof header + header.length) _exit(70);
-        payload[header.length] = '\0';
-        vector = start_vector(&header, payload);
-        if (vector == NULL) _exit(71);
-    }
-}
-
-// Hands a checked START request to a keeper that waits for one, as one message on its
-// channel. Returns whether one took it.
-static bool hand_to_waiting(const struct jobrun_exec_request *header, const char *payload, const int fds[3]) {
-    if (header->length > CHANNEL_PAYLOAD) return false;
-    for (size_t i = 0; i < keeper_count; i++) {
-        struct keeper *k = &keepers[i];
-        if (k->slot < 0 || __atomic_load_n(&waiting[k->slot], __ATOMIC_ACQUIRE) != 1) continue;
-        char control[CMSG_SPACE(3 * sizeof(int))];
-        memset(control, 0, sizeof control);
-        struct iovec iov[2] = {{(void *)header, sizeof *header}, {(void *)payload, header->length}};
-        struct msghdr message;
-        memset(&message, 0, sizeof message);
-        message.msg_iov = iov;
-        message.msg_iovlen = 2;
-        message.msg_control = control;
-        message.msg_controllen = sizeof control;
-        struct cmsghdr *c = CMSG_FIRSTHDR(&message);
-        c->cmsg_level = SOL_SOCKET;
-        c->cmsg_type = SCM_RIGHTS;
-        c->cmsg_len = CMSG_LEN(3 * sizeof(int));
-        memcpy(CMSG_DATA(c), fds, 3 * sizeof(int));
-        __atomic_store_n(&waiting[k->slot], 0, __ATOMIC_RELAXED);
-        ssize_t n;
-        do n = sendmsg(k->channel, &message, MSG_DONTWAIT | MSG_NOSIGNAL);
-        while (n < 0 && errno == EINTR);
-        if (n < 0) {
-            // Gone (killed while it waited: reaped soon), or the message did not fit: the
-            // job goes to another keeper.
-            if (errno != EPIPE && errno != ECONNRESET) __atomic_store_n(&waiting[k->slot], 1, __ATOMIC_RELAXED);
-            continue;
+        if ((size_t)n < sizeof header || header.kind != JOBRUN_EXEC_START) {
+            for (int i = 0; i < fd_count; i++) close(fds[i]);
+            continue;  // not a request jobrun sends
         }
-        k->previous = k->id;
-        k->id = header->id;
-        k->deadline = header->deadline;
-        k->expired = false;
-        return true;
+        if (fd_count == 3 && (size_t)n == sizeof header + header.length) {
+            payload[header.length] = '\0';
+            vector = start_vector(&header, payload);
+        } else {
+            errno = EINVAL;
+        }
+        if (vector == NULL) {
+            send_reply(header.id, JOBRUN_EXEC_NOT_STARTED, errno);
+            for (int i = 0; i < fd_count; i++) close(fds[i]);
+        }
     }
-    return false;
 }
 
-// Forks a keeper for a checked START request (see `keeper`), with a channel and a slot when
-// there is one free. Returns its pid, or -1 and errno.
+// Sends a reply whole with a descriptor (SCM_RIGHTS on its first byte).
+static void send_reply_with(uint64_t id, int32_t kind, int32_t value, int fd) {
+    struct jobrun_exec_reply r = {id, kind, value};
+    char control[CMSG_SPACE(sizeof(int))];
+    memset(control, 0, sizeof control);
+    struct iovec iov = {&r, sizeof r};
+    struct msghdr message;
+    memset(&message, 0, sizeof message);
+    message.msg_iov = &iov;
+    message.msg_iovlen = 1;
+    message.msg_control = control;
+    message.msg_controllen = sizeof control;
+    struct cmsghdr *c = CMSG_FIRSTHDR(&message);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(c), &fd, sizeof fd);
+    ssize_t n;
+    do n = sendmsg(SOCKET_FD, &message, MSG_NOSIGNAL);
+    while (n < 0 && errno == EINTR);
+    if (n <= 0 || (size_t)n == sizeof r) return;  // sent, or jobrun is gone
+    const char *p = (const char *)&r + n;
+    size_t left = sizeof r - (size_t)n;
+    while (left > 0) {
+        ssize_t m = send(SOCKET_FD, p, left, MSG_NOSIGNAL);
+        if (m < 0 && errno == EINTR) continue;
+        if (m <= 0) return;
+        p += m;
+        left -= (size_t)m;
+    }
+}
+
+// Forks a keeper for a checked START request (see `keeper`). When a slot is free the keeper
+// gets a channel, whose other end goes to jobrun first (KEEPER), so that jobrun knows the
+// keeper before anything it says. Returns its pid, or -1 and errno.
 static pid_t fork_keeper(const struct jobrun_exec_request *header, char **vector, int fds[3]) {
     if (keeper_count == keeper_capacity) {
         size_t capacity = keeper_capacity ? keeper_capacity * 2 : 64;
@@ -466,29 +454,33 @@ static pid_t fork_keeper(const struct jobrun_exec_request *header, char **vector
         keeper_capacity = capacity;
     }
     int slot = -1, pair[2] = {-1, -1};
-    for (int i = 0; i < SLOTS && waiting != NULL; i++) {
+    for (int i = 0; i < SLOTS; i++) {
         if (!slot_taken[i]) {
             slot = i;
             break;
         }
     }
     if (slot >= 0 && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0) slot = -1;
-    if (slot >= 0) __atomic_store_n(&waiting[slot], 0, __ATOMIC_RELAXED);
+    if (slot >= 0) {
+        send_reply_with(header->id, JOBRUN_EXEC_KEEPER, slot, pair[0]);
+        close(pair[0]);
+    }
     pid_t pid = fork();
-    if (pid == 0) {
-        if (pair[0] >= 0) close(pair[0]);
-        keeper(pair[1], slot, *header, vector, fds);
-    }
-    if (pair[1] >= 0) close(pair[1]);
-    if (pid < 0) {
-        int error = errno;
-        if (pair[0] >= 0) close(pair[0]);
-        errno = error;
-        return -1;
-    }
+    if (pid == 0) keeper(pair[1], slot, *header, vector, fds);
+    int error = errno;
+    if (pair[1] >= 0) close(pair[1]);  // a keeper that could not be forked: jobrun finds its channel closed
+    if (pid < 0) return errno = error, -1;
     if (slot >= 0) slot_taken[slot] = true;
-    keepers[keeper_count++] = (struct keeper){pid, header->id, 0, header->deadline, false, pair[0], slot};
+    keepers[keeper_count++] = (struct keeper){pid, header->id, header->deadline, false, slot};
     return pid;
+}
+
+// The keeper numbered `slot`, or the one this process knows to run job `id` (slot -1).
+static struct keeper *keeper_of(int slot, uint64_t id) {
+    for (size_t i = 0; i < keeper_count; i++) {
+        if (slot >= 0 ? keepers[i].slot == slot : keepers[i].id == id) return &keepers[i];
+    }
+    return NULL;
 }
 
 // Serves one request. -1: jobrun is gone.
@@ -511,24 +503,19 @@ static int serve(void) {
         for (size_t i = 0; i < keeper_count; i++) {
             if (keepers[i].deadline != 0 && keepers[i].deadline < header.deadline) keepers[i].deadline = header.deadline;
         }
+    } else if (header.kind == JOBRUN_EXEC_DEADLINE && header.b != 0) {
+        struct keeper *k = keeper_of((int)header.b - 1, 0);
+        if (k != NULL) *k = (struct keeper){k->pid, header.id, header.deadline, false, k->slot};
     } else if (header.kind == JOBRUN_EXEC_SIGNAL && header.a != 0) {
-        for (size_t i = 0; i < keeper_count; i++) {
-            if (keepers[i].id != header.id) continue;
-            // The keeper checks the id: it may have ended this job and begun another.
-            union sigval value = {.sival_ptr = (void *)(uintptr_t)((header.id & ID_MASK) << 8 | (header.a & 0xff))};
-            sigqueue(keepers[i].pid, SIGRTMIN, value);
-        }
+        struct keeper *k = keeper_of((int)header.b - 1, header.id);
+        // The keeper checks the id: it may have ended this job and begun another.
+        union sigval value = {.sival_ptr = (void *)(uintptr_t)((header.id & ID_MASK) << 8 | (header.a & 0xff))};
+        if (k != NULL) sigqueue(k->pid, SIGRTMIN, value);
     } else if (header.kind == JOBRUN_EXEC_START) {
         // PROGRAM, WORKDIR, the arguments, the environment: each ends with a NUL.
         char **vector = fd_count == 3 ? start_vector(&header, payload) : (errno = EINVAL, NULL);
-        if (vector == NULL) {
-            send_reply(header.id, JOBRUN_EXEC_NOT_STARTED, errno);
-        } else {
-            if (!hand_to_waiting(&header, payload, fds) && fork_keeper(&header, vector, fds) < 0) {
-                send_reply(header.id, JOBRUN_EXEC_NOT_STARTED, errno);
-            }
-            free(vector);
-        }
+        if (vector == NULL || fork_keeper(&header, vector, fds) < 0) send_reply(header.id, JOBRUN_EXEC_NOT_STARTED, errno);
+        free(vector);
     }
     free(payload);
     for (int i = 0; i < fd_count; i++) close(fds[i]);
@@ -569,14 +556,13 @@ static void reap(void) {
             if (k->pid != pid) continue;
             keeper = true;
             if (status != 0) {
-                // Killed: its job and what it started were reparented here; they go too. The
-                // job before may not have been told either (killed between its end and its
-                // reply); jobrun ignores the end of a job it has been told of.
-                if (k->previous != 0) send_reply(k->previous, JOBRUN_EXEC_LOST, status);
-                send_reply(k->id, JOBRUN_EXEC_LOST, status);
+                // Killed: its job and what it started were reparented here; they go too.
+                // jobrun knows which job a keeper with a channel had (and whether it has been
+                // told of its end): that one is told by the keeper's number.
+                if (k->slot >= 0) send_reply((uint64_t)k->slot, JOBRUN_EXEC_KEEPER_LOST, status);
+                else send_reply(k->id, JOBRUN_EXEC_LOST, status);
                 end_orphans();
             }
-            if (k->channel >= 0) close(k->channel);
             if (k->slot >= 0) slot_taken[k->slot] = false;
             keepers[i] = keepers[--keeper_count];
             break;
@@ -593,7 +579,6 @@ static uint64_t expire_due(void) {
     for (size_t i = 0; i < keeper_count; i++) {
         struct keeper *k = &keepers[i];
         if (k->deadline == 0 || k->expired) continue;
-        if (k->slot >= 0 && __atomic_load_n(&waiting[k->slot], __ATOMIC_ACQUIRE) == 1) continue;  // its job ended
         if (k->deadline <= now) {
             union sigval value = {.sival_ptr = (void *)(uintptr_t)((k->id & ID_MASK) << 8)};
             sigqueue(k->pid, SIGRTMIN, value);
@@ -629,9 +614,6 @@ int jobrun_exec_main(int argc, char **argv) {
     sigemptyset(&child);
     sigaddset(&child, SIGCHLD);
     signals_fd = signalfd(-1, &child, SFD_CLOEXEC | SFD_NONBLOCK);
-    // Without it every keeper ends with its job (as with more than SLOTS at once).
-    waiting = mmap(NULL, SLOTS * sizeof *waiting, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    if (waiting == MAP_FAILED) waiting = NULL;
     if (signals_fd < 0) {
         fprintf(stderr, "jobrun-exec: signalfd: %s\n", strerror(errno));
         return 1;
@@ -656,6 +638,58 @@ int jobrun_exec_main(int argc, char **argv) {
     // jobrun closed the socket or died: as this process ends, every keeper gets its
     // parent-death signal and ends its job.
     return 0;
+}
+
+long jobrun_receive(int fd, void *buffer, unsigned long size, int *fds, int capacity, int *count) {
+    char control[CMSG_SPACE(8 * sizeof(int))];
+    struct iovec iov = {buffer, size};
+    struct msghdr message;
+    memset(&message, 0, sizeof message);
+    message.msg_iov = &iov;
+    message.msg_iovlen = 1;
+    message.msg_control = control;
+    message.msg_controllen = sizeof control;
+    ssize_t n;
+    do n = recvmsg(fd, &message, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+    while (n < 0 && errno == EINTR);
+    *count = 0;
+    if (n < 0) return -1;
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(&message); c != NULL; c = CMSG_NXTHDR(&message, c)) {
+        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+        size_t received = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+        int *data = (int *)CMSG_DATA(c);
+        for (size_t i = 0; i < received; i++) {
+            if (*count < capacity) fds[(*count)++] = data[i];
+            else close(data[i]);
+        }
+    }
+    return n;
+}
+
+int jobrun_send_packet(int fd, const void *head, unsigned long head_size, const void *body, unsigned long body_size,
+                       const int *fds, int count) {
+    char control[CMSG_SPACE(3 * sizeof(int))];
+    if (count < 0 || count > 3) return EINVAL;
+    memset(control, 0, sizeof control);
+    struct iovec iov[2] = {{(void *)head, head_size}, {(void *)body, body_size}};
+    struct msghdr message;
+    memset(&message, 0, sizeof message);
+    message.msg_iov = iov;
+    message.msg_iovlen = body_size > 0 ? 2 : 1;
+    if (count > 0) {
+        message.msg_control = control;
+        message.msg_controllen = CMSG_SPACE((size_t)count * sizeof(int));
+        struct cmsghdr *c = CMSG_FIRSTHDR(&message);
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_RIGHTS;
+        c->cmsg_len = CMSG_LEN((size_t)count * sizeof(int));
+        memcpy(CMSG_DATA(c), fds, (size_t)count * sizeof(int));
+    }
+    ssize_t n;
+    do n = sendmsg(fd, &message, MSG_DONTWAIT | MSG_NOSIGNAL);
+    while (n < 0 && errno == EINTR);
+    if (n < 0) return errno;
+    return (size_t)n == head_size + body_size ? 0 : EMSGSIZE;
 }
 
 int jobrun_exec_pipe(int fds[2]) {

@@ -218,6 +218,43 @@ private func shell(_ script: String) -> Launch {
         #expect(second.text(.stdout) == first.text(.stdout) + "done\n", "the keeper is the same")
     }
 
+    /// A job handed to a keeper that waited for it (on the keeper's channel, not through the
+    /// server) is signalled and killed at its deadline like one the server forked a keeper for.
+    @Test func aJobHandedToAWaitingKeeperIsSignalledAndKilledAtItsDeadline() async throws {
+        let host = try host()
+        defer { host.stop() }
+        let first = Output(), second = Output(), third = Output()
+        let a = try host.start(shell("echo $PPID"), stdin: nil, output: first.take)
+        #expect(await host.wait(a) == .exited(0))
+        let b = try host.start(shell("trap 'echo term; exit 3' TERM; echo $PPID; sleep 600 & wait"), stdin: nil,
+                               output: second.take)
+        for _ in 0..<6000 where !second.text(.stdout).hasSuffix("\n") { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(host.signal(b, SIGTERM))
+        #expect(await host.wait(b) == .exited(3))
+        #expect(second.text(.stdout) == first.text(.stdout) + "term\n", "the keeper is the same")
+        let c = try host.start(shell("echo $PPID; sleep 5 & wait"), stdin: nil, deadline: .now + .milliseconds(300),
+                               output: third.take)
+        #expect(await host.wait(c) == .expired)
+        #expect(third.text(.stdout) == first.text(.stdout), "the keeper is the same")
+    }
+
+    /// A request too long for a keeper's channel (a large environment) goes to the server, which
+    /// forks a keeper for it.
+    @Test func aJobWithALargeEnvironmentStillStarts() async throws {
+        let host = try host()
+        defer { host.stop() }
+        let first = Output(), second = Output()
+        let a = try host.start(shell("echo $PPID"), stdin: nil, output: first.take)
+        #expect(await host.wait(a) == .exited(0))
+        let large = String(repeating: "x", count: 100_000)
+        let b = try host.start(Launch(program: "/bin/sh", arguments: ["sh", "-c", "echo ${#LARGE} $PPID"],
+                                      environment: ["LARGE=\(large)"], workingDirectory: nil), stdin: nil, output: second.take)
+        #expect(await host.wait(b) == .exited(0))
+        let words = second.text(.stdout).split(separator: " ")
+        #expect(words.first == "100000")
+        #expect(words.last.map(String.init) != first.text(.stdout), "a keeper of its own")
+    }
+
     /// A keeper killed while it waits for a job takes none with it: the next job gets another.
     @Test func aKeeperKilledWhileItWaitsLosesNoJob() async throws {
         let host = try host()

@@ -7,13 +7,18 @@ extension ProcessHost {
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 << 10, alignment: 16)
         var ready = [Int32](repeating: 0, count: 64)
         var partial: [Int32: [UInt8]] = [:]  // part of a reply, by socket
+        var channels: [Int32: [Int32]] = [:]  // keepers' channels received, not yet taken by a reply, by socket
         defer {
             buffer.deallocate()
+            sending.lock()
+            closeKeepers()
             let sockets = state.withLock { state in
                 state.server = nil
                 return Array(state.sockets.keys)
             }
+            sending.unlock()
             sockets.forEach { close($0) }
+            channels.values.joined().forEach { close($0) }
             [epoll, wake.read, wake.write, devNull].forEach { close($0) }
         }
         while true {
@@ -40,19 +45,23 @@ extension ProcessHost {
                         pipeEnded(fd, pipe.job)
                     }
                 } else if let server {
-                    let n = recv(fd, buffer.baseAddress, buffer.count, Int32(MSG_DONTWAIT))
+                    // A keeper's channel comes with the reply that names it (KEEPER), at most one a read.
+                    var received = [Int32](repeating: -1, count: 8), count: Int32 = 0
+                    let n = jobrun_receive(fd, buffer.baseAddress, UInt(buffer.count), &received, Int32(received.count), &count)
+                    channels[fd, default: []] += received.prefix(Int(count))
                     if n > 0 {
                         var bytes = partial[fd, default: []]
                         bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
                         let whole = bytes.count / MemoryLayout<jobrun_exec_reply>.size * MemoryLayout<jobrun_exec_reply>.size
                         for offset in stride(from: 0, to: whole, by: MemoryLayout<jobrun_exec_reply>.size) {
                             let reply = bytes.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: offset, as: jobrun_exec_reply.self) }
-                            received(reply)
+                            self.received(reply, from: fd, channels: &channels[fd, default: []])
                         }
                         partial[fd] = Array(bytes[whole...])
                     } else if n == 0 || (errno != EAGAIN && errno != EINTR) {
                         jobrun_epoll_remove(epoll, fd)
                         partial[fd] = nil
+                        channels.removeValue(forKey: fd)?.forEach { close($0) }
                         serverEnded(server)
                     }
                 } else {
@@ -62,8 +71,13 @@ extension ProcessHost {
         }
     }
 
-    private func received(_ reply: jobrun_exec_reply) {
+    private func received(_ reply: jobrun_exec_reply, from socket: Int32, channels: inout [Int32]) {
         switch reply.kind {
+        case JOBRUN_EXEC_KEEPER:
+            guard !channels.isEmpty else { break }
+            keeperForked(reply.value, channel: channels.removeFirst(), job: reply.id, from: socket)
+        case JOBRUN_EXEC_KEEPER_LOST:
+            keeperLost(Int32(truncatingIfNeeded: reply.id), status: reply.value, from: socket)
         case JOBRUN_EXEC_ENDED:
             finish(reply.id, ProcessEnd(waitStatus: reply.value))
         case JOBRUN_EXEC_NOT_STARTED where reply.value == ECANCELED:
@@ -91,6 +105,9 @@ extension ProcessHost {
             state.sockets[server.socket] = nil
             return state.jobs.compactMap { $0.value.end == nil ? $0.key : nil }
         }
+        // The keepers that wait for a job see their channels end and exit; the others had their
+        // parent-death signal.
+        closeKeepers()
         close(server.socket)
         sending.unlock()
         let how = ProcessEnd(waitStatus: status).summary
@@ -115,6 +132,11 @@ extension ProcessHost {
         let resume = state.withLock { state -> (CheckedContinuation<ProcessEnd, Never>, ProcessEnd)? in
             guard state.jobs[id] != nil, state.jobs[id]?.end == nil else { return nil }
             state.jobs[id]?.end = end
+            // Its keeper, done with it, waits for the next job (before the attempt wakes).
+            if let number = state.jobs[id]?.keeper, state.keepers[number]?.job == id {
+                state.keepers[number]?.job = nil
+                state.waiting.append(number)
+            }
             return complete(id, in: &state)
         }
         if let (waiter, end) = resume { waiter.resume(returning: end) }

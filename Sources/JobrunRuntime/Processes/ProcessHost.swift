@@ -41,6 +41,17 @@ public final class ProcessHost: Sendable {
         var openPipes = 2
         var end: ProcessEnd?
         var waiter: CheckedContinuation<ProcessEnd, Never>?
+        /// The number of the keeper that runs it, once known.
+        var keeper: Int32?
+    }
+
+    /// A keeper of the server's with a channel: jobs are handed to it there, not through the
+    /// server, once it has ended the last one.
+    struct Keeper {
+        /// jobrun's end of the keeper's channel (a sequenced-packet socket).
+        let channel: Int32
+        /// The job it runs, or nil while it waits for one.
+        var job: UInt64?
     }
 
     struct Server {
@@ -56,6 +67,9 @@ public final class ProcessHost: Sendable {
         var pipes: [Int32: (job: UInt64, kind: StreamKind)] = [:]
         /// Servers' sockets, the current one and any that is still being read to its end.
         var sockets: [Int32: Server] = [:]
+        /// The current server's keepers, by number, and those waiting for a job.
+        var keepers: [Int32: Keeper] = [:]
+        var waiting: [Int32] = []
         /// The installed program did not answer as this jobrun expects.
         var installedFailed = false
         var stopping = false
@@ -151,7 +165,9 @@ public final class ProcessHost: Sendable {
                                          id: id, start: 0, deadline: 0)
         if delay > .zero { header.start = Self.bootTime(in: delay) }
         if let deadline { header.deadline = Self.bootTime(in: deadline - .now) }
-        if let error = send(header, launch.payload, fds: [stdin ?? devNull, stdout[1], stderr[1]], on: server.socket) {
+        let fds = [stdin ?? devNull, stdout[1], stderr[1]]
+        if !handToWaitingKeeper(header, launch.payload, fds: fds, server: server),
+           let error = send(header, launch.payload, fds: fds, on: server.socket) {
             // The pipes' write ends close below, so the job completes as lost once they are read.
             finish(id, .lost("cannot hand the job to jobrun-exec: \(String(cString: strerror(error)))"))
         }
@@ -180,13 +196,13 @@ public final class ProcessHost: Sendable {
     func signal(_ job: JobProcess, _ signal: Int32) -> Bool {
         sending.lock()
         defer { sending.unlock() }
-        let server = state.withLock { state -> Server? in
-            guard let entry = state.jobs[job.id], entry.end == nil else { return nil }
-            return state.server
+        let found = state.withLock { state -> (Server, Int32?)? in
+            guard let entry = state.jobs[job.id], entry.end == nil, let server = state.server else { return nil }
+            return (server, entry.keeper)
         }
-        guard let server else { return false }
-        let request = jobrun_exec_request(kind: UInt32(JOBRUN_EXEC_SIGNAL), a: UInt32(signal), b: 0, length: 0, id: job.id,
-                                          start: 0, deadline: 0)
+        guard let (server, keeper) = found else { return false }
+        let request = jobrun_exec_request(kind: UInt32(JOBRUN_EXEC_SIGNAL), a: UInt32(signal), b: keeper.map { UInt32($0 + 1) } ?? 0,
+                                          length: 0, id: job.id, start: 0, deadline: 0)
         return send(request, [], fds: [], on: server.socket) == nil
     }
 

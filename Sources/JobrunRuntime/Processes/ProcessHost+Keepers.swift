@@ -1,0 +1,96 @@
+import CJobrunExec
+import Foundation
+
+extension ProcessHost {
+    /// Hands a START to a keeper that waits for a job, on its channel, without a hop through
+    /// the server. Called with `sending` held (so no channel closes meanwhile). Returns whether
+    /// one took it; when none did, the server forks a keeper for it.
+    func handToWaitingKeeper(_ header: jobrun_exec_request, _ payload: [UInt8], fds: [Int32], server: Server) -> Bool {
+        guard payload.count <= Int(JOBRUN_EXEC_CHANNEL_PAYLOAD) else { return false }
+        let id = header.id
+        while let (number, channel) = state.withLock({ state -> (Int32, Int32)? in
+            guard let number = state.waiting.popLast(), let keeper = state.keepers[number] else { return nil }
+            // Before the request: its end may be read before this call returns.
+            state.keepers[number]?.job = id
+            state.jobs[id]?.keeper = number
+            return (number, keeper.channel)
+        }) {
+            if header.deadline != 0 {
+                // The server kills the job at its deadline, so it learns of it first.
+                let notice = jobrun_exec_request(kind: UInt32(JOBRUN_EXEC_DEADLINE), a: 0, b: UInt32(number + 1), length: 0,
+                                                 id: id, start: 0, deadline: header.deadline)
+                _ = send(notice, [], fds: [], on: server.socket)
+            }
+            var head = header
+            let error = withUnsafeBytes(of: &head) { head in
+                payload.withUnsafeBytes { body in
+                    jobrun_send_packet(channel, head.baseAddress, UInt(head.count), body.baseAddress, UInt(body.count), fds,
+                                       Int32(fds.count))
+                }
+            }
+            if error == 0 { return true }
+            let gone = [EPIPE, ECONNRESET, ECONNREFUSED, ENOTCONN].contains(error)
+            state.withLock { state in
+                state.jobs[id]?.keeper = nil
+                if gone {
+                    // Killed while it waited (the server says so, or will): its channel goes.
+                    state.keepers[number] = nil
+                } else {
+                    state.keepers[number]?.job = nil
+                    state.waiting.append(number)
+                }
+            }
+            if gone { close(channel) } else { return false }
+        }
+        return false
+    }
+
+    /// The server forked keeper `number` for job `job`, with `channel` as jobrun's end of the
+    /// keeper's channel; it came from the server on `socket`.
+    func keeperForked(_ number: Int32, channel: Int32, job: UInt64, from socket: Int32) {
+        sending.lock()
+        defer { sending.unlock() }
+        let replaced = state.withLock { state -> Int32? in
+            guard state.server?.socket == socket else { return channel }  // a server that has ended
+            let replaced = state.keepers[number]?.channel
+            state.waiting.removeAll { $0 == number }
+            // Told before the keeper was forked, so before anything the keeper says; a job that
+            // has ended already could not be started (the keeper was not forked).
+            let runs = state.jobs[job].map { $0.end == nil } ?? false
+            state.keepers[number] = Keeper(channel: channel, job: runs ? job : nil)
+            if runs { state.jobs[job]?.keeper = number } else { state.waiting.append(number) }
+            return replaced
+        }
+        if let replaced { close(replaced) }
+    }
+
+    /// Keeper `number` of the server on `socket` was killed (`status`): the job it ran, if any,
+    /// is lost, and its channel is closed.
+    func keeperLost(_ number: Int32, status: Int32, from socket: Int32) {
+        sending.lock()
+        let lost = state.withLock { state -> Keeper? in
+            guard state.server?.socket == socket, let keeper = state.keepers.removeValue(forKey: number) else { return nil }
+            state.waiting.removeAll { $0 == number }
+            return keeper
+        }
+        if let lost { close(lost.channel) }
+        sending.unlock()
+        if let job = lost?.job {
+            let how = ProcessEnd(waitStatus: status).summary
+            finish(job, .lost("the process that watched the job ended before it could tell how (it \(how))"))
+        }
+    }
+
+    /// Closes every keeper's channel: a keeper that waits for a job sees its end and exits.
+    /// Called with `sending` held, when the server has ended or the host stops.
+    func closeKeepers() {
+        let channels = state.withLock { state in
+            defer {
+                state.keepers = [:]
+                state.waiting = []
+            }
+            return state.keepers.values.map(\.channel)
+        }
+        channels.forEach { close($0) }
+    }
+}
