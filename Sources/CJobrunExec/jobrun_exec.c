@@ -8,9 +8,10 @@
 // Ctrl-C reaches jobrun and not the jobs, and blocks every signal.
 //
 // Each job runs under a *keeper*: a process forked by this one, which runs one job at a time.
-// A keeper whose job has ended waits on a channel of its own (a socket pair) for the next job
-// this process hands it, so that a job's start costs no fork but the job's own (a vfork);
-// a keeper is forked only when none waits (so there are as many as jobs ever ran at once).
+// A keeper has a channel (a sequenced-packet socket pair) whose other end jobrun holds: a
+// keeper whose job has ended waits there for the next job jobrun hands it, so that a job's
+// start costs neither a fork but the job's own (a vfork) nor a hop through this process. A
+// keeper is forked only when none waits, so there are as many as jobs ever ran at once.
 // A keeper:
 // - starts the job as the leader of a new process group, with the given stdin, stdout and
 //   stderr, working directory, arguments and environment, default signal dispositions and
@@ -25,7 +26,8 @@
 // - dies with jobrun: when jobrun dies, even by SIGKILL, the kernel closes jobrun's end of
 //   the socket, this process sees the end of it and exits, and every keeper gets its
 //   parent-death signal, kills its job's group and its leftovers, and exits; a keeper that
-//   waits for a job sees the end of its channel, which only this process held, and exits.
+//   waits for a job sees the end of its channel, which only jobrun holds (and closes when
+//   this process ends), and exits.
 //
 // The protocol (native byte order: both ends run on one machine):
 // - jobrun-exec greets with a reply {id 0, JOBRUN_EXEC_HELLO, JOBRUN_EXEC_PROTOCOL}.
@@ -45,14 +47,25 @@
 //     has ended.
 //   - LEASE: `deadline` is the new deadline of every running job that has one, where it is
 //     later (a lease renewal proves every lease the replica holds).
+//   - DEADLINE: b = a keeper's number + 1: jobrun hands that keeper job `id`, with `deadline`
+//     (sent before the job, so that this process kills it then).
+//   SIGNAL's b, when not 0, is the number + 1 of the job's keeper; 0: the keeper is found by
+//   the job's id (a keeper without a channel).
+// - A START for a keeper that waits goes on its channel instead, as one packet: the header,
+//   the payload (at most JOBRUN_EXEC_CHANNEL_PAYLOAD bytes; a longer one goes to this
+//   process) and the three descriptors.
 // - Replies are {u64 id, i32 kind, i32 value}: ENDED with the job's wait status, from the
 //   keeper once the job and everything it left are gone; NOT_STARTED with an errno (the
 //   request was malformed, no keeper or job process could be forked, or ECANCELED: a SIGNAL
 //   came before its start); LOST with the keeper's own wait status, from the server, when a
 //   keeper was killed before it could reply; EXPIRED with the job's wait status (or SIGKILL,
-//   for a job killed before its start) instead of ENDED, when it was killed at its deadline.
-//   Every reply is written whole by one write, so
-//   the keepers and the server can share the socket.
+//   for a job killed before its start) instead of ENDED, when it was killed at its deadline;
+//   KEEPER, from the server before it forks a keeper for job `id`, with the keeper's number
+//   and jobrun's end of its channel (SCM_RIGHTS); KEEPER_LOST, from the server, with `id` a
+//   keeper's number and its wait status, when a keeper with a channel was killed (jobrun knows
+//   which job it had, and whether its end was told). A keeper without a channel (more than
+//   SLOTS at once) runs one job; its loss is told with LOST. Every reply is written whole by
+//   one write, so the keepers and the server can share the socket.
 // A job that cannot be started (no such program, no working directory) ends with status
 // 127 or 126 and a message on its stderr, as in a shell.
 #define _GNU_SOURCE
