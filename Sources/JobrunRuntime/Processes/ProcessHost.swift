@@ -11,8 +11,10 @@ struct JobProcess: Sendable, Hashable {
 /// its output and learns how it ended.
 ///
 /// One `jobrun-exec` server runs at a time, started by ``prepare()`` or by the first job that
-/// needs it (and again after one ends unexpectedly); it
-/// forks a small keeper per job, so jobrun never forks itself. The keeper puts the job in a
+/// needs it (and again after one ends unexpectedly); it forks small keepers, so jobrun never
+/// forks itself. A keeper runs one job at a time: a job goes to a keeper that waits for one,
+/// on the keeper's own channel, or, when none waits, to the server, which forks a keeper for
+/// it. The keeper puts the job in a
 /// process group of its own, kills what the job leaves behind when it ends, and ends the job
 /// when jobrun dies, even by SIGKILL. Signals for a job go through the server, which sends
 /// them only while the job runs, so no signal reaches a process that merely reuses a finished
