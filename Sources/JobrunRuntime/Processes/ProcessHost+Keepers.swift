@@ -3,8 +3,8 @@ import Foundation
 
 extension ProcessHost {
     /// Hands a START to a keeper that waits for a job, on its channel, without a hop through
-    /// the server. Called with `sending` held (so no channel closes meanwhile). Returns whether
-    /// one took it; when none did, the server forks a keeper for it.
+    /// the server. Called with `sending` held. Returns whether one took it; when none did, the
+    /// server forks a keeper for it.
     func handToWaitingKeeper(_ header: jobrun_exec_request, _ payload: [UInt8], fds: [Int32], server: Server) -> Bool {
         guard payload.count <= Int(JOBRUN_EXEC_CHANNEL_PAYLOAD) else { return false }
         let id = header.id
@@ -22,25 +22,37 @@ extension ProcessHost {
                 _ = send(notice, [], fds: [], on: server.socket)
             }
             var head = header
-            let error = withUnsafeBytes(of: &head) { head in
-                payload.withUnsafeBytes { body in
-                    jobrun_send_packet(channel, head.baseAddress, UInt(head.count), body.baseAddress, UInt(body.count), fds,
-                                       Int32(fds.count))
+            // A channel is closed only under `handing`: while it is held, one still on the
+            // books with this job is open and the keeper's.
+            handing.lock()
+            let error = state.withLock({ $0.keepers[number]?.channel == channel && $0.keepers[number]?.job == id })
+                ? withUnsafeBytes(of: &head) { head in
+                    payload.withUnsafeBytes { body in
+                        // Without waiting: the channel of a keeper that waits is empty.
+                        jobrun_send_packet(channel, head.baseAddress, UInt(head.count), body.baseAddress, UInt(body.count), fds,
+                                           Int32(fds.count))
+                    }
                 }
-            }
+                : EPIPE
+            handing.unlock()
             if error == 0 { return true }
             let gone = [EPIPE, ECONNRESET, ECONNREFUSED, ENOTCONN].contains(error)
-            state.withLock { state in
+            handing.lock()
+            let closing = state.withLock { state -> Int32? in
                 state.jobs[id]?.keeper = nil
+                guard state.keepers[number]?.channel == channel, state.keepers[number]?.job == id else { return nil }
                 if gone {
                     // Killed while it waited (the server says so, or will): its channel goes.
                     state.keepers[number] = nil
-                } else {
-                    state.keepers[number]?.job = nil
-                    state.waiting.append(number)
+                    return channel
                 }
+                state.keepers[number]?.job = nil
+                state.waiting.append(number)
+                return nil
             }
-            if gone { close(channel) } else { return false }
+            if let closing { close(closing) }
+            handing.unlock()
+            if !gone { return false }
         }
         return false
     }
@@ -48,8 +60,8 @@ extension ProcessHost {
     /// The server forked keeper `number` for job `job`, with `channel` as jobrun's end of the
     /// keeper's channel; it came from the server on `socket`.
     func keeperForked(_ number: Int32, channel: Int32, job: UInt64, from socket: Int32) {
-        sending.lock()
-        defer { sending.unlock() }
+        handing.lock()
+        defer { handing.unlock() }
         let replaced = state.withLock { state -> Int32? in
             guard state.server?.socket == socket else { return channel }  // a server that has ended
             let replaced = state.keepers[number]?.channel
@@ -67,14 +79,14 @@ extension ProcessHost {
     /// Keeper `number` of the server on `socket` was killed (`status`): the job it ran, if any,
     /// is lost, and its channel is closed.
     func keeperLost(_ number: Int32, status: Int32, from socket: Int32) {
-        sending.lock()
+        handing.lock()
         let lost = state.withLock { state -> Keeper? in
             guard state.server?.socket == socket, let keeper = state.keepers.removeValue(forKey: number) else { return nil }
             state.waiting.removeAll { $0 == number }
             return keeper
         }
         if let lost { close(lost.channel) }
-        sending.unlock()
+        handing.unlock()
         if let job = lost?.job {
             let how = ProcessEnd(waitStatus: status).summary
             finish(job, .lost("the process that watched the job ended before it could tell how (it \(how))"))
@@ -82,8 +94,10 @@ extension ProcessHost {
     }
 
     /// Closes every keeper's channel: a keeper that waits for a job sees its end and exits.
-    /// Called with `sending` held, when the server has ended or the host stops.
+    /// Called when the server has ended or the host stops.
     func closeKeepers() {
+        handing.lock()
+        defer { handing.unlock() }
         let channels = state.withLock { state in
             defer {
                 state.keepers = [:]

@@ -10,13 +10,11 @@ extension ProcessHost {
         var channels: [Int32: [Int32]] = [:]  // keepers' channels received, not yet taken by a reply, by socket
         defer {
             buffer.deallocate()
-            sending.lock()
             closeKeepers()
             let sockets = state.withLock { state in
                 state.server = nil
                 return Array(state.sockets.keys)
             }
-            sending.unlock()
             sockets.forEach { close($0) }
             channels.values.joined().forEach { close($0) }
             [epoll, wake.read, wake.write, devNull].forEach { close($0) }

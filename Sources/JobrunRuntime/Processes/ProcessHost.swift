@@ -80,6 +80,10 @@ public final class ProcessHost: Sendable {
     let state = Locked(State())
     /// Serializes requests on the socket (never held while waiting for a reply).
     let sending = NSLock()
+    /// Held while a request goes on a keeper's channel (never waits) and while a channel is
+    /// closed: the host's thread, which closes channels, never waits for `sending`, which may be
+    /// held while a long request goes to the server.
+    let handing = NSLock()
 
     /// Creates a host; its server starts with ``prepare()`` or the first job.
     public init(program: String? = ProcessHost.installedServer(), warn: @escaping @Sendable (String) -> Void = { _ in }) {
