@@ -350,6 +350,44 @@ static char **start_vector(const struct jobrun_exec_request *header, char *paylo
     return vector;
 }
 
+// Takes the descriptors that came with a received message into `fds`, up to `capacity` (the
+// rest are closed); `*count` says how many.
+static void take_fds(struct msghdr *message, int *fds, int capacity, int *count) {
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(message); c != NULL; c = CMSG_NXTHDR(message, c)) {
+        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+        size_t received = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+        int *data = (int *)CMSG_DATA(c);
+        for (size_t i = 0; i < received; i++) {
+            if (*count < capacity) fds[(*count)++] = data[i];
+            else close(data[i]);
+        }
+    }
+}
+
+// Sends `iov` in one sendmsg, with `count` (at most 3) descriptors on its first byte. Returns
+// what sendmsg does.
+static ssize_t send_with(int fd, struct iovec *iov, int iov_count, const int *fds, int count, int flags) {
+    char control[CMSG_SPACE(3 * sizeof(int))];
+    memset(control, 0, sizeof control);
+    struct msghdr message;
+    memset(&message, 0, sizeof message);
+    message.msg_iov = iov;
+    message.msg_iovlen = (size_t)iov_count;
+    if (count > 0) {
+        message.msg_control = control;
+        message.msg_controllen = CMSG_SPACE((size_t)count * sizeof(int));
+        struct cmsghdr *c = CMSG_FIRSTHDR(&message);
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_RIGHTS;
+        c->cmsg_len = CMSG_LEN((size_t)count * sizeof(int));
+        memcpy(CMSG_DATA(c), fds, (size_t)count * sizeof(int));
+    }
+    ssize_t n;
+    do n = sendmsg(fd, &message, flags | MSG_NOSIGNAL);
+    while (n < 0 && errno == EINTR);
+    return n;
+}
+
 // Receives a request on `fd` as one message: the header, up to `capacity` bytes of payload
 // into `payload`, and its descriptors. Returns the message's length, 0 at the end, or -1.
 static ssize_t receive_message(int fd, struct jobrun_exec_request *header, char *payload, size_t capacity,
@@ -366,16 +404,7 @@ static ssize_t receive_message(int fd, struct jobrun_exec_request *header, char 
     do n = recvmsg(fd, &message, MSG_CMSG_CLOEXEC);
     while (n < 0 && errno == EINTR);
     *fd_count = 0;
-    if (n <= 0) return n;
-    for (struct cmsghdr *c = CMSG_FIRSTHDR(&message); c != NULL; c = CMSG_NXTHDR(&message, c)) {
-        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
-        size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-        int *received = (int *)CMSG_DATA(c);
-        for (size_t i = 0; i < count; i++) {
-            if (*fd_count < 3) fds[(*fd_count)++] = received[i];
-            else close(received[i]);
-        }
-    }
+    if (n > 0) take_fds(&message, fds, 3, fd_count);
     return n;
 }
 
@@ -426,23 +455,8 @@ static _Noreturn void keeper(int channel, int slot, struct jobrun_exec_request h
 // Sends a reply whole with a descriptor (SCM_RIGHTS on its first byte).
 static void send_reply_with(uint64_t id, int32_t kind, int32_t value, int fd) {
     struct jobrun_exec_reply r = {id, kind, value};
-    char control[CMSG_SPACE(sizeof(int))];
-    memset(control, 0, sizeof control);
     struct iovec iov = {&r, sizeof r};
-    struct msghdr message;
-    memset(&message, 0, sizeof message);
-    message.msg_iov = &iov;
-    message.msg_iovlen = 1;
-    message.msg_control = control;
-    message.msg_controllen = sizeof control;
-    struct cmsghdr *c = CMSG_FIRSTHDR(&message);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(c), &fd, sizeof fd);
-    ssize_t n;
-    do n = sendmsg(SOCKET_FD, &message, MSG_NOSIGNAL);
-    while (n < 0 && errno == EINTR);
+    ssize_t n = send_with(SOCKET_FD, &iov, 1, &fd, 1, 0);
     if (n <= 0 || (size_t)n == sizeof r) return;  // sent, or jobrun is gone
     const char *p = (const char *)&r + n;
     size_t left = sizeof r - (size_t)n;
@@ -666,41 +680,15 @@ long jobrun_receive(int fd, void *buffer, unsigned long size, int *fds, int capa
     do n = recvmsg(fd, &message, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
     while (n < 0 && errno == EINTR);
     *count = 0;
-    if (n < 0) return -1;
-    for (struct cmsghdr *c = CMSG_FIRSTHDR(&message); c != NULL; c = CMSG_NXTHDR(&message, c)) {
-        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
-        size_t received = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-        int *data = (int *)CMSG_DATA(c);
-        for (size_t i = 0; i < received; i++) {
-            if (*count < capacity) fds[(*count)++] = data[i];
-            else close(data[i]);
-        }
-    }
+    if (n > 0) take_fds(&message, fds, capacity, count);
     return n;
 }
 
 int jobrun_send_packet(int fd, const void *head, unsigned long head_size, const void *body, unsigned long body_size,
                        const int *fds, int count) {
-    char control[CMSG_SPACE(3 * sizeof(int))];
     if (count < 0 || count > 3) return EINVAL;
-    memset(control, 0, sizeof control);
     struct iovec iov[2] = {{(void *)head, head_size}, {(void *)body, body_size}};
-    struct msghdr message;
-    memset(&message, 0, sizeof message);
-    message.msg_iov = iov;
-    message.msg_iovlen = body_size > 0 ? 2 : 1;
-    if (count > 0) {
-        message.msg_control = control;
-        message.msg_controllen = CMSG_SPACE((size_t)count * sizeof(int));
-        struct cmsghdr *c = CMSG_FIRSTHDR(&message);
-        c->cmsg_level = SOL_SOCKET;
-        c->cmsg_type = SCM_RIGHTS;
-        c->cmsg_len = CMSG_LEN((size_t)count * sizeof(int));
-        memcpy(CMSG_DATA(c), fds, (size_t)count * sizeof(int));
-    }
-    ssize_t n;
-    do n = sendmsg(fd, &message, MSG_DONTWAIT | MSG_NOSIGNAL);
-    while (n < 0 && errno == EINTR);
+    ssize_t n = send_with(fd, iov, body_size > 0 ? 2 : 1, fds, count, MSG_DONTWAIT);
     if (n < 0) return errno;
     return (size_t)n == head_size + body_size ? 0 : EMSGSIZE;
 }
