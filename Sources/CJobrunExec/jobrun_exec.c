@@ -31,8 +31,8 @@
 //
 // The protocol (native byte order: both ends run on one machine):
 // - jobrun-exec greets with a reply {id 0, JOBRUN_EXEC_HELLO, JOBRUN_EXEC_PROTOCOL}.
-// - jobrun sends requests: a header {u32 kind, u32 a, u32 b, u32 length, u64 id, u64 start},
-//   then `length` bytes of payload.
+// - jobrun sends requests: a header {u32 kind, u32 a, u32 b, u32 length, u64 id, u64 start,
+//   u64 deadline}, then `length` bytes of payload.
 //   - START, with the job's stdin, stdout and stderr as SCM_RIGHTS on the header: a = argc,
 //     b = number of environment entries; the payload is PROGRAM\0 WORKDIR\0 (empty: stay)
 //     ARGV...\0 ENV...\0. `start`, when not 0, is the CLOCK_BOOTTIME instant (ns) to start
@@ -56,8 +56,9 @@
 //   process) and the three descriptors.
 // - Replies are {u64 id, i32 kind, i32 value}: ENDED with the job's wait status, from the
 //   keeper once the job and everything it left are gone; NOT_STARTED with an errno (the
-//   request was malformed, no keeper or job process could be forked, or ECANCELED: a SIGNAL
-//   came before its start); LOST with the keeper's own wait status, from the server, when a
+//   request was malformed, no keeper (or, for a job due later, no job process) could be
+//   forked, or ECANCELED: a SIGNAL came before its start); LOST with the keeper's own wait
+//   status, from the server, when a
 //   keeper was killed before it could reply; EXPIRED with the job's wait status (or SIGKILL,
 //   for a job killed before its start) instead of ENDED, when it was killed at its deadline;
 //   KEEPER, from the server before it forks a keeper for job `id`, with the keeper's number
@@ -99,7 +100,8 @@ enum {
 };
 
 // A job's id as it travels with a signal, beside the signal's number (see `serve`).
-#define ID_MASK (UINT64_MAX >> 8)
+// (The value is a pointer: on a 32-bit system both ends keep 24 bits of the id.)
+#define ID_MASK ((uint64_t)(UINTPTR_MAX >> 8))
 
 static int signals_fd = -1;
 static pid_t server;
@@ -114,7 +116,10 @@ static struct keeper {
     int slot;           // its number, which jobrun knows it by, or -1: no channel (one job)
 } *keepers;
 static size_t keeper_count, keeper_capacity;
-static bool slot_taken[SLOTS];
+// Keepers' numbers are never given twice, so that nothing jobrun says of one that has ended
+// (it may not have read of its end yet) can reach another.
+static int next_number;
+static size_t with_channel;  // how many keepers have a channel
 
 static int read_full(int fd, void *buffer, size_t size) {
     char *p = buffer;
@@ -408,10 +413,11 @@ static ssize_t receive_message(int fd, struct jobrun_exec_request *header, char 
     return n;
 }
 
-// A keeper: runs the job it was forked for, then, when it has a channel (a slot), waits on it
-// for the next job jobrun hands it and runs that one. Ends when jobrun or the server does:
-// the end of the channel (jobrun holds its other end, and closes it when the server ends), or
-// the parent-death signal while a job runs. Never returns.
+// A keeper: runs the job it was forked for, then, when it has a channel (a number), waits on
+// it for the next job jobrun hands it and runs that one. Ends when jobrun or the server does:
+// the end of the channel (jobrun holds its other end), or the parent-death signal, which it
+// watches also while it waits: it holds the server's end of jobrun's socket (for its replies),
+// whose end is how jobrun learns that the server has gone. Never returns.
 static _Noreturn void keeper(int channel, int slot, struct jobrun_exec_request header, char **vector, int fds[3]) {
     // Blocked: what `keep` waits for, and what a stray `kill` or `pkill` sends (only SIGKILL
     // ends a keeper, and the server then ends its job). The job starts with none blocked.
@@ -425,13 +431,29 @@ static _Noreturn void keeper(int channel, int slot, struct jobrun_exec_request h
     prctl(PR_SET_CHILD_SUBREAPER, 1);
     close(signals_fd);
     char *payload = NULL;
+    int deaths = -1;  // a signalfd of SIGUSR1, while it waits
     for (;;) {
         if (vector != NULL) keep(header.id, header.start, vector[0], vector[1], vector + 2, vector + 3 + header.a, fds);
         free(vector);
         vector = NULL;
         if (slot < 0) _exit(0);
         if (payload == NULL && (payload = malloc(CHANNEL_PAYLOAD + 1)) == NULL) _exit(0);
-        // Waiting: signals stay blocked and queued.
+        if (deaths < 0) {
+            sigset_t death;
+            sigemptyset(&death);
+            sigaddset(&death, SIGUSR1);
+            if ((deaths = signalfd(-1, &death, SFD_CLOEXEC | SFD_NONBLOCK)) < 0) _exit(0);  // cannot wait safely
+        }
+        // Waiting: signals stay blocked and queued but SIGUSR1, which is read here.
+        struct pollfd watched[2] = {{deaths, POLLIN, 0}, {channel, POLLIN, 0}};
+        if (poll(watched, 2, -1) < 0 && errno != EINTR) _exit(0);
+        if (watched[0].revents != 0) {
+            struct signalfd_siginfo info;
+            while (read(deaths, &info, sizeof info) > 0) {}
+            if (getppid() != server) _exit(137);  // the parent-death signal: nothing to end
+            continue;                             // a stray one
+        }
+        if (watched[1].revents == 0) continue;
         int fd_count;
         ssize_t n = receive_message(channel, &header, payload, CHANNEL_PAYLOAD, fds, &fd_count);
         if (n <= 0) _exit(0);
@@ -481,14 +503,8 @@ static pid_t fork_keeper(const struct jobrun_exec_request *header, char **vector
         keeper_capacity = capacity;
     }
     int slot = -1, pair[2] = {-1, -1};
-    for (int i = 0; i < SLOTS; i++) {
-        if (!slot_taken[i]) {
-            slot = i;
-            break;
-        }
-    }
-    if (slot >= 0 && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0) slot = -1;
-    if (slot >= 0) {
+    if (with_channel < SLOTS && next_number < INT32_MAX && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) == 0) {
+        slot = next_number++;
         send_reply_with(header->id, JOBRUN_EXEC_KEEPER, slot, pair[0]);
         close(pair[0]);
     }
@@ -497,7 +513,7 @@ static pid_t fork_keeper(const struct jobrun_exec_request *header, char **vector
     int error = errno;
     if (pair[1] >= 0) close(pair[1]);  // a keeper that could not be forked: jobrun finds its channel closed
     if (pid < 0) return errno = error, -1;
-    if (slot >= 0) slot_taken[slot] = true;
+    if (slot >= 0) with_channel++;
     keepers[keeper_count++] = (struct keeper){pid, header->id, header->deadline, false, slot};
     return pid;
 }
@@ -590,7 +606,7 @@ static void reap(void) {
                 else send_reply(k->id, JOBRUN_EXEC_LOST, status);
                 end_orphans();
             }
-            if (k->slot >= 0) slot_taken[k->slot] = false;
+            if (k->slot >= 0) with_channel--;
             keepers[i] = keepers[--keeper_count];
             break;
         }

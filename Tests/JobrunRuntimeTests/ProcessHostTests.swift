@@ -255,6 +255,27 @@ private func shell(_ script: String) -> Launch {
         #expect(words.last.map(String.init) != first.text(.stdout), "a keeper of its own")
     }
 
+    /// A keeper that waits for a job ends with the server, so jobrun learns that the server has
+    /// ended (the keeper held the server's end of jobrun's socket, to reply), and the next job
+    /// starts through a new one.
+    @Test func aWaitingKeeperEndsWithTheServerAndTheNextJobStartsThroughANewOne() async throws {
+        let host = try host()
+        defer { host.stop() }
+        let first = Output(), second = Output()
+        let a = try host.start(shell("echo $PPID"), stdin: nil, output: first.take)
+        #expect(await host.wait(a) == .exited(0))
+        let keeper = try #require(Int32(first.text(.stdout).trimmingCharacters(in: .whitespacesAndNewlines)))
+        let server = try #require(host.serverProcess)
+        kill(server, SIGKILL)
+        for _ in 0..<1000 where host.serverProcess != nil { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(host.serverProcess == nil, "jobrun saw the server end")
+        for _ in 0..<500 where running(keeper) { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(!running(keeper), "the keeper that waited is gone")
+        let b = try host.start(shell("echo $PPID"), stdin: nil, output: second.take)
+        #expect(await host.wait(b) == .exited(0))
+        #expect(host.serverProcess != server)
+    }
+
     /// A keeper killed while it waits for a job takes none with it: the next job gets another.
     @Test func aKeeperKilledWhileItWaitsLosesNoJob() async throws {
         let host = try host()

@@ -38,42 +38,44 @@ extension ProcessHost {
             if error == 0 { return true }
             let gone = [EPIPE, ECONNRESET, ECONNREFUSED, ENOTCONN].contains(error)
             handing.lock()
-            let closing = state.withLock { state -> Int32? in
+            let (closing, ended) = state.withLock { state -> (Int32?, Bool) in
                 state.jobs[id]?.keeper = nil
-                guard state.keepers[number]?.channel == channel, state.keepers[number]?.job == id else { return nil }
+                // Told lost with the keeper (``keeperLost(_:status:from:)``): it starts nowhere.
+                let ended = state.jobs[id].map { $0.end != nil } ?? true
+                guard state.keepers[number]?.channel == channel, state.keepers[number]?.job == id else { return (nil, ended) }
                 if gone {
                     // Killed while it waited (the server says so, or will): its channel goes.
                     state.keepers[number] = nil
-                    return channel
+                    return (channel, ended)
                 }
                 state.keepers[number]?.job = nil
                 state.waiting.append(number)
-                return nil
+                return (nil, ended)
             }
             if let closing { close(closing) }
             handing.unlock()
+            if ended { return true }
             if !gone { return false }
         }
         return false
     }
 
     /// The server forked keeper `number` for job `job`, with `channel` as jobrun's end of the
-    /// keeper's channel; it came from the server on `socket`.
+    /// keeper's channel (-1: it did not arrive, as when jobrun has all the descriptors it may
+    /// open; the keeper then runs that one job); it came from the server on `socket`.
     func keeperForked(_ number: Int32, channel: Int32, job: UInt64, from socket: Int32) {
         handing.lock()
         defer { handing.unlock() }
-        let replaced = state.withLock { state -> Int32? in
+        let unused = state.withLock { state -> Int32? in
             guard state.server?.socket == socket else { return channel }  // a server that has ended
-            let replaced = state.keepers[number]?.channel
-            state.waiting.removeAll { $0 == number }
-            // Told before the keeper was forked, so before anything the keeper says; a job that
-            // has ended already could not be started (the keeper was not forked).
+            // Numbers are not given twice; told before the keeper was forked, so before
+            // anything the keeper says.
             let runs = state.jobs[job].map { $0.end == nil } ?? false
             state.keepers[number] = Keeper(channel: channel, job: runs ? job : nil)
-            if runs { state.jobs[job]?.keeper = number } else { state.waiting.append(number) }
-            return replaced
+            if runs { state.jobs[job]?.keeper = number } else if channel >= 0 { state.waiting.append(number) }
+            return nil
         }
-        if let replaced { close(replaced) }
+        if let unused, unused >= 0 { close(unused) }
     }
 
     /// Keeper `number` of the server on `socket` was killed (`status`): the job it ran, if any,
@@ -85,7 +87,7 @@ extension ProcessHost {
             state.waiting.removeAll { $0 == number }
             return keeper
         }
-        if let lost { close(lost.channel) }
+        if let lost, lost.channel >= 0 { close(lost.channel) }
         handing.unlock()
         if let job = lost?.job {
             let how = ProcessEnd(waitStatus: status).summary
@@ -103,7 +105,7 @@ extension ProcessHost {
                 state.keepers = [:]
                 state.waiting = []
             }
-            return state.keepers.values.map(\.channel)
+            return state.keepers.values.map(\.channel).filter { $0 >= 0 }
         }
         channels.forEach { close($0) }
     }

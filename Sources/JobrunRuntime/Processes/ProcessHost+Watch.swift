@@ -72,8 +72,7 @@ extension ProcessHost {
     private func received(_ reply: jobrun_exec_reply, from socket: Int32, channels: inout [Int32]) {
         switch reply.kind {
         case JOBRUN_EXEC_KEEPER:
-            guard !channels.isEmpty else { break }
-            keeperForked(reply.value, channel: channels.removeFirst(), job: reply.id, from: socket)
+            keeperForked(reply.value, channel: channels.isEmpty ? -1 : channels.removeFirst(), job: reply.id, from: socket)
         case JOBRUN_EXEC_KEEPER_LOST:
             keeperLost(Int32(truncatingIfNeeded: reply.id), status: reply.value, from: socket)
         case JOBRUN_EXEC_ENDED:
@@ -131,9 +130,9 @@ extension ProcessHost {
             guard state.jobs[id] != nil, state.jobs[id]?.end == nil else { return nil }
             state.jobs[id]?.end = end
             // Its keeper, done with it, waits for the next job (before the attempt wakes).
-            if let number = state.jobs[id]?.keeper, state.keepers[number]?.job == id {
+            if let number = state.jobs[id]?.keeper, let keeper = state.keepers[number], keeper.job == id {
                 state.keepers[number]?.job = nil
-                state.waiting.append(number)
+                if keeper.channel >= 0 { state.waiting.append(number) } else { state.keepers[number] = nil }
             }
             return complete(id, in: &state)
         }

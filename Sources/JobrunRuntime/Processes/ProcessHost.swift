@@ -50,7 +50,7 @@ public final class ProcessHost: Sendable {
     /// A keeper of the server's with a channel: jobs are handed to it there, not through the
     /// server, once it has ended the last one.
     struct Keeper {
-        /// jobrun's end of the keeper's channel (a sequenced-packet socket).
+        /// jobrun's end of the keeper's channel (a sequenced-packet socket), or -1.
         let channel: Int32
         /// The job it runs, or nil while it waits for one.
         var job: UInt64?
