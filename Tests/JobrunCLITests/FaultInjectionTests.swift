@@ -316,6 +316,8 @@ import Testing
             """)
         let process = try w.start()
         try w.waitFor("started")
+        // The daemon may exec a moment after the job's shell went on to `touch`.
+        for _ in 0..<250 where survivors("211.1").isEmpty { usleep(20_000) }
         #expect(survivors("211.1").count == 1, "the daemon (only it has 211.1 in its command line) runs")
         process.waitUntilExit()
         #expect(process.terminationStatus == 1)
