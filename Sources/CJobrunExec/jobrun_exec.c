@@ -430,23 +430,27 @@ static _Noreturn void keeper(int channel, int slot, struct jobrun_exec_request h
     if (getppid() != server) _exit(137);  // the server died before the line above
     prctl(PR_SET_CHILD_SUBREAPER, 1);
     close(signals_fd);
+    // What it needs to wait, made before its first job. A keeper with a number that ends for
+    // any reason but the end of its channel exits with a status that is not 0, so that the
+    // server says so (KEEPER_LOST) and jobrun ends what it may have handed it meanwhile.
     char *payload = NULL;
-    int deaths = -1;  // a signalfd of SIGUSR1, while it waits
+    int deaths = -1;  // a signalfd of SIGUSR1, read while it waits
+    if (slot >= 0) {
+        sigset_t death;
+        sigemptyset(&death);
+        sigaddset(&death, SIGUSR1);
+        payload = malloc(CHANNEL_PAYLOAD + 1);
+        deaths = signalfd(-1, &death, SFD_CLOEXEC | SFD_NONBLOCK);
+    }
     for (;;) {
         if (vector != NULL) keep(header.id, header.start, vector[0], vector[1], vector + 2, vector + 3 + header.a, fds);
         free(vector);
         vector = NULL;
         if (slot < 0) _exit(0);
-        if (payload == NULL && (payload = malloc(CHANNEL_PAYLOAD + 1)) == NULL) _exit(0);
-        if (deaths < 0) {
-            sigset_t death;
-            sigemptyset(&death);
-            sigaddset(&death, SIGUSR1);
-            if ((deaths = signalfd(-1, &death, SFD_CLOEXEC | SFD_NONBLOCK)) < 0) _exit(0);  // cannot wait safely
-        }
+        if (payload == NULL || deaths < 0) _exit(1);  // cannot wait safely
         // Waiting: signals stay blocked and queued but SIGUSR1, which is read here.
         struct pollfd watched[2] = {{deaths, POLLIN, 0}, {channel, POLLIN, 0}};
-        if (poll(watched, 2, -1) < 0 && errno != EINTR) _exit(0);
+        if (poll(watched, 2, -1) < 0 && errno != EINTR) _exit(1);
         if (watched[0].revents != 0) {
             struct signalfd_siginfo info;
             while (read(deaths, &info, sizeof info) > 0) {}
@@ -456,7 +460,8 @@ static _Noreturn void keeper(int channel, int slot, struct jobrun_exec_request h
         if (watched[1].revents == 0) continue;
         int fd_count;
         ssize_t n = receive_message(channel, &header, payload, CHANNEL_PAYLOAD, fds, &fd_count);
-        if (n <= 0) _exit(0);
+        if (n == 0) _exit(0);  // jobrun closed the channel
+        if (n < 0) _exit(1);
         if ((size_t)n < sizeof header || header.kind != JOBRUN_EXEC_START) {
             for (int i = 0; i < fd_count; i++) close(fds[i]);
             continue;  // not a request jobrun sends

@@ -71,6 +71,7 @@ extension ProcessHost {
             // Numbers are not given twice; told before the keeper was forked, so before
             // anything the keeper says.
             let runs = state.jobs[job].map { $0.end == nil } ?? false
+            guard runs || channel >= 0 else { return nil }  // of no more use
             state.keepers[number] = Keeper(channel: channel, job: runs ? job : nil)
             if runs { state.jobs[job]?.keeper = number } else if channel >= 0 { state.waiting.append(number) }
             return nil
@@ -81,18 +82,20 @@ extension ProcessHost {
     /// Keeper `number` of the server on `socket` was killed (`status`): the job it ran, if any,
     /// is lost, and its channel is closed.
     func keeperLost(_ number: Int32, status: Int32, from socket: Int32) {
+        let how = ProcessEnd(waitStatus: status).summary
         handing.lock()
-        let lost = state.withLock { state -> Keeper? in
-            guard state.server?.socket == socket, let keeper = state.keepers.removeValue(forKey: number) else { return nil }
+        let (lost, resume) = state.withLock { state -> (Keeper?, (CheckedContinuation<ProcessEnd, Never>, ProcessEnd)?) in
+            guard state.server?.socket == socket, let keeper = state.keepers.removeValue(forKey: number) else { return (nil, nil) }
             state.waiting.removeAll { $0 == number }
-            return keeper
+            // Ended under `handing`: a job being handed to this keeper goes to no other.
+            let resume = keeper.job.flatMap {
+                ended($0, .lost("the process that watched the job ended before it could tell how (it \(how))"), in: &state)
+            }
+            return (keeper, resume)
         }
         if let lost, lost.channel >= 0 { close(lost.channel) }
         handing.unlock()
-        if let job = lost?.job {
-            let how = ProcessEnd(waitStatus: status).summary
-            finish(job, .lost("the process that watched the job ended before it could tell how (it \(how))"))
-        }
+        if let (waiter, end) = resume { waiter.resume(returning: end) }
     }
 
     /// Closes every keeper's channel: a keeper that waits for a job sees its end and exits.

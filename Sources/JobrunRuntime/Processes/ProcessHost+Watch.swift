@@ -126,17 +126,21 @@ extension ProcessHost {
     }
 
     func finish(_ id: UInt64, _ end: ProcessEnd) {
-        let resume = state.withLock { state -> (CheckedContinuation<ProcessEnd, Never>, ProcessEnd)? in
-            guard state.jobs[id] != nil, state.jobs[id]?.end == nil else { return nil }
-            state.jobs[id]?.end = end
-            // Its keeper, done with it, waits for the next job (before the attempt wakes).
-            if let number = state.jobs[id]?.keeper, let keeper = state.keepers[number], keeper.job == id {
-                state.keepers[number]?.job = nil
-                if keeper.channel >= 0 { state.waiting.append(number) } else { state.keepers[number] = nil }
-            }
-            return complete(id, in: &state)
-        }
+        let resume = state.withLock { ended(id, end, in: &$0) }
         if let (waiter, end) = resume { waiter.resume(returning: end) }
+    }
+
+    /// Records how job `id` ended (the first word on it counts) and puts its keeper, done with
+    /// it, among those waiting; returns the waiter to wake (after the lock).
+    func ended(_ id: UInt64, _ end: ProcessEnd, in state: inout State) -> (CheckedContinuation<ProcessEnd, Never>, ProcessEnd)? {
+        guard state.jobs[id] != nil, state.jobs[id]?.end == nil else { return nil }
+        state.jobs[id]?.end = end
+        // Before the attempt wakes: its next job may go to the same keeper.
+        if let number = state.jobs[id]?.keeper, let keeper = state.keepers[number], keeper.job == id {
+            state.keepers[number]?.job = nil
+            if keeper.channel >= 0 { state.waiting.append(number) } else { state.keepers[number] = nil }
+        }
+        return complete(id, in: &state)
     }
 
     /// The waiter to wake, when the job has ended, its output is read and it is waited for.
