@@ -104,13 +104,6 @@ func children(of pid: Int32) -> [Int32] {
     return list.split(separator: " ").compactMap { Int32($0) }
 }
 
-/// Whether process `pid` runs (is not gone, nor a zombie).
-func isAlive(_ pid: Int32) -> Bool {
-    guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-          let close = stat.lastIndex(of: ")") else { return false }
-    return stat[stat.index(close, offsetBy: 2)] != "Z"
-}
-
 /// A copy of jobrun alone in a directory of `w`.
 func loneCopy(in w: Workspace) throws -> URL {
     let dir = w.url.appendingPathComponent("bin")

@@ -269,8 +269,8 @@ private func shell(_ script: String) -> Launch {
         kill(server, SIGKILL)
         for _ in 0..<1000 where host.serverProcess != nil { try await Task.sleep(for: .milliseconds(10)) }
         #expect(host.serverProcess == nil, "jobrun saw the server end")
-        for _ in 0..<500 where running(keeper) { try await Task.sleep(for: .milliseconds(10)) }
-        #expect(!running(keeper), "the keeper that waited is gone")
+        for _ in 0..<500 where isAlive(keeper) { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(!isAlive(keeper), "the keeper that waited is gone")
         let b = try host.start(shell("echo $PPID"), stdin: nil, output: second.take)
         #expect(await host.wait(b) == .exited(0))
         #expect(host.serverProcess != server)
@@ -285,7 +285,7 @@ private func shell(_ script: String) -> Launch {
         #expect(await host.wait(a) == .exited(0))
         let keeper = try #require(Int32(first.text(.stdout).trimmingCharacters(in: .whitespacesAndNewlines)))
         kill(keeper, SIGKILL)
-        for _ in 0..<500 where running(keeper) { try await Task.sleep(for: .milliseconds(10)) }
+        for _ in 0..<500 where isAlive(keeper) { try await Task.sleep(for: .milliseconds(10)) }
         let b = try host.start(shell("echo $PPID"), stdin: nil, output: second.take)
         #expect(await host.wait(b) == .exited(0))
         let next = try #require(Int32(second.text(.stdout).trimmingCharacters(in: .whitespacesAndNewlines)))
@@ -321,11 +321,4 @@ private func shell(_ script: String) -> Launch {
         let job = try #require(started.withLock { $0 })
         #expect(await host.wait(job) == .exited(0))
     }
-}
-
-/// Whether process `pid` runs (is not gone, nor a zombie).
-private func running(_ pid: Int32) -> Bool {
-    guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-          let close = stat.lastIndex(of: ")") else { return false }
-    return stat[stat.index(close, offsetBy: 2)] != "Z"
 }

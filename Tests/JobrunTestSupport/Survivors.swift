@@ -19,3 +19,10 @@ public func gone(_ marker: String) async throws -> [String] {
     for _ in 0..<250 where !survivors(marker).isEmpty { try await Task.sleep(for: .milliseconds(20)) }
     return survivors(marker)
 }
+
+/// Whether process `pid` runs (is neither gone nor a zombie).
+public func isAlive(_ pid: Int32) -> Bool {
+    guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+          let close = stat.lastIndex(of: ")") else { return false }
+    return stat[stat.index(close, offsetBy: 2)] != "Z"
+}
